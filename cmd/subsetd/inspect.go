@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/readers/open"
+)
+
+const inspectAbout = `Describes a NetCDF or HDF5 file: format, groups, dimensions, variables, the
+latitude/longitude/time/vertical coordinates found, the lat/lon extent of the
+cell centres and the decoded time coverage.`
+
+func runInspect(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("inspect", "subsetd inspect [--json] FILE...", inspectAbout, stderr)
+	asJSON := fs.Bool("json", false, "print the description as JSON")
+	if code, stop := parseFlags(fs, args, stdout); stop {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "subsetd inspect: no FILE given")
+		return 2
+	}
+	code := 0
+	for _, path := range fs.Args() {
+		src, err := open.Source(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "subsetd inspect: cannot read %s\n", err)
+			code = 1
+			continue
+		}
+		d, err := subset.Describe(src)
+		src.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "subsetd inspect: %s: %v\n", path, err)
+			code = 1
+			continue
+		}
+		if *asJSON {
+			writeJSON(stdout, d)
+		} else {
+			printDescription(stdout, d)
+		}
+	}
+	return code
+}
+
+func printDescription(w io.Writer, d *subset.Description) {
+	fmt.Fprintf(w, "file:    %s\nformat:  %s\n", d.Path, d.Format)
+	if len(d.Groups) > 0 {
+		fmt.Fprintf(w, "groups:  %s\n", strings.Join(d.Groups, " "))
+	}
+	fmt.Fprintf(w, "dimensions:\n")
+	for _, x := range d.Dimensions {
+		u := ""
+		if x.Unlimited {
+			u = " (unlimited)"
+		}
+		fmt.Fprintf(w, "  %s = %d%s\n", x.Name, x.Length, u)
+	}
+	fmt.Fprintf(w, "variables:\n")
+	for _, v := range d.Variables {
+		extra := ""
+		if v.Units != "" {
+			extra = " [" + v.Units + "]"
+		}
+		if v.StandardName != "" {
+			extra += " " + v.StandardName
+		}
+		fmt.Fprintf(w, "  %s %s(%s)%s\n", v.Type, v.Name, strings.Join(v.Dimensions, ", "), extra)
+	}
+	fmt.Fprintf(w, "coordinates:\n")
+	for _, g := range d.Grids {
+		fmt.Fprintf(w, "  grid: %s, lat %s, lon %s\n", g.Kind, g.Lat, g.Lon)
+	}
+	for _, a := range d.Axes {
+		fmt.Fprintf(w, "  %-8s %s (dimension %s, %d)\n", a.Axis, a.Variable, a.Dimension, a.Length)
+	}
+	if len(d.Grids) == 0 && len(d.Axes) == 0 {
+		fmt.Fprintf(w, "  none found\n")
+	}
+	if e := d.Extent; e != nil {
+		fmt.Fprintf(w, "extent:  lat %g..%g, lon %g..%g\n", e.LatMin, e.LatMax, e.LonMin, e.LonMax)
+	}
+	if t := d.Time; t != nil {
+		if t.Error != "" {
+			fmt.Fprintf(w, "time:    %d steps, %s, calendar %s: %s\n", t.Steps, t.Units, t.Calendar, t.Error)
+		} else {
+			fmt.Fprintf(w, "time:    %s .. %s (%d steps, %s, calendar %s)\n", t.Start, t.End, t.Steps, t.Units, t.Calendar)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/readers/open"
+	"github.com/subsetd/subsetd/regions"
+)
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, " ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func newFlagSet(name, usageLine, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", usageLine, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; it returns an exit code and whether to stop.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0, true
+	}
+	if err != nil {
+		return 2, true
+	}
+	return 0, false
+}
+
+const subsetAbout = `Cuts every region out of each FILE and writes one NetCDF file per region into
+--out: <region>.nc for one input file, <region>/<file stem>.nc for several.
+
+A grid cell is selected when its centre lies inside the box, edges included.
+West > east means the box crosses the antimeridian; longitudes are compared
+modulo 360 whatever the data's convention. A box crossing the data's seam gives
+one file whose longitudes increase from west to east, in the request's own
+convention (e.g. [-10, 10] on 0..360 data gives -10..10).
+
+Time ranges are ISO 8601 START/END, inclusive; an end given to the day (month,
+year) includes that whole day (month, year). Either side may be left empty.
+
+Exit status: 0 when every region succeeded or was empty, 1 when a region or
+the whole run failed, 2 for usage errors.`
+
+func runSubset(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("subset", "subsetd subset [flags] FILE...", subsetAbout, stderr)
+	var regionFlags stringList
+	fs.Var(&regionFlags, "region", "a region `NAME=W,S,E,N` (degrees; repeatable)")
+	regionsFile := fs.String("regions", "", "a JSON `FILE` of regions: {\"regions\": [{\"name\": \"benguela\", \"bbox\": [8, -35, 20, -15]}]}")
+	vars := fs.String("vars", "", "comma-separated `variables` to keep (default: all); coordinates, bounds and grid mappings come along")
+	timeRange := fs.String("time", "", "time range `START/END` in ISO 8601, inclusive (e.g. 2020-01-01/2020-01-31)")
+	vertical := fs.String("vertical", "", "vertical range `MIN/MAX` in the vertical coordinate's units (either side may be empty)")
+	stride := fs.String("stride", "", "strides `AXIS=N,...` per axis (time, lat, lon, vertical) or dimension name")
+	out := fs.String("out", ".", "output `DIR`")
+	deflate := fs.Int("deflate", subset.DefaultDeflate, "deflate `level` 0-9 for netcdf4 output (shuffle is on when > 0)")
+	format := fs.String("format", subset.FormatNetCDF4, "output `format`: netcdf4 or netcdf3 (64-bit offset)")
+	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
+	memory := fs.Int("memory", subset.DefaultMemoryBudget>>20, "memory budget for values in `MiB`")
+	if code, stop := parseFlags(fs, args, stdout); stop {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "subsetd subset: %v\n", err)
+		return 1
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "subsetd subset: no input FILE given")
+		fs.Usage()
+		return 2
+	}
+	req := &subset.Request{Output: subset.Output{Format: *format}}
+	if *regionsFile != "" {
+		rs, err := readRegionsFile(*regionsFile)
+		if err != nil {
+			return fail(err)
+		}
+		req.Regions = append(req.Regions, rs...)
+	}
+	for _, s := range regionFlags {
+		r, err := regions.ParseRegionFlag(s)
+		if err != nil {
+			return fail(err)
+		}
+		req.Regions = append(req.Regions, r)
+	}
+	if len(req.Regions) == 0 {
+		fmt.Fprintln(stderr, "subsetd subset: give at least one --region NAME=W,S,E,N or --regions FILE")
+		return 2
+	}
+	if *vars != "" {
+		for _, v := range strings.Split(*vars, ",") {
+			req.Variables = append(req.Variables, strings.TrimSpace(v))
+		}
+	}
+	if *timeRange != "" {
+		t, err := subset.ParseTimeFlag(*timeRange)
+		if err != nil {
+			return fail(err)
+		}
+		req.Time = t
+	}
+	if *vertical != "" {
+		v, err := parseVertical(*vertical)
+		if err != nil {
+			return fail(err)
+		}
+		req.Vertical = v
+	}
+	if *stride != "" {
+		s, err := parseStride(*stride)
+		if err != nil {
+			return fail(err)
+		}
+		req.Stride = s
+	}
+	deflateSet := false
+	fs.Visit(func(f *flag.Flag) { deflateSet = deflateSet || f.Name == "deflate" })
+	if *format != subset.FormatNetCDF3 || deflateSet {
+		req.Output.Deflate = deflate
+	}
+	if err := req.Validate(); err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := subset.Run(ctx, fs.Args(), req, subset.Options{
+		OutDir: *out, MemoryBudget: int64(*memory) << 20,
+		Open: open.Source, Create: open.Sink,
+		Version: version, Command: "subsetd subset " + strings.Join(args, " "),
+	})
+	if err != nil {
+		if *asJSON {
+			writeJSON(stdout, map[string]any{"error": err.Error(), "code": errs.CodeOf(err), "field": errs.FieldOf(err)})
+		}
+		return fail(err)
+	}
+	failed := 0
+	for _, r := range res.Regions {
+		if r.Status == subset.StatusFailed {
+			failed++
+		}
+	}
+	if *asJSON {
+		writeJSON(stdout, res)
+	} else {
+		printResult(stdout, res)
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "subsetd subset: %d of %d regions failed\n", failed, len(res.Regions))
+		return 1
+	}
+	return 0
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func printResult(w io.Writer, res *subset.Result) {
+	for _, r := range res.Regions {
+		switch r.Status {
+		case subset.StatusSuccessful:
+			for _, f := range r.Files {
+				fmt.Fprintf(w, "%-12s %-10s %s  %s  %d bytes  sha256:%s\n", r.Name, r.Status, f.Path, fmtShape(f.Shape), f.Size, f.Sha256)
+			}
+		default:
+			fmt.Fprintf(w, "%-12s %-10s %s\n", r.Name, r.Status, r.Message)
+		}
+	}
+}
+
+func fmtShape(shape map[string]int) string {
+	keys := make([]string, 0, len(shape))
+	for k := range shape {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, shape[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// readRegionsFile reads {"regions": [...]} (the REST API's shape).
+func readRegionsFile(path string) ([]regions.Region, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "--regions")
+	}
+	var doc struct {
+		Regions []regions.Region `json:"regions"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, errs.F(errs.Invalid, "--regions", "%s: not a regions file (want {\"regions\": [{\"name\": ..., \"bbox\": [W, S, E, N]}]}): %v", path, err)
+	}
+	if len(doc.Regions) == 0 {
+		return nil, errs.F(errs.Invalid, "--regions", "%s holds no regions", path)
+	}
+	return doc.Regions, nil
+}
+
+func parseVertical(s string) (*subset.VerticalRange, error) {
+	a, b, ok := strings.Cut(s, "/")
+	if !ok {
+		return nil, errs.F(errs.Invalid, "--vertical", "%q must be MIN/MAX", s)
+	}
+	v := &subset.VerticalRange{}
+	for i, p := range []string{a, b} {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		x, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return nil, errs.F(errs.Invalid, "--vertical", "%q is not a number", p)
+		}
+		if i == 0 {
+			v.Min = &x
+		} else {
+			v.Max = &x
+		}
+	}
+	return v, nil
+}
+
+func parseStride(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || err != nil || strings.TrimSpace(k) == "" {
+			return nil, errs.F(errs.Invalid, "--stride", "%q must be AXIS=N", part)
+		}
+		out[strings.TrimSpace(k)] = n
+	}
+	return out, nil
+}

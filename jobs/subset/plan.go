@@ -1,0 +1,379 @@
+package subset
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// dimSel is the selection along one dimension: runs of input indices taken
+// with a stride, concatenated in the output.
+type dimSel struct {
+	runs   []regions.Run
+	stride int
+}
+
+func (s *dimSel) outLen() int {
+	n := 0
+	for _, r := range s.runs {
+		n += outCount(r.Count, s.stride)
+	}
+	return n
+}
+
+func outCount(count, stride int) int { return (count + stride - 1) / stride }
+
+// filePlan is what to do with one input file.
+type filePlan struct {
+	src       ncmodel.Source
+	file      *ncmodel.File
+	coords    Coords
+	vars      []*ncmodel.Var           // output variables, in file order
+	allVars   bool                     // no variable list given: keep every dimension
+	common    map[*ncmodel.Dim]*dimSel // time, vertical and strided dimensions
+	regions   []*regionPlan
+	coordVals map[*ncmodel.Var][]float64
+	lonVars   map[*ncmodel.Var]*ncmodel.Dim // longitude coordinates and bounds -> the longitude dimension whose shifts they follow
+}
+
+// regionPlan is the part of a plan that depends on the region.
+type regionPlan struct {
+	index int
+	name  string
+	box   regions.BBox
+	empty string // why nothing is selected, or ""
+	sel   map[*ncmodel.Dim]*dimSel
+}
+
+// selFor returns the selection of d in region rp ("" region: common only).
+func (p *filePlan) selFor(rp *regionPlan, d *ncmodel.Dim) *dimSel {
+	if rp != nil {
+		if s, ok := rp.sel[d]; ok {
+			return s
+		}
+	}
+	if s, ok := p.common[d]; ok {
+		return s
+	}
+	return nil
+}
+
+func (p *filePlan) strideFor(d *ncmodel.Dim, stride map[string]int) int {
+	if s, ok := stride[d.Name]; ok {
+		return s
+	}
+	if c, ok := p.coords.Axes[d]; ok {
+		if s, ok := stride[string(c.Axis)]; ok {
+			return s
+		}
+	}
+	return 1
+}
+
+// plan prepares the cut of every region from one file.
+func plan(src ncmodel.Source, req *Request, boxes []regions.BBox) (*filePlan, error) {
+	f := src.File()
+	name := baseName(f.Path)
+	p := &filePlan{src: src, file: f, coords: FindCoords(f), common: map[*ncmodel.Dim]*dimSel{}, lonVars: map[*ncmodel.Var]*ncmodel.Dim{}}
+	vars, err := selectVars(f, req.Variables)
+	if err != nil {
+		return nil, err
+	}
+	p.vars, p.allVars = vars, len(req.Variables) == 0
+
+	var grids []Grid
+	for _, g := range p.coords.Grids {
+		if g.Kind == Rectilinear {
+			grids = append(grids, g)
+		}
+	}
+	if len(grids) == 0 {
+		if len(p.coords.Grids) > 0 {
+			return nil, errs.E(errs.Invalid, "%s: only %s latitude/longitude found (%s, %s); this version cuts grids with 1-D latitude and longitude coordinates", name, p.coords.Grids[0].Kind, p.coords.Grids[0].Lat.Path(), p.coords.Grids[0].Lon.Path())
+		}
+		return nil, errs.E(errs.Invalid, "%s: no latitude/longitude coordinates found (looked for CF standard_name, units degrees_north/degrees_east, axis and names lat/lon)", name)
+	}
+	for _, g := range grids {
+		p.lonVars[g.Lon] = g.Lon.Dims[0]
+		if b := boundsVar(f, g.Lon); b != nil && len(b.Dims) == 2 && b.Dims[0] == g.Lon.Dims[0] {
+			p.lonVars[b] = g.Lon.Dims[0]
+		}
+	}
+
+	// Strides on every dimension the user named.
+	for key := range req.Stride {
+		if !strideKeyKnown(p, key) {
+			return nil, errs.F(errs.Invalid, "stride."+key, "unknown axis or dimension %q: use time, lat, lon, vertical or a dimension name", key)
+		}
+	}
+	if err := p.planTime(req); err != nil {
+		return nil, err
+	}
+	if err := p.planVertical(req); err != nil {
+		return nil, err
+	}
+	for _, v := range f.Vars() {
+		for _, d := range v.Dims {
+			if _, ok := p.common[d]; ok {
+				continue
+			}
+			if s := p.strideFor(d, req.Stride); s > 1 {
+				if c, ok := p.coords.Axes[d]; ok && (c.Axis == AxisLat || c.Axis == AxisLon) {
+					continue // applied per region
+				}
+				p.common[d] = &dimSel{runs: []regions.Run{{Start: 0, Count: d.Len}}, stride: s}
+			}
+		}
+	}
+
+	// Coordinates of each grid, read once.
+	type gridVals struct {
+		g        Grid
+		lat, lon []float64
+	}
+	var gv []gridVals
+	for _, g := range grids {
+		lat, err := CoordValues(src, g.Lat)
+		if err != nil {
+			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading latitude %s", name, g.Lat.Path())
+		}
+		lon, err := CoordValues(src, g.Lon)
+		if err != nil {
+			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading longitude %s", name, g.Lon.Path())
+		}
+		gv = append(gv, gridVals{g, lat, lon})
+	}
+	for i, b := range boxes {
+		rp := &regionPlan{index: i, name: req.Regions[i].Name, box: b, sel: map[*ncmodel.Dim]*dimSel{}}
+		for _, x := range gv {
+			latDim, lonDim := x.g.Lat.Dims[0], x.g.Lon.Dims[0]
+			latRun, ok := regions.LatRange(x.lat, b.South, b.North, regions.Tolerance(x.g.Lat.Type == ncmodel.Float))
+			lonRuns := regions.LonRuns(x.lon, b, regions.Tolerance(x.g.Lon.Type == ncmodel.Float))
+			if !ok || len(lonRuns) == 0 {
+				rp.empty = fmt.Sprintf("region %s %v does not intersect the data of %s (latitude %s, longitude %s)", rp.name, b, name, extent(x.lat), extent(x.lon))
+				break
+			}
+			rp.sel[latDim] = &dimSel{runs: []regions.Run{latRun}, stride: p.strideFor(latDim, req.Stride)}
+			rp.sel[lonDim] = &dimSel{runs: lonRuns, stride: p.strideFor(lonDim, req.Stride)}
+		}
+		p.regions = append(p.regions, rp)
+	}
+	return p, nil
+}
+
+func strideKeyKnown(p *filePlan, key string) bool {
+	switch Axis(key) {
+	case AxisTime, AxisLat, AxisLon, AxisVertical:
+		return true
+	}
+	for _, v := range p.file.Vars() {
+		for _, d := range v.Dims {
+			if d.Name == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func extent(vals []float64) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if !math.IsNaN(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if lo > hi {
+		return "no valid values"
+	}
+	return fmt.Sprintf("%g..%g", lo, hi)
+}
+
+func (p *filePlan) planVertical(req *Request) error {
+	if req.Vertical == nil || (req.Vertical.Min == nil && req.Vertical.Max == nil) {
+		return nil
+	}
+	lo, hi := math.Inf(-1), math.Inf(1)
+	if req.Vertical.Min != nil {
+		lo = *req.Vertical.Min
+	}
+	if req.Vertical.Max != nil {
+		hi = *req.Vertical.Max
+	}
+	found := false
+	var extents []string
+	for _, d := range sortedDims(p.coords.Axes) {
+		c := p.coords.Axes[d]
+		if c.Axis != AxisVertical {
+			continue
+		}
+		vals, err := CoordValues(p.src, c.Var)
+		if err != nil {
+			return errs.Wrap(errs.Unreadable, err, "%s: reading vertical coordinate %s", baseName(p.file.Path), c.Var.Path())
+		}
+		run, ok := regions.ValueRange(vals, lo, hi, regions.Tolerance(c.Var.Type == ncmodel.Float))
+		if !ok {
+			extents = append(extents, fmt.Sprintf("%s %s %s", c.Var.Name, extent(vals), c.Var.AttrString("units")))
+			continue
+		}
+		found = true
+		p.common[d] = &dimSel{runs: []regions.Run{run}, stride: p.strideFor(d, req.Stride)}
+	}
+	if !found {
+		if len(extents) == 0 {
+			return errs.F(errs.Invalid, "vertical", "%s has no vertical coordinate", baseName(p.file.Path))
+		}
+		return errs.F(errs.Invalid, "vertical", "range %s..%s selects no level (%s)", fmtBound(lo), fmtBound(hi), strings.Join(extents, "; "))
+	}
+	return nil
+}
+
+func fmtBound(x float64) string {
+	if math.IsInf(x, 0) {
+		return ""
+	}
+	return fmt.Sprint(x)
+}
+
+func sortedDims(m map[*ncmodel.Dim]Coord) []*ncmodel.Dim {
+	out := make([]*ncmodel.Dim, 0, len(m))
+	for d := range m {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return m[out[i]].Var.Path() < m[out[j]].Var.Path() })
+	return out
+}
+
+// selectVars returns the output variables: those asked for (all when none)
+// and every variable they reference (coordinates, bounds, grid mappings...).
+func selectVars(f *ncmodel.File, names []string) ([]*ncmodel.Var, error) {
+	all := f.Vars()
+	if len(names) == 0 {
+		return all, nil
+	}
+	keep := map[*ncmodel.Var]bool{}
+	var queue []*ncmodel.Var
+	for i, n := range names {
+		v := f.FindVar(n)
+		if v == nil {
+			var have []string
+			for _, x := range all {
+				have = append(have, strings.TrimPrefix(x.Path(), "/"))
+			}
+			if len(have) > 30 {
+				have = append(have[:30], "...")
+			}
+			return nil, errs.F(errs.NotFound, fmt.Sprintf("variables[%d]", i), "unknown variable %q in %s; it has: %s", n, baseName(f.Path), strings.Join(have, ", "))
+		}
+		queue = append(queue, v)
+	}
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		if keep[v] {
+			continue
+		}
+		keep[v] = true
+		for _, d := range v.Dims {
+			if c := d.Group.Var(d.Name); c != nil && c.IsCoordinate() {
+				queue = append(queue, c)
+			}
+		}
+		for _, r := range referenced(v) {
+			if x := resolveVar(v.Group, r); x != nil {
+				queue = append(queue, x)
+			}
+		}
+	}
+	var out []*ncmodel.Var
+	for _, v := range all {
+		if keep[v] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// referenced lists the names of variables v's CF attributes point to.
+func referenced(v *ncmodel.Var) []string {
+	var out []string
+	for _, a := range []string{"coordinates", "bounds", "climatology", "ancillary_variables", "node_coordinates", "geometry"} {
+		out = append(out, strings.Fields(v.AttrString(a))...)
+	}
+	// "name" or "name: coord coord ..." forms.
+	gm := v.AttrString("grid_mapping")
+	if strings.Contains(gm, ":") {
+		for _, f := range strings.Fields(gm) {
+			if strings.HasSuffix(f, ":") {
+				out = append(out, strings.TrimSuffix(f, ":"))
+			} else {
+				out = append(out, f)
+			}
+		}
+	} else {
+		out = append(out, strings.Fields(gm)...)
+	}
+	// "key: name key: name" forms.
+	for _, a := range []string{"cell_measures", "formula_terms"} {
+		for _, f := range strings.Fields(v.AttrString(a)) {
+			if !strings.HasSuffix(f, ":") {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// resolveVar finds a referenced variable: a path, or a name searched in g
+// then its ancestors (CF 1.8 search by proximity).
+func resolveVar(g *ncmodel.Group, name string) *ncmodel.Var {
+	if strings.Contains(name, "/") {
+		root := g
+		for root.Parent != nil {
+			root = root.Parent
+		}
+		parts := strings.Split(strings.Trim(name, "/"), "/")
+		cur := root
+		if !strings.HasPrefix(name, "/") {
+			cur = g
+		}
+		for _, p := range parts[:len(parts)-1] {
+			if p == ".." {
+				if cur.Parent != nil {
+					cur = cur.Parent
+				}
+				continue
+			}
+			if cur = cur.Group(p); cur == nil {
+				return nil
+			}
+		}
+		return cur.Var(parts[len(parts)-1])
+	}
+	for x := g; x != nil; x = x.Parent {
+		if v := x.Var(name); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+func boundsVar(f *ncmodel.File, v *ncmodel.Var) *ncmodel.Var {
+	b := v.AttrString("bounds")
+	if b == "" {
+		return nil
+	}
+	return resolveVar(v.Group, b)
+}
+
+func baseName(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}

@@ -1,0 +1,319 @@
+package netcdf
+
+// #include <stdlib.h>
+// #include <netcdf.h>
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"unsafe"
+
+	gonc "github.com/fhs/go-netcdf/netcdf"
+	"github.com/subsetd/subsetd/readers/ncmodel"
+)
+
+// Reader is an open NetCDF file.
+type Reader struct {
+	ncid   C.int
+	closed bool
+	file   *ncmodel.File
+	ids    map[*ncmodel.Var][2]C.int // group id, var id
+}
+
+var _ ncmodel.Source = (*Reader)(nil)
+
+// Open opens a file read-only and reads its whole description.
+func Open(path string) (*Reader, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("open %q: is a directory", path)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	ds, err := gonc.OpenFile(path, gonc.NOWRITE)
+	if err != nil {
+		var e gonc.Error
+		if errors.As(err, &e) && (C.int(e) == C.NC_ENOTNC || C.int(e) == C.NC_EHDFERR) {
+			return nil, fmt.Errorf("open %q: %w (%v)", path, ErrNotNetCDF, err)
+		}
+		return nil, fmt.Errorf("open %q: %w", path, err)
+	}
+	r := &Reader{ncid: C.int(ds), ids: map[*ncmodel.Var][2]C.int{}}
+	f, err := r.describe(path)
+	if err != nil {
+		C.nc_close(r.ncid)
+		return nil, fmt.Errorf("open %q: %w", path, err)
+	}
+	r.file = f
+	return r, nil
+}
+
+// File describes the file.
+func (r *Reader) File() *ncmodel.File { return r.file }
+
+// Close closes the file.
+func (r *Reader) Close() error {
+	mu.Lock()
+	defer mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return ncErr(C.nc_close(r.ncid))
+}
+
+func (r *Reader) describe(path string) (*ncmodel.File, error) {
+	var format, mode C.int
+	if err := ncErr(C.nc_inq_format_extended(r.ncid, &format, &mode)); err != nil {
+		return nil, err
+	}
+	var kind C.int
+	if err := ncErr(C.nc_inq_format(r.ncid, &kind)); err != nil {
+		return nil, err
+	}
+	f := &ncmodel.File{Path: path}
+	switch kind {
+	case C.NC_FORMAT_CLASSIC:
+		f.Format = ncmodel.FormatClassic
+	case C.NC_FORMAT_64BIT_OFFSET:
+		f.Format = ncmodel.Format64BitOffset
+	case C.NC_FORMAT_64BIT_DATA:
+		f.Format = ncmodel.Format64BitData
+	case C.NC_FORMAT_NETCDF4:
+		f.Format = ncmodel.FormatNetCDF4
+	case C.NC_FORMAT_NETCDF4_CLASSIC:
+		f.Format = ncmodel.FormatNetCDF4Classic
+	default:
+		return nil, fmt.Errorf("unsupported format %d", int(kind))
+	}
+	if format == C.NC_FORMATX_NC_HDF5 && kind == C.NC_FORMAT_NETCDF4 {
+		// netCDF-4 and plain HDF5 share this; both are read the same way.
+		_ = mode
+	}
+	dims := map[C.int]*ncmodel.Dim{}
+	root, err := r.describeGroup(r.ncid, nil, "", dims, f.Format.IsNetCDF3())
+	if err != nil {
+		return nil, err
+	}
+	f.Root = root
+	// Variables refer to dimensions by id, possibly defined in groups
+	// described after them (netCDF-4 allows a child's dims to be used
+	// only below, so parents first suffices; resolve late anyway).
+	var resolve func(g *ncmodel.Group) error
+	resolve = func(g *ncmodel.Group) error {
+		for _, v := range g.Vars {
+			for i, d := range v.Dims {
+				if d.Group == nil { // placeholder holding the id in Len
+					real := dims[C.int(d.Len)]
+					if real == nil {
+						return fmt.Errorf("variable %q: dimension id %d not found", v.Path(), d.Len)
+					}
+					v.Dims[i] = real
+				}
+			}
+		}
+		for _, c := range g.Groups {
+			if err := resolve(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return f, resolve(root)
+}
+
+func (r *Reader) describeGroup(gid C.int, parent *ncmodel.Group, name string, dims map[C.int]*ncmodel.Dim, nc3 bool) (*ncmodel.Group, error) {
+	g := &ncmodel.Group{Name: name, Parent: parent}
+	// Dimensions defined in this group.
+	var ndims C.int
+	if err := ncErr(C.nc_inq_dimids(gid, &ndims, nil, 0)); err != nil {
+		return nil, fmt.Errorf("group %q dimensions: %w", name, err)
+	}
+	unlim := map[C.int]bool{}
+	if nc3 {
+		var u C.int
+		if err := ncErr(C.nc_inq_unlimdim(gid, &u)); err != nil {
+			return nil, err
+		}
+		if u >= 0 {
+			unlim[u] = true
+		}
+	} else {
+		var nu C.int
+		if err := ncErr(C.nc_inq_unlimdims(gid, &nu, nil)); err != nil {
+			return nil, err
+		}
+		if nu > 0 {
+			ids := make([]C.int, nu)
+			if err := ncErr(C.nc_inq_unlimdims(gid, &nu, &ids[0])); err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				unlim[id] = true
+			}
+		}
+	}
+	if ndims > 0 {
+		ids := make([]C.int, ndims)
+		if err := ncErr(C.nc_inq_dimids(gid, &ndims, &ids[0], 0)); err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			nb := nameBuf()
+			var n C.size_t
+			if err := ncErr(C.nc_inq_dim(gid, id, &nb[0], &n)); err != nil {
+				return nil, err
+			}
+			d := &ncmodel.Dim{Name: goName(nb), Len: int(n), Unlimited: unlim[id], Group: g}
+			dims[id] = d
+			g.Dims = append(g.Dims, d)
+		}
+	}
+	// Global / group attributes.
+	var natts C.int
+	if err := ncErr(C.nc_inq_natts(gid, &natts)); err != nil {
+		return nil, err
+	}
+	attrs, err := readAttrs(gid, C.NC_GLOBAL, int(natts))
+	if err != nil {
+		return nil, fmt.Errorf("group %q: %w", name, err)
+	}
+	g.Attrs = attrs
+	// Variables.
+	var nvars C.int
+	if err := ncErr(C.nc_inq_varids(gid, &nvars, nil)); err != nil {
+		return nil, err
+	}
+	if nvars > 0 {
+		ids := make([]C.int, nvars)
+		if err := ncErr(C.nc_inq_varids(gid, &nvars, &ids[0])); err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			v, err := r.describeVar(gid, id, g, nc3)
+			if err != nil {
+				return nil, err
+			}
+			if v != nil {
+				g.Vars = append(g.Vars, v)
+			}
+		}
+	}
+	if nc3 {
+		return g, nil
+	}
+	var ngrps C.int
+	if err := ncErr(C.nc_inq_grps(gid, &ngrps, nil)); err != nil {
+		return nil, err
+	}
+	if ngrps > 0 {
+		ids := make([]C.int, ngrps)
+		if err := ncErr(C.nc_inq_grps(gid, &ngrps, &ids[0])); err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			nb := nameBuf()
+			if err := ncErr(C.nc_inq_grpname(id, &nb[0])); err != nil {
+				return nil, err
+			}
+			c, err := r.describeGroup(id, g, goName(nb), dims, nc3)
+			if err != nil {
+				return nil, err
+			}
+			g.Groups = append(g.Groups, c)
+		}
+	}
+	return g, nil
+}
+
+func (r *Reader) describeVar(gid, id C.int, g *ncmodel.Group, nc3 bool) (*ncmodel.Var, error) {
+	nb := nameBuf()
+	var xtype C.nc_type
+	var ndims, natts C.int
+	dimids := make([]C.int, C.NC_MAX_VAR_DIMS)
+	if err := ncErr(C.nc_inq_var(gid, id, &nb[0], &xtype, &ndims, &dimids[0], &natts)); err != nil {
+		return nil, err
+	}
+	t := ncmodel.Type(xtype)
+	if !t.Valid() {
+		return nil, nil // compound, vlen, enum, opaque: not carried
+	}
+	v := &ncmodel.Var{Name: goName(nb), Type: t, Group: g}
+	for _, did := range dimids[:ndims] {
+		v.Dims = append(v.Dims, &ncmodel.Dim{Len: int(did)}) // resolved after the walk
+	}
+	attrs, err := readAttrs(gid, id, int(natts))
+	if err != nil {
+		return nil, fmt.Errorf("variable %q: %w", v.Name, err)
+	}
+	v.Attrs = attrs
+	if !nc3 && ndims > 0 {
+		var storage C.int
+		sizes := make([]C.size_t, ndims)
+		if err := ncErr(C.nc_inq_var_chunking(gid, id, &storage, &sizes[0])); err == nil && storage == C.NC_CHUNKED {
+			v.Chunks = make([]int, ndims)
+			for i, s := range sizes {
+				v.Chunks[i] = int(s)
+			}
+		}
+		var shuffle, deflate, level C.int
+		if err := ncErr(C.nc_inq_var_deflate(gid, id, &shuffle, &deflate, &level)); err == nil {
+			v.Shuffle = shuffle != 0
+			if deflate != 0 {
+				v.Deflate = int(level)
+			}
+		}
+	}
+	r.ids[v] = [2]C.int{gid, id}
+	return v, nil
+}
+
+// Read reads a hyperslab raw, in the variable's type.
+func (r *Reader) Read(v *ncmodel.Var, start, count, stride []int) (*ncmodel.Array, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if r.closed {
+		return nil, fmt.Errorf("read %s: file is closed", v.Path())
+	}
+	id, ok := r.ids[v]
+	if !ok {
+		return nil, fmt.Errorf("read %s: variable does not belong to this file", v.Path())
+	}
+	if err := ncmodel.CheckSlab(v, start, count, stride); err != nil {
+		return nil, fmt.Errorf("read %s: %w", v.Path(), err)
+	}
+	if stride == nil {
+		stride = make([]int, len(start))
+		for i := range stride {
+			stride[i] = 1
+		}
+	}
+	a := ncmodel.NewArray(v.Type, count)
+	n := a.Len()
+	if n == 0 {
+		return a, nil
+	}
+	cs, cc, cst := cSizes(start), cSizes(count), cDiffs(stride)
+	if v.Type == ncmodel.String {
+		ptrs := make([]*C.char, n)
+		if err := ncErr(C.nc_get_vars(id[0], id[1], &cs[0], &cc[0], &cst[0], unsafe.Pointer(&ptrs[0]))); err != nil {
+			return nil, fmt.Errorf("read %s: %w", v.Path(), err)
+		}
+		for i, p := range ptrs {
+			if p != nil {
+				a.Strings[i] = C.GoString(p)
+			}
+		}
+		C.nc_free_string(C.size_t(n), &ptrs[0])
+		return a, nil
+	}
+	if err := ncErr(C.nc_get_vars(id[0], id[1], &cs[0], &cc[0], &cst[0], unsafe.Pointer(&a.Data[0]))); err != nil {
+		return nil, fmt.Errorf("read %s: %w", v.Path(), err)
+	}
+	return a, nil
+}

@@ -1,0 +1,154 @@
+package regions
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// Region is one area of interest as users write it in requests and region
+// files: {"name": "benguela", "bbox": [8, -35, 20, -15]}.
+type Region struct {
+	Name string    `json:"name"`
+	BBox []float64 `json:"bbox,omitempty"`
+}
+
+// BBox is a validated bounding box in degrees. West > East means the box
+// crosses the antimeridian. Longitudes are kept as given (any convention);
+// comparisons are made modulo 360.
+type BBox struct {
+	West, South, East, North float64
+}
+
+// MaxNameLen bounds region names, which become file names.
+const MaxNameLen = 100
+
+// ValidateName checks that a region name is usable as a file name on every
+// system: letters, digits, '.', '_' and '-', not starting with '.'.
+func ValidateName(field, name string) error {
+	if name == "" {
+		return errs.F(errs.Invalid, field, "a region needs a name")
+	}
+	if len(name) > MaxNameLen {
+		return errs.F(errs.Invalid, field, "region name is longer than %d characters", MaxNameLen)
+	}
+	if name[0] == '.' {
+		return errs.F(errs.Invalid, field, "region name %q must not start with '.'", name)
+	}
+	for _, r := range name {
+		ok := r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+		if !ok {
+			return errs.F(errs.Invalid, field, "region name %q may hold only letters, digits, '.', '_' and '-'", name)
+		}
+	}
+	return nil
+}
+
+// Box validates the region's bbox and returns it.
+func (r Region) Box(field string) (BBox, error) {
+	if r.BBox == nil {
+		return BBox{}, errs.F(errs.Invalid, field, "region %q has no bbox", r.Name)
+	}
+	if len(r.BBox) != 4 {
+		return BBox{}, errs.F(errs.Invalid, field+".bbox", "bbox must have 4 numbers [west, south, east, north], got %d", len(r.BBox))
+	}
+	return NewBBox(field+".bbox", r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3])
+}
+
+// NewBBox validates a box.
+func NewBBox(field string, w, s, e, n float64) (BBox, error) {
+	for i, v := range []float64{w, s, e, n} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return BBox{}, errs.F(errs.Invalid, field, "bbox %s is %v: coordinates must be finite numbers", [...]string{"west", "south", "east", "north"}[i], v)
+		}
+	}
+	if s < -90 || s > 90 || n < -90 || n > 90 {
+		return BBox{}, errs.F(errs.Invalid, field, "latitude outside [-90, 90]: south %v, north %v", s, n)
+	}
+	if s > n {
+		return BBox{}, errs.F(errs.Invalid, field, "south (%v) is greater than north (%v)", s, n)
+	}
+	if math.Abs(w) > 720 || math.Abs(e) > 720 {
+		return BBox{}, errs.F(errs.Invalid, field, "longitude outside [-720, 720]: west %v, east %v", w, e)
+	}
+	return BBox{West: w, South: s, East: e, North: n}, nil
+}
+
+// ParseBBox parses "W,S,E,N".
+func ParseBBox(field, s string) (BBox, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return BBox{}, errs.F(errs.Invalid, field, "bbox %q must be W,S,E,N (4 numbers)", s)
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return BBox{}, errs.F(errs.Invalid, field, "bbox %q: %q is not a number", s, p)
+		}
+		v[i] = f
+	}
+	return NewBBox(field, v[0], v[1], v[2], v[3])
+}
+
+// ParseRegionFlag parses the CLI form NAME=W,S,E,N.
+func ParseRegionFlag(s string) (Region, error) {
+	name, box, ok := strings.Cut(s, "=")
+	if !ok {
+		return Region{}, errs.F(errs.Invalid, "--region", "%q must be NAME=W,S,E,N", s)
+	}
+	if err := ValidateName("--region", name); err != nil {
+		return Region{}, err
+	}
+	b, err := ParseBBox("--region "+name, box)
+	if err != nil {
+		return Region{}, err
+	}
+	return Region{Name: name, BBox: []float64{b.West, b.South, b.East, b.North}}, nil
+}
+
+// Crosses reports whether the box crosses the antimeridian of its own
+// convention (west > east).
+func (b BBox) Crosses() bool { return b.West > b.East }
+
+// LonWidth is the eastward extent of the box in degrees (0..360].
+func (b BBox) LonWidth() float64 {
+	w := b.East - b.West
+	if w < 0 {
+		w += 360
+	}
+	if b.East-b.West >= 360 {
+		return 360
+	}
+	return w
+}
+
+func (b BBox) String() string {
+	return fmt.Sprintf("[%g, %g, %g, %g]", b.West, b.South, b.East, b.North)
+}
+
+// ValidateList checks a list of regions: not empty, names unique and valid,
+// boxes valid.
+func ValidateList(field string, rs []Region) error {
+	if len(rs) == 0 {
+		return errs.F(errs.Invalid, field, "at least one region is needed")
+	}
+	seen := map[string]int{}
+	for i, r := range rs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if err := ValidateName(f+".name", r.Name); err != nil {
+			return err
+		}
+		if j, dup := seen[strings.ToLower(r.Name)]; dup {
+			return errs.F(errs.Invalid, f+".name", "region name %q is used twice (also %s[%d])", r.Name, field, j)
+		}
+		seen[strings.ToLower(r.Name)] = i
+		if _, err := r.Box(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
