@@ -1,13 +1,16 @@
 package netcdf
 
-// #cgo pkg-config: netcdf
+// #cgo pkg-config: netcdf hdf5
 // #include <stdlib.h>
 // #include <netcdf.h>
+// #include <hdf5.h>
+// static void silence_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 import "C"
 
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -18,6 +21,21 @@ import (
 // mu serialises every netCDF-C call in the process (the library keeps
 // global state without locks).
 var mu sync.Mutex
+
+// lock takes mu and pins the goroutine to its thread for the C calls that
+// follow: HDF5 (under netCDF-4) keeps its "print error stacks" switch per
+// thread, and netCDF-C probes for optional attributes in ways that would
+// print HDF5 diagnostics on stderr. Errors still come back as status codes.
+func lock() {
+	mu.Lock()
+	runtime.LockOSThread()
+	C.silence_hdf5()
+}
+
+func unlock() {
+	runtime.UnlockOSThread()
+	mu.Unlock()
+}
 
 // ncErr turns a status code into an error once; nil for NC_NOERR.
 func ncErr(status C.int) error {

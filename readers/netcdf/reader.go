@@ -33,8 +33,8 @@ func Open(path string) (*Reader, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("open %q: is a directory", path)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	ds, err := gonc.OpenFile(path, gonc.NOWRITE)
 	if err != nil {
 		var e gonc.Error
@@ -58,8 +58,8 @@ func (r *Reader) File() *ncmodel.File { return r.file }
 
 // Close closes the file.
 func (r *Reader) Close() error {
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	if r.closed {
 		return nil
 	}
@@ -275,8 +275,8 @@ func (r *Reader) describeVar(gid, id C.int, g *ncmodel.Group, nc3 bool) (*ncmode
 
 // Read reads a hyperslab raw, in the variable's type.
 func (r *Reader) Read(v *ncmodel.Var, start, count, stride []int) (*ncmodel.Array, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	if r.closed {
 		return nil, fmt.Errorf("read %s: file is closed", v.Path())
 	}

@@ -47,8 +47,8 @@ func Create(path string, format ncmodel.Format) (*Writer, error) {
 	default:
 		return nil, fmt.Errorf("create %q: cannot write format %q", path, format)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	ds, err := gonc.CreateFile(path, mode)
 	if err != nil {
 		return nil, fmt.Errorf("create %q: %w", path, err)
@@ -65,8 +65,8 @@ func Create(path string, format ncmodel.Format) (*Writer, error) {
 
 // Define creates groups, dimensions, variables and attributes.
 func (w *Writer) Define(f *ncmodel.File) error {
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	if w.defined || w.closed {
 		return fmt.Errorf("define %q: already defined", w.path)
 	}
@@ -183,8 +183,8 @@ func (w *Writer) defineVar(gid C.int, v *ncmodel.Var, dimids map[*ncmodel.Dim]C.
 
 // Write writes a hyperslab at start.
 func (w *Writer) Write(varPath string, start []int, a *ncmodel.Array) error {
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	if !w.defined || w.closed {
 		return fmt.Errorf("write %s to %q: file not defined or already closed", varPath, w.path)
 	}
@@ -227,14 +227,14 @@ func (w *Writer) Write(varPath string, start []int, a *ncmodel.Array) error {
 
 // Close finishes the file and flushes it to stable storage.
 func (w *Writer) Close() error {
-	mu.Lock()
+	lock()
 	if w.closed {
-		mu.Unlock()
+		unlock()
 		return nil
 	}
 	w.closed = true
 	err := ncErr(C.nc_close(w.ncid))
-	mu.Unlock()
+	unlock()
 	if err != nil {
 		return fmt.Errorf("close %q: %w", w.path, err)
 	}
@@ -251,8 +251,8 @@ func (w *Writer) Close() error {
 
 // Abort closes the file without caring about errors; the caller removes it.
 func (w *Writer) Abort() {
-	mu.Lock()
-	defer mu.Unlock()
+	lock()
+	defer unlock()
 	if !w.closed {
 		w.closed = true
 		C.nc_close(w.ncid)
