@@ -1,0 +1,44 @@
+# subsetd — run `make help` for the targets.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN := bin/subsetd
+
+.PHONY: help setup build demo test test/race test/short lint bench bench/go fmt sample
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## install missing system packages (netCDF/HDF5 libraries, NCO, CDO...)
+	@scripts/setup.sh
+
+build: setup ## build bin/subsetd
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/subsetd
+
+sample: build ## generate the sample data under var/sample
+	@mkdir -p var/sample/data
+	@[ -s var/sample/data/sst.nc ] || go run ./testdata/gensample -out var/sample/data/sst.nc
+
+demo: sample ## cut 14 African coastal regions out of the sample data into var/sample/out
+	$(BIN) subset --regions bench/africa14.json --time 2020-01-03/2020-01-10 --out var/sample/out var/sample/data/sst.nc
+
+test: setup ## run every test
+	go vet ./...
+	go test -count=1 -timeout 40m ./...
+
+test/race: setup ## run the tests of concurrent packages with the race detector
+	go test -count=1 -race -timeout 40m ./jobs/... ./api/... ./server/... ./readers/...
+
+test/short: setup ## quick tests only
+	go test -count=1 -short ./...
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	go vet ./...
+
+bench: build ## engine benchmark: subsetd vs 14 ncks calls (prints figures)
+	bench/engine.sh
+
+bench/go: setup ## Go benchmarks
+	go test -run '^$$' -bench . -benchmem ./...

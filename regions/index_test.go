@@ -1,0 +1,158 @@
+package regions
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func axis(start, step float64, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = start + float64(i)*step
+	}
+	return v
+}
+
+func box(t *testing.T, w, s, e, n float64) BBox {
+	t.Helper()
+	b, err := NewBBox("bbox", w, s, e, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// values lists the output longitudes the runs give.
+func values(lon []float64, runs []Run) []float64 {
+	var out []float64
+	for _, r := range runs {
+		for i := r.Start; i < r.Start+r.Count; i++ {
+			out = append(out, lon[i]+r.Shift)
+		}
+	}
+	return out
+}
+
+func TestLonRuns(t *testing.T) {
+	lon180 := axis(-175, 10, 36) // -175..175
+	lon360 := axis(5, 10, 36)    // 5..355
+	lonOdd := axis(-275, 10, 36) // -275..75
+	tests := []struct {
+		name string
+		lon  []float64
+		w, e float64
+		want string
+	}{
+		{"inside", lon180, -30, 30, "[-25 -15 -5 5 15 25]"},
+		{"edges inclusive", lon180, -25, 25, "[-25 -15 -5 5 15 25]"},
+		{"crossing antimeridian on -180..180", lon180, 160, -160, "[165 175 185 195]"},
+		{"0..360 data, -180 request", lon360, -30, 30, "[-25 -15 -5 5 15 25]"},
+		{"0..360 data, 360 request", lon360, 330, 30, "[335 345 355 365 375 385]"},
+		{"0..360 data, box in west", lon360, -100, -80, "[265 275]"},
+		{"-280..80 data crossing its seam", lonOdd, 60, 100, "[65 75 85 95]"},
+		{"whole globe keeps data order", lon360, -180, 180, fmt.Sprint(lon360)},
+		{"one cell", lon180, 4, 6, "[5]"},
+		{"box between centres", lon180, 6, 14, "[]"},
+		{"past 180 request on -180..180", lon180, 170, 200, "[175 185 195]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := values(tc.lon, LonRuns(tc.lon, box(t, tc.w, -10, tc.e, 10), 1e-9))
+			if fmt.Sprint(got) != tc.want && !(len(got) == 0 && tc.want == "[]") {
+				t.Errorf("LonRuns(%v..%v) = %v, want %v", tc.w, tc.e, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLatRange(t *testing.T) {
+	asc := axis(-85, 10, 18)
+	desc := axis(85, -10, 18)
+	if r, ok := LatRange(asc, -20, 20, 1e-9); !ok || r.Start != 7 || r.Count != 4 {
+		t.Errorf("ascending: %+v %v", r, ok)
+	}
+	if r, ok := LatRange(desc, -20, 20, 1e-9); !ok || r.Start != 7 || r.Count != 4 || desc[r.Start] != 15 {
+		t.Errorf("descending: %+v %v", r, ok)
+	}
+	if _, ok := LatRange(asc, 86, 90, 1e-9); ok {
+		t.Error("box north of the data selected something")
+	}
+	if r, ok := LatRange(asc, 5, 5, 1e-9); !ok || r.Count != 1 {
+		t.Errorf("edge-inclusive single centre: %+v %v", r, ok)
+	}
+	if r, ok := LatRange([]float64{4.99999, 5.00001}, 5, 5, 1e-5); !ok || r.Count != 2 {
+		t.Errorf("float32 tolerance: %+v %v", r, ok)
+	}
+}
+
+func TestNewBBoxErrors(t *testing.T) {
+	nan := func() float64 { var z float64; return z / z }()
+	tests := []struct {
+		v    [4]float64
+		want string
+	}{
+		{[4]float64{0, -91, 10, 10}, "latitude outside [-90, 90]"},
+		{[4]float64{0, 10, 10, 95}, "latitude outside [-90, 90]"},
+		{[4]float64{0, 20, 10, 10}, "south (20) is greater than north (10)"},
+		{[4]float64{nan, 0, 10, 10}, "bbox west is NaN"},
+		{[4]float64{0, 0, 1e400 * 0, 10}, ""},
+		{[4]float64{0, 0, 800, 10}, "longitude outside [-720, 720]"},
+	}
+	for _, tc := range tests {
+		_, err := NewBBox("regions[0].bbox", tc.v[0], tc.v[1], tc.v[2], tc.v[3])
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v", tc.v, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "regions[0].bbox: ") {
+			t.Errorf("%v: error %v, want %q", tc.v, err, tc.want)
+		}
+	}
+}
+
+func TestValidateList(t *testing.T) {
+	ok := []Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}}
+	if err := ValidateList("regions", ok); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		rs   []Region
+		want string
+	}{
+		{nil, "regions: at least one region is needed"},
+		{[]Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}, {Name: "A", BBox: []float64{0, 0, 1, 1}}}, `regions[1].name: region name "A" is used twice`},
+		{[]Region{{Name: "../x", BBox: []float64{0, 0, 1, 1}}}, "must not start with '.'"},
+		{[]Region{{Name: "a/b", BBox: []float64{0, 0, 1, 1}}}, "may hold only letters"},
+		{[]Region{{Name: "a", BBox: []float64{0, 0, 1}}}, "bbox must have 4 numbers"},
+		{[]Region{{Name: "a"}}, `region "a" has no bbox`},
+	}
+	for _, tc := range tests {
+		err := ValidateList("regions", tc.rs)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.rs, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseRegionFlag(f *testing.F) {
+	for _, s := range []string{"a=1,2,3,4", "b=-10,-5,10,5", "x=170,0,-170,10", "=1,2,3,4", "a=nan,0,1,1", "a=1,2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRegionFlag(s)
+		if err != nil {
+			return
+		}
+		b, err := r.Box("x")
+		if err != nil {
+			t.Fatalf("parsed %q but its box is invalid: %v", s, err)
+		}
+		if b.South > b.North {
+			t.Fatalf("%q: south > north accepted", s)
+		}
+		_ = LonRuns(axis(-179, 2, 180), b, 1e-9)
+	})
+}
