@@ -161,7 +161,7 @@ func expectLon(vals []float64, w, e float64) []span {
 
 // grid names the coordinates of a test file.
 type grid struct {
-	lat, lon string   // coordinate variables (paths)
+	lat, lon       string // coordinate variables (paths)
 	latDim, lonDim string
 	extra          []string // further ncks -d options (time, vertical...)
 }
