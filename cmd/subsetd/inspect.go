@@ -27,7 +27,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	for _, path := range fs.Args() {
 		src, err := open.Source(path)
 		if err != nil {
-			fmt.Fprintf(stderr, "subsetd inspect: cannot read %s\n", err)
+			fmt.Fprintf(stderr, "subsetd inspect: cannot read %s: %v\n", path, err)
 			code = 1
 			continue
 		}

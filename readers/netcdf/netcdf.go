@@ -48,6 +48,9 @@ func ncErr(status C.int) error {
 // Error codes callers may want to tell apart.
 var (
 	ErrNotNetCDF = errors.New("not a NetCDF or HDF5 file")
+	// ErrCorrupt is an HDF5-level failure to open: a truncated or damaged
+	// file, or a plain HDF5 file netCDF-C cannot map (the HDF5 reader may).
+	ErrCorrupt = errors.New("corrupt or truncated NetCDF-4/HDF5 file")
 )
 
 func cSizes(xs []int) []C.size_t {

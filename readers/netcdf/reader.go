@@ -28,26 +28,36 @@ var _ ncmodel.Source = (*Reader)(nil)
 func Open(path string) (*Reader, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %q: %w", path, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("open %q: is a directory", path)
+		return nil, errors.New("is a directory")
 	}
 	lock()
 	defer unlock()
 	ds, err := gonc.OpenFile(path, gonc.NOWRITE)
 	if err != nil {
 		var e gonc.Error
-		if errors.As(err, &e) && (C.int(e) == C.NC_ENOTNC || C.int(e) == C.NC_EHDFERR) {
-			return nil, fmt.Errorf("open %q: %w (%v)", path, ErrNotNetCDF, err)
+		if errors.As(err, &e) && C.int(e) == C.NC_ENOTNC {
+			return nil, fmt.Errorf("%w (%v)", ErrNotNetCDF, err)
 		}
-		return nil, fmt.Errorf("open %q: %w", path, err)
+		if errors.As(err, &e) && C.int(e) == C.NC_EHDFERR {
+			return nil, fmt.Errorf("%w (%v)", ErrCorrupt, err)
+		}
+		return nil, err
 	}
 	r := &Reader{ncid: C.int(ds), ids: map[*ncmodel.Var][2]C.int{}}
 	f, err := r.describe(path)
+	if err == nil && f.Format.IsNetCDF3() {
+		err = checkClassicSize(path)
+	}
 	if err != nil {
 		C.nc_close(r.ncid)
-		return nil, fmt.Errorf("open %q: %w", path, err)
+		return nil, err
 	}
 	r.file = f
 	return r, nil

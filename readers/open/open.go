@@ -16,7 +16,7 @@ func Source(path string) (ncmodel.Source, error) {
 	if err == nil {
 		return r, nil
 	}
-	if errors.Is(err, netcdf.ErrNotNetCDF) {
+	if errors.Is(err, netcdf.ErrNotNetCDF) || errors.Is(err, netcdf.ErrCorrupt) {
 		if h, herr := hdf5Open(path); herr == nil {
 			return h, nil
 		}
