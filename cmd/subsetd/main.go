@@ -60,6 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "subsetd version", "Prints the version of subsetd.", stderr)
+	if code, stop := parseFlags(fs, args, stdout); stop {
+		return code
+	}
 	fmt.Fprintf(stdout, "subsetd %s\n", version)
 	return 0
 }

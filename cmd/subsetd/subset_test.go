@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+)
+
+const smallCDL = `netcdf small {
+dimensions:
+	time = UNLIMITED ;
+	lat = 4 ;
+	lon = 8 ;
+variables:
+	double time(time) ;
+		time:units = "days since 2020-01-01" ;
+		time:calendar = "noleap" ;
+		time:standard_name = "time" ;
+	float lat(lat) ;
+		lat:units = "degrees_north" ;
+	float lon(lon) ;
+		lon:units = "degrees_east" ;
+	float sst(time, lat, lon) ;
+		sst:_FillValue = -999.f ;
+		sst:units = "degC" ;
+// global attributes:
+		:Conventions = "CF-1.8" ;
+		:history = "made by hand" ;
+data:
+	time = 0, 31, 59 ;
+	lat = -30, -10, 10, 30 ;
+	lon = 22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5, 337.5 ;
+	sst = 1, 2, 3, 4, 5, 6, 7, 8,  9, 10, 11, 12, 13, 14, 15, 16,
+	      17, 18, 19, 20, 21, 22, 23, 24,  25, 26, 27, 28, 29, 30, 31, 32,
+	      101, 102, 103, 104, 105, 106, 107, 108,  109, 110, 111, 112, 113, 114, 115, 116,
+	      117, 118, 119, 120, 121, 122, 123, 124,  125, 126, 127, 128, 129, 130, 131, 132,
+	      201, 202, 203, 204, 205, 206, 207, 208,  209, 210, 211, 212, 213, 214, 215, 216,
+	      217, 218, 219, 220, 221, 222, 223, 224,  225, 226, 227, 228, 229, 230, 231, 232 ;
+}
+`
+
+func smallFile(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cdl := filepath.Join(dir, "small.cdl")
+	if err := os.WriteFile(cdl, []byte(smallCDL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nc := filepath.Join(dir, "small.nc")
+	if out, err := exec.Command("ncgen", "-k", "nc4", "-o", nc, cdl).CombinedOutput(); err != nil {
+		t.Fatalf("ncgen: %v\n%s (run scripts/setup.sh)", err, out)
+	}
+	return nc
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestSubsetJSON(t *testing.T) {
+	in := smallFile(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI("subset", "--json", "--out", out, "--time", "2020-02/2020-03",
+		"--region", "east=20,-40,160,0", "--region", "wrap=330,0,30,40", "--region", "none=0,60,10,70", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res subset.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	want := []struct {
+		name, status string
+		shape        map[string]int
+	}{
+		{"east", "successful", map[string]int{"time": 2, "lat": 2, "lon": 4}},
+		{"wrap", "successful", map[string]int{"time": 2, "lat": 2, "lon": 2}},
+		{"none", "empty", nil},
+	}
+	for i, w := range want {
+		r := res.Regions[i]
+		if r.Name != w.name || r.Status != w.status {
+			t.Errorf("region %d: %s %s (%s), want %s %s", i, r.Name, r.Status, r.Message, w.name, w.status)
+			continue
+		}
+		if w.shape == nil {
+			if len(r.Files) != 0 || !strings.Contains(r.Message, "does not intersect") {
+				t.Errorf("empty region: %+v", r)
+			}
+			continue
+		}
+		f := r.Files[0]
+		for k, n := range w.shape {
+			if f.Shape[k] != n {
+				t.Errorf("%s: shape %v, want %v", w.name, f.Shape, w.shape)
+			}
+		}
+		if len(f.Sha256) != 64 || f.Size == 0 || f.Name != w.name+".nc" {
+			t.Errorf("%s: file %+v", w.name, f)
+		}
+	}
+	// The wrapped region's longitudes are made monotonic: 337.5 then 382.5.
+	dump, err := exec.Command("ncdump", "-v", "lon,sst", filepath.Join(out, "wrap.nc")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(dump), "lon = 337.5, 382.5 ;") {
+		t.Errorf("wrapped longitudes:\n%s", dump)
+	}
+	// time 31 and 59 (Feb 1, Mar 1 in noleap), lat 10 and 30, lon 337.5 then 22.5.
+	if !strings.Contains(string(dump), "sst =\n  124, 117,\n  132, 125,\n  224, 217,\n  232, 225 ;") {
+		t.Errorf("wrapped values:\n%s", dump)
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestSubsetErrors(t *testing.T) {
+	in := smallFile(t)
+	dir := t.TempDir()
+	random := filepath.Join(dir, "random.nc")
+	os.WriteFile(random, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef, 0x01}, 2000), 0o644)
+	truncated := filepath.Join(dir, "truncated.nc")
+	data, _ := os.ReadFile(in)
+	os.WriteFile(truncated, data[:len(data)/2], 0o644)
+	classic := filepath.Join(dir, "classic.nc")
+	if out, err := exec.Command("ncks", "-O", "-3", in, classic).CombinedOutput(); err != nil {
+		t.Fatalf("ncks: %v %s", err, out)
+	}
+	data, _ = os.ReadFile(classic)
+	truncated3 := filepath.Join(dir, "truncated3.nc")
+	os.WriteFile(truncated3, data[:len(data)-40], 0o644)
+	readonly := filepath.Join(dir, "readonly")
+	os.Mkdir(readonly, 0o555)
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, nil, 0o644)
+
+	ok := "--region=a=0,-40,180,40"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"random bytes", []string{ok, random}, 1, "cannot read random.nc: not a NetCDF or HDF5 file"},
+		{"truncated netCDF-4", []string{ok, truncated}, 1, "cannot read truncated.nc: corrupt or truncated"},
+		{"truncated netCDF-3", []string{ok, truncated3}, 1, "cannot read truncated3.nc: truncated file"},
+		{"missing file", []string{ok, filepath.Join(dir, "nope.nc")}, 1, "cannot read nope.nc: no such file or directory"},
+		{"unknown variable", []string{ok, "--vars", "sst,salinity", in}, 1, `variables[1]: unknown variable "salinity" in small.nc; it has: time, lat, lon, sst`},
+		{"latitude outside", []string{"--region", "a=0,-95,10,10", in}, 1, "latitude outside [-90, 90]"},
+		{"south > north", []string{"--region", "a=0,10,10,-10", in}, 1, "south (10) is greater than north (-10)"},
+		{"NaN", []string{"--region", "a=0,NaN,10,10", in}, 1, "bbox south is NaN"},
+		{"Inf", []string{"--region", "a=-Inf,0,10,10", in}, 1, "bbox west is -Inf"},
+		{"bad time", []string{ok, "--time", "2020-02-30x/2020-03", in}, 1, `bad time "2020-02-30x"`},
+		{"time not a range", []string{ok, "--time", "2020-02-01", in}, 1, "must be START/END"},
+		{"date not in calendar", []string{ok, "--time", "2020-02-29/2020-03-01", in}, 1, "2020-02-29 does not exist in the noleap calendar"},
+		{"time outside data", []string{ok, "--time", "2030-01-01/2030-12-31", in}, 1, "time range 2030-01-01/2030-12-31 is outside the data of small.nc (time coverage 2020-01-01T00:00:00Z..2020-03-01T00:00:00Z)"},
+		{"start after end", []string{ok, "--time", "2020-03-01/2020-01-01", in}, 1, "start 2020-03-01 is after end 2020-01-01"},
+		{"output not writable", []string{ok, "--out", filepath.Join(notDir, "sub"), in}, 1, "is not writable"},
+		{"bad deflate", []string{ok, "--deflate", "12", in}, 1, "deflate level must be 0..9"},
+		{"bad format", []string{ok, "--format", "zarr", in}, 1, `unknown format "zarr"`},
+		{"bad stride", []string{ok, "--stride", "depth=2", in}, 1, `unknown axis or dimension "depth"`},
+		{"duplicate names", []string{"--region", "a=0,0,1,1", "--region", "a=2,2,3,3", in}, 1, `region name "a" is used twice`},
+		{"no region", []string{in}, 2, "give at least one --region"},
+		{"no file", []string{ok}, 2, "no input FILE"},
+	}
+	if os.Getuid() != 0 {
+		tests = append(tests, struct {
+			name string
+			args []string
+			code int
+			want string
+		}{"read-only output", []string{ok, "--out", readonly, in}, 1, "is not writable: permission denied"})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"subset", "--out", t.TempDir()}, tc.args...)
+			code, _, stderr := runCLI(args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+func TestNetCDF3Output(t *testing.T) {
+	in := smallFile(t)
+	out := t.TempDir()
+	code, _, stderr := runCLI("subset", "--format", "netcdf3", "--out", out, "--region", "a=0,-40,180,40", in)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	kind, err := exec.Command("ncdump", "-k", filepath.Join(out, "a.nc")).Output()
+	if err != nil || strings.TrimSpace(string(kind)) != "64-bit offset" {
+		t.Errorf("format %q %v", kind, err)
+	}
+	head, _ := exec.Command("ncdump", "-h", filepath.Join(out, "a.nc")).Output()
+	if !strings.Contains(string(head), "time = UNLIMITED ; // (3 currently)") {
+		t.Errorf("unlimited time lost:\n%s", head)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range commands() {
+		code, stdout, _ := runCLI(cmd.name, "--help")
+		if code != 0 || !strings.Contains(stdout, "Usage: subsetd "+cmd.name) {
+			t.Errorf("%s --help: exit %d\n%s", cmd.name, code, stdout)
+		}
+	}
+	code, stdout, _ := runCLI("--help")
+	if code != 0 || !strings.Contains(stdout, "subset") {
+		t.Errorf("--help: %d %s", code, stdout)
+	}
+	if code, _, _ := runCLI("frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	in := smallFile(t)
+	code, stdout, stderr := runCLI("inspect", "--json", in)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var d subset.Description
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Format != "netcdf4" || d.Extent == nil || d.Extent.LatMin != -30 || d.Extent.LonMax != 337.5 ||
+		d.Time == nil || d.Time.Start != "2020-01-01T00:00:00Z" || d.Time.End != "2020-03-01T00:00:00Z" || d.Time.Calendar != "noleap" {
+		t.Errorf("description: %s", stdout)
+	}
+	code, stdout, _ = runCLI("inspect", in)
+	if code != 0 || !strings.Contains(stdout, "grid: rectilinear, lat lat, lon lon") {
+		t.Errorf("text inspect:\n%s", stdout)
+	}
+}
