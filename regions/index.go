@@ -112,6 +112,9 @@ func LonRuns(vals []float64, b BBox, tol float64) []Run {
 // shiftInto returns the multiple of 360 that brings v into [west, west+360).
 func shiftInto(v, west, tol float64) float64 {
 	k := math.Floor((v - west + tol) / 360)
+	if k == 0 {
+		return 0 // not -0
+	}
 	return -k * 360
 }
 
