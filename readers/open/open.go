@@ -5,7 +5,9 @@ package open
 
 import (
 	"errors"
+	"io/fs"
 
+	"github.com/subsetd/subsetd/readers/hdf5"
 	"github.com/subsetd/subsetd/readers/ncmodel"
 	"github.com/subsetd/subsetd/readers/netcdf"
 )
@@ -16,10 +18,13 @@ func Source(path string) (ncmodel.Source, error) {
 	if err == nil {
 		return r, nil
 	}
-	if errors.Is(err, netcdf.ErrNotNetCDF) || errors.Is(err, netcdf.ErrCorrupt) {
-		if h, herr := hdf5Open(path); herr == nil {
-			return h, nil
-		}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	// netCDF-C refuses some plain HDF5 files (missing or broken dimension
+	// scales) or maps them inconsistently; the HDF5 reader copes.
+	if h, herr := hdf5Open(path); herr == nil {
+		return h, nil
 	}
 	return nil, err
 }
@@ -33,5 +38,10 @@ func Sink(path string, format ncmodel.Format) (ncmodel.Sink, error) {
 	return w, nil
 }
 
-// hdf5Open is replaced once the HDF5 reader is wired in.
-var hdf5Open = func(path string) (ncmodel.Source, error) { return nil, errors.New("no HDF5 reader") }
+func hdf5Open(path string) (ncmodel.Source, error) {
+	r, err := hdf5.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,0 +1,35 @@
+/* h5shim.h: the small C helpers of package hdf5 (see h5shim.c). */
+#ifndef SUBSETD_H5SHIM_H
+#define SUBSETD_H5SHIM_H
+
+#include <stdlib.h>
+#include <hdf5.h>
+
+/* Link and object kinds reported by sd_link_info. */
+enum {
+	SD_LINK_OTHER = 0, /* soft, external, user-defined: skipped */
+	SD_LINK_GROUP = 1,
+	SD_LINK_DATASET = 2,
+	SD_LINK_HARD_OTHER = 3 /* committed datatype or unknown object */
+};
+
+void sd_silence(void);
+void sd_last_error(char *out, size_t n);
+
+hid_t sd_open_rdonly(const char *path);
+hsize_t sd_unlimited(void);
+haddr_t sd_haddr_undef(void);
+hid_t sd_native(int nctype);
+hid_t sd_c_s1(void);
+hid_t sd_vlen_str(H5T_cset_t cset);
+
+int sd_link_info(hid_t grp, hsize_t idx, int *kind, unsigned long *fileno, haddr_t *addr);
+char *sd_link_name(hid_t grp, hsize_t idx);
+
+int sd_attr_order(hid_t obj);
+char *sd_attr_name(hid_t obj, int order, hsize_t idx);
+
+int sd_dimlist(hid_t dset, int rank, haddr_t *addrs);
+int sd_filters(hid_t dcpl, int *deflate, int *shuffle);
+
+#endif
