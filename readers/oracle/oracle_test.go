@@ -280,3 +280,5 @@ func TestRealDataAgainstNCKS(t *testing.T) {
 		})
 	}
 }
+
+var openSource, openSink = open.Source, open.Sink

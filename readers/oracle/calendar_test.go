@@ -1,0 +1,150 @@
+package oracle
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/regions"
+)
+
+const calendarCDL = `netcdf cal {
+dimensions:
+	time = UNLIMITED ;
+	lat = 3 ;
+	lon = 4 ;
+variables:
+	double time(time) ;
+		time:standard_name = "time" ;
+		time:units = "%s" ;
+		%s
+	float lat(lat) ;
+		lat:units = "degrees_north" ;
+	float lon(lon) ;
+		lon:units = "degrees_east" ;
+	short tas(time, lat, lon) ;
+		tas:scale_factor = 0.01 ;
+		tas:_FillValue = -32767s ;
+data:
+	time = %s ;
+	lat = -10, 0, 10 ;
+	lon = 0, 90, 180, 270 ;
+}
+`
+
+// pythonSelect asks cftime (python3-netcdf4) which time indices fall in
+// [start, end) given as ISO dates: an oracle independent of regions/cftime.
+func pythonSelect(t *testing.T, values []float64, units, calendar, start, endExclusive string) []int {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no /usr/bin/python3 (python3-netcdf4): run scripts/setup.sh")
+	}
+	script := `
+import json, sys, cftime
+vals, units, cal, start, end = json.loads(sys.argv[1])
+c = cal or "standard"
+s = cftime.datetime.strptime(start, "%Y-%m-%dT%H:%M:%S", calendar=c)
+e = cftime.datetime.strptime(end, "%Y-%m-%dT%H:%M:%S", calendar=c)
+ds = cftime.num2date(vals, units, calendar=c)
+print(json.dumps([i for i, d in enumerate(ds) if s <= d < e]))
+`
+	arg, _ := json.Marshal([]any{values, units, calendar, start, endExclusive})
+	out, err := exec.Command(py, "-c", script, string(arg)).CombinedOutput()
+	if err != nil {
+		t.Skipf("python3 cftime unavailable: %v %s", err, out)
+	}
+	var idx []int
+	if err := json.Unmarshal(out, &idx); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return idx
+}
+
+func TestCalendarsAgainstCftimeAndNCKS(t *testing.T) {
+	needNCO(t)
+	// Daily steps from Feb 25 to Mar 4 2001 in units of the calendar, plus
+	// a step in the middle of a day; request Feb 28 .. Mar 1 (whole days).
+	tests := []struct {
+		calendar string // attribute value; "" = none
+		units    string
+		values   []float64
+		end      string // the exclusive end of "2001-03-01" as a day
+	}{
+		{"", "days since 2001-02-25", []float64{0, 1, 2, 3, 3.5, 4, 5, 6, 7}, "2001-03-02T00:00:00"},
+		{"Gregorian", "hours since 2001-02-25 00:00:00", []float64{0, 24, 48, 72, 84, 96, 120, 144}, "2001-03-02T00:00:00"},
+		{"proleptic_gregorian", "days since 1970-01-01", []float64{11378, 11379, 11380, 11381, 11381.5, 11382, 11383}, "2001-03-02T00:00:00"},
+		{"julian", "days since 2001-02-25", []float64{0, 1, 2, 3, 3.5, 4, 5, 6}, "2001-03-02T00:00:00"},
+		{"noleap", "days since 2001-01-01", []float64{55, 56, 57, 58, 58.5, 59, 60, 61}, "2001-03-02T00:00:00"},
+		{"365_day", "days since 2001-01-01", []float64{55, 56, 57, 58, 59, 60}, "2001-03-02T00:00:00"},
+		{"all_leap", "days since 2001-01-01", []float64{55, 56, 57, 58, 59, 59.5, 60, 61}, "2001-03-02T00:00:00"},
+		{"366_day", "days since 2001-01-01", []float64{57, 58, 59, 60, 61}, "2001-03-02T00:00:00"},
+		{"360_day", "days since 2001-01-01", []float64{55, 56, 57, 58, 59, 59.5, 60, 61}, "2001-03-02T00:00:00"},
+	}
+	for _, tc := range tests {
+		name := tc.calendar
+		if name == "" {
+			name = "no_attribute"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			calAttr := ""
+			if tc.calendar != "" {
+				calAttr = fmt.Sprintf(`time:calendar = "%s" ;`, tc.calendar)
+			}
+			var vs []string
+			for _, v := range tc.values {
+				vs = append(vs, fmt.Sprint(v))
+			}
+			cdl := fmt.Sprintf(calendarCDL, tc.units, calAttr, strings.Join(vs, ", "))
+			in := filepath.Join(dir, "cal.nc")
+			os.WriteFile(filepath.Join(dir, "cal.cdl"), []byte(cdl), 0o644)
+			if out, err := exec.Command("ncgen", "-k", "nc4", "-o", in, filepath.Join(dir, "cal.cdl")).CombinedOutput(); err != nil {
+				t.Fatalf("ncgen: %v %s", err, out)
+			}
+			want := pythonSelect(t, tc.values, tc.units, strings.ToLower(tc.calendar), "2001-02-28T00:00:00", tc.end)
+			req := &subset.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}},
+				Time: &subset.TimeRange{Start: "2001-02-28", End: "2001-03-01"}}
+			_, res := cut(t, in, req)
+			if len(want) == 0 {
+				t.Fatalf("oracle selected nothing: the test data is wrong")
+			}
+			r := res.Regions[0]
+			if r.Status != subset.StatusSuccessful {
+				t.Fatalf("%s: %s", r.Status, r.Message)
+			}
+			if got := r.Files[0].Shape["time"]; got != len(want) {
+				t.Fatalf("selected %d steps, cftime selects indices %v", got, want)
+			}
+			oracle := ncks(t, in, "-d", fmt.Sprintf("time,%d,%d", want[0], want[len(want)-1]))
+			compare(t, r.Files[0].Path, oracle, nccompare.Options{})
+		})
+	}
+}
+
+func TestCalendarNoneRefusesDates(t *testing.T) {
+	dir := t.TempDir()
+	cdl := fmt.Sprintf(calendarCDL, "days since 2001-01-01", `time:calendar = "none" ;`, "0, 1, 2")
+	in := filepath.Join(dir, "none.nc")
+	os.WriteFile(filepath.Join(dir, "none.cdl"), []byte(cdl), 0o644)
+	if out, err := exec.Command("ncgen", "-k", "nc4", "-o", in, filepath.Join(dir, "none.cdl")).CombinedOutput(); err != nil {
+		t.Fatalf("ncgen: %v %s", err, out)
+	}
+	req := &subset.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{-180, -90, 180, 90}}}, Time: &subset.TimeRange{Start: "2001-01-01"}}
+	_, err := subset.Run(t.Context(), []string{in}, req, subset.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink})
+	if err == nil || !strings.Contains(err.Error(), "calendar none") {
+		t.Errorf("calendar none: %v", err)
+	}
+	// Without a time range the file is cut normally.
+	req.Time = nil
+	_, res := cut(t, in, req)
+	if res.Regions[0].Status != subset.StatusSuccessful {
+		t.Errorf("%+v", res.Regions[0])
+	}
+}
