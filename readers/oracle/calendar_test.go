@@ -148,3 +148,41 @@ func TestCalendarNoneRefusesDates(t *testing.T) {
 		t.Errorf("%+v", res.Regions[0])
 	}
 }
+
+func pythonRun(t *testing.T, script string, arg any) string {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no /usr/bin/python3 (python3-netcdf4): run scripts/setup.sh")
+	}
+	b, _ := json.Marshal(arg)
+	out, err := exec.Command(py, "-c", script, string(b)).CombinedOutput()
+	if err != nil {
+		t.Skipf("python3 cftime unavailable: %v %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// pythonDays decodes values with cftime and returns their dates (YYYY-MM-DD).
+func pythonDays(t *testing.T, values []float64, units, calendar string) []string {
+	out := pythonRun(t, `
+import json, sys, cftime
+vals, units, cal = json.loads(sys.argv[1])
+print(json.dumps(["%04d-%02d-%02d" % (d.year, d.month, d.day) for d in cftime.num2date(vals, units, calendar=cal or "standard")]))
+`, []any{values, units, calendar})
+	var days []string
+	if err := json.Unmarshal([]byte(out), &days); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return days
+}
+
+// pythonNextDay returns the date after day in the calendar.
+func pythonNextDay(t *testing.T, day, calendar string) string {
+	return pythonRun(t, `
+import json, sys, cftime, datetime
+day, cal = json.loads(sys.argv[1])
+d = cftime.datetime.strptime(day, "%Y-%m-%d", calendar=cal or "standard") + datetime.timedelta(days=1)
+print("%04d-%02d-%02d" % (d.year, d.month, d.day))
+`, []any{day, calendar})
+}
