@@ -283,3 +283,61 @@ func TestRealDataAgainstNCKS(t *testing.T) {
 }
 
 var openSource, openSink = open.Source, open.Sink
+
+// TestRealDataEveryFile: every third-party file can be described, and a cut
+// either succeeds or is refused with a message naming why (2-D or
+// along-track coordinates are the regions issue's).
+func TestRealDataEveryFile(t *testing.T) {
+	entries, err := os.ReadDir(realdata)
+	if err != nil {
+		t.Skipf("%s not present", realdata)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !(strings.HasSuffix(name, ".nc") || strings.HasSuffix(name, ".nc4") || strings.HasSuffix(name, ".h5")) {
+			continue
+		}
+		t.Run(strings.SplitN(name, "__", 2)[1], func(t *testing.T) {
+			path := filepath.Join(realdata, name)
+			src := openT(t, path)
+			d, err := subset.Describe(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Grids) == 0 {
+				t.Errorf("no horizontal grid found: %+v", d.Axes)
+			}
+			req := bboxReq("r", -180, -90, 180, 90)
+			res, err := subset.Run(t.Context(), []string{path}, req, subset.Options{OutDir: t.TempDir(), Open: open.Source, Create: open.Sink})
+			switch {
+			case err != nil && strings.Contains(err.Error(), "this version cuts grids with 1-D latitude and longitude"):
+				if d.Grids[0].Kind == string(subset.Rectilinear) {
+					t.Errorf("refused a rectilinear grid: %v", err)
+				}
+			case err != nil:
+				t.Errorf("cut failed: %v", err)
+			case res.Regions[0].Status != subset.StatusSuccessful:
+				t.Errorf("whole-globe cut: %+v", res.Regions[0])
+			}
+		})
+	}
+}
+
+// TestNCOEdgeFilesIdentity: a whole-globe cut of NCO's own edge-case files
+// (404 variables of every type; 24 nested groups) equals the input.
+func TestNCOEdgeFilesIdentity(t *testing.T) {
+	for _, tc := range []struct{ cdl, kind string }{{"nco+nco__in.cdl", "classic"}, {"nco+nco__in_grp.cdl", "nc4"}} {
+		t.Run(tc.cdl, func(t *testing.T) {
+			cdl := realFile(t, tc.cdl)
+			in := filepath.Join(t.TempDir(), "in.nc")
+			if b, err := exec.Command("ncgen", "-k", tc.kind, "-o", in, cdl).CombinedOutput(); err != nil {
+				t.Fatalf("ncgen: %v %s", err, b)
+			}
+			_, res := cut(t, in, bboxReq("g", -180, -90, 180, 90))
+			if res.Regions[0].Status != subset.StatusSuccessful {
+				t.Fatalf("%+v", res.Regions[0])
+			}
+			compare(t, res.Regions[0].Files[0].Path, in, nccompare.Options{})
+		})
+	}
+}
