@@ -96,7 +96,15 @@ func (r *Reader) build(path string) error {
 	b.makeScaleDims()
 	r.vars = b.makeVars()
 	root.Walk(tidyGroup)
-	r.file = &ncmodel.File{Path: path, Format: ncmodel.FormatHDF5, Root: root}
+	// netCDF-4 marks its files with a hidden root attribute; such a file is
+	// reported as what it is, so either reader describes it alike.
+	format := ncmodel.FormatHDF5
+	ncprops := C.CString("_NCProperties")
+	defer C.free(unsafe.Pointer(ncprops))
+	if C.H5Aexists(gid, ncprops) > 0 {
+		format = ncmodel.FormatNetCDF4
+	}
+	r.file = &ncmodel.File{Path: path, Format: format, Root: root}
 	return nil
 }
 

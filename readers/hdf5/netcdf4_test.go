@@ -69,7 +69,7 @@ const wantTypes = `group / {
 func TestNetCDF4Structure(t *testing.T) {
 	r := open(t, ncgenFixture(t, "types.cdl"))
 	f := r.File()
-	if f.Format != ncmodel.FormatHDF5 {
+	if f.Format != ncmodel.FormatNetCDF4 {
 		t.Errorf("format %q", f.Format)
 	}
 	diffText(t, "model", dumpModel(f), wantTypes)

@@ -168,9 +168,6 @@ func writeAttr(ncid, varid C.int, a ncmodel.Attr, classic bool) error {
 		}()
 		return ncErr(C.nc_put_att_string(ncid, varid, cname, C.size_t(len(ss)), (**C.char)(unsafe.Pointer(&ptrs[0]))))
 	default:
-		if classic && !a.Type.Classic() {
-			return fmt.Errorf("netCDF-3 cannot hold type %s", a.Type)
-		}
 		raw, n, err := ncmodel.EncodeValues(a.Type, a.Value)
 		if err != nil {
 			return err

@@ -136,7 +136,7 @@ func (w *Writer) defineGroup(gid C.int, g *ncmodel.Group, dimids map[*ncmodel.Di
 }
 
 func (w *Writer) defineVar(gid C.int, v *ncmodel.Var, dimids map[*ncmodel.Dim]C.int, classic bool) error {
-	if w.format.IsNetCDF3() && !v.Type.Classic() || classic && !v.Type.Classic() {
+	if !w.typeOK(v.Type) {
 		return fmt.Errorf("format %s cannot hold type %s; write netcdf4", w.format, v.Type)
 	}
 	ids := make([]C.int, len(v.Dims)+1)
@@ -179,6 +179,18 @@ func (w *Writer) defineVar(gid C.int, v *ncmodel.Var, dimids map[*ncmodel.Dim]C.
 	}
 	w.vars[v.Path()] = writerVar{gid: gid, varid: varid, v: v}
 	return nil
+}
+
+// typeOK reports whether the format holds values of type t: CDF-5 adds the
+// unsigned and 64-bit integers to the classic types; only NetCDF-4 has strings.
+func (w *Writer) typeOK(t ncmodel.Type) bool {
+	switch w.format {
+	case ncmodel.FormatNetCDF4:
+		return true
+	case ncmodel.Format64BitData:
+		return t != ncmodel.String
+	}
+	return t.Classic()
 }
 
 // Write writes a hyperslab at start.

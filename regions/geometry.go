@@ -1,0 +1,365 @@
+package regions
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/paulmach/orb"
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// Area is what a region covers: a box or a polygon. Bounds is the box the
+// cut starts from; Contains decides each cell centre.
+type Area interface {
+	Bounds() BBox
+	// Contains reports whether the point (degrees, longitude in any
+	// convention) is inside; the boundary counts as inside.
+	Contains(lon, lat float64) bool
+	// IsBox reports whether the area is exactly its bounds.
+	IsBox() bool
+}
+
+// Bounds returns the box itself.
+func (b BBox) Bounds() BBox { return b }
+
+// IsBox is true for a box.
+func (b BBox) IsBox() bool { return true }
+
+// Contains reports whether a point is in the box, edges included, longitude
+// modulo 360.
+func (b BBox) Contains(lon, lat float64) bool {
+	if math.IsNaN(lat) || lat < b.South || lat > b.North {
+		return false
+	}
+	return InLon(lon, b.West, b.LonWidth(), 0)
+}
+
+// Polygon is a polygon or multipolygon with longitudes unwrapped so that no
+// edge jumps by more than 180°, and an index of edges by latitude band so
+// that a point test looks at a handful of edges.
+type Polygon struct {
+	parts  []part
+	bounds BBox
+}
+
+type part struct {
+	rings      [][]orb.Point // outer ring then holes, unwrapped
+	minX, maxX float64
+	minY, maxY float64
+	bandH      float64
+	bands      [][]edge
+}
+
+type edge struct{ x1, y1, x2, y2 float64 }
+
+// ParseGeometry reads a GeoJSON Polygon or MultiPolygon geometry, or a
+// Feature holding one. Rings may cross the antimeridian (consecutive
+// vertices more than 180° apart), use longitudes past 180, or be split at
+// ±180 into a MultiPolygon (RFC 7946).
+func ParseGeometry(field string, raw json.RawMessage) (*Polygon, error) {
+	var probe struct {
+		Type     string          `json:"type"`
+		Geometry json.RawMessage `json:"geometry"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, errs.F(errs.Invalid, field, "not GeoJSON: %v", err)
+	}
+	if probe.Type == "Feature" {
+		if len(probe.Geometry) == 0 || string(probe.Geometry) == "null" {
+			return nil, errs.F(errs.Invalid, field, "the Feature has no geometry")
+		}
+		return ParseGeometry(field, probe.Geometry)
+	}
+	var g struct {
+		Type        string          `json:"type"`
+		Coordinates json.RawMessage `json:"coordinates"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return nil, errs.F(errs.Invalid, field, "not a GeoJSON geometry: %v", err)
+	}
+	var polys []orb.Polygon
+	switch g.Type {
+	case "Polygon":
+		var c [][][]float64
+		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+			return nil, errs.F(errs.Invalid, field, "Polygon coordinates must be [[[lon, lat], ...], ...]: %v", err)
+		}
+		poly, err := toPolygon(field, c)
+		if err != nil {
+			return nil, err
+		}
+		polys = []orb.Polygon{poly}
+	case "MultiPolygon":
+		var c [][][][]float64
+		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+			return nil, errs.F(errs.Invalid, field, "MultiPolygon coordinates must be [[[[lon, lat], ...], ...], ...]: %v", err)
+		}
+		for _, pc := range c {
+			poly, err := toPolygon(field, pc)
+			if err != nil {
+				return nil, err
+			}
+			polys = append(polys, poly)
+		}
+	case "Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection":
+		return nil, errs.F(errs.Invalid, field, "a %s is not a region: give a Polygon or MultiPolygon (or a bbox)", g.Type)
+	case "FeatureCollection":
+		return nil, errs.F(errs.Invalid, field, "a FeatureCollection holds several regions: give one geometry per region")
+	case "":
+		return nil, errs.F(errs.Invalid, field, "GeoJSON object without a type")
+	default:
+		return nil, errs.F(errs.Invalid, field, "unknown GeoJSON type %q", g.Type)
+	}
+	return NewPolygon(field, polys)
+}
+
+func toPolygon(field string, c [][][]float64) (orb.Polygon, error) {
+	var poly orb.Polygon
+	for i, ring := range c {
+		var r orb.Ring
+		for j, pos := range ring {
+			if len(pos) < 2 {
+				return nil, errs.F(errs.Invalid, field, "ring %d position %d needs [lon, lat]", i, j)
+			}
+			r = append(r, orb.Point{pos[0], pos[1]})
+		}
+		poly = append(poly, r)
+	}
+	return poly, nil
+}
+
+// NewPolygon builds a Polygon from orb polygons.
+func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
+	p := &Polygon{}
+	for i, poly := range polys {
+		if len(poly) == 0 {
+			continue
+		}
+		pt := part{minX: math.Inf(1), maxX: math.Inf(-1), minY: math.Inf(1), maxY: math.Inf(-1)}
+		for j, ring := range poly {
+			r, err := unwrapRing(fmt.Sprintf("%s polygon %d ring %d", field, i, j), ring)
+			if err != nil {
+				return nil, err
+			}
+			if j > 0 {
+				// Holes are unwrapped next to their outer ring.
+				shift := math.Round((pt.minX+pt.maxX)/2/360-meanX(r)/360) * 360
+				for k := range r {
+					r[k][0] += shift
+				}
+			}
+			for _, q := range r {
+				if j == 0 {
+					pt.minX, pt.maxX = math.Min(pt.minX, q[0]), math.Max(pt.maxX, q[0])
+				}
+				pt.minY, pt.maxY = math.Min(pt.minY, q[1]), math.Max(pt.maxY, q[1])
+			}
+			pt.rings = append(pt.rings, r)
+		}
+		pt.index()
+		p.parts = append(p.parts, pt)
+	}
+	if len(p.parts) == 0 {
+		return nil, errs.F(errs.Invalid, field, "polygon has no rings")
+	}
+	p.bounds = p.computeBounds()
+	return p, nil
+}
+
+func meanX(r []orb.Point) float64 {
+	s := 0.0
+	for _, q := range r {
+		s += q[0]
+	}
+	return s / float64(len(r))
+}
+
+// unwrapRing checks a ring and makes consecutive longitudes at most 180°
+// apart. A jump of exactly 360° between -180 and 180 is an edge along the
+// antimeridian (whole-earth rings) and is kept.
+func unwrapRing(field string, ring orb.Ring) ([]orb.Point, error) {
+	if len(ring) < 3 {
+		return nil, errs.F(errs.Invalid, field, "a ring needs at least 3 positions, has %d", len(ring))
+	}
+	out := make([]orb.Point, len(ring))
+	for i, q := range ring {
+		if math.IsNaN(q[0]) || math.IsNaN(q[1]) || math.IsInf(q[0], 0) || math.IsInf(q[1], 0) {
+			return nil, errs.F(errs.Invalid, field, "position %d is not finite", i)
+		}
+		if q[1] < -90 || q[1] > 90 {
+			return nil, errs.F(errs.Invalid, field, "position %d: latitude %v outside [-90, 90]", i, q[1])
+		}
+		if math.Abs(q[0]) > 720 {
+			return nil, errs.F(errs.Invalid, field, "position %d: longitude %v outside [-720, 720]", i, q[0])
+		}
+		out[i] = q
+		if i == 0 {
+			continue
+		}
+		prev := out[i-1][0]
+		d := q[0] - prev
+		if math.Abs(math.Abs(ring[i][0]-ring[i-1][0])-360) < 1e-9 && math.Abs(ring[i][0]) == 180 {
+			out[i][0] = prev + d // along the antimeridian: keep
+			continue
+		}
+		for d > 180 {
+			d -= 360
+		}
+		for d < -180 {
+			d += 360
+		}
+		out[i][0] = prev + d
+	}
+	return out, nil
+}
+
+// index sorts the edges of a part into latitude bands.
+func (pt *part) index() {
+	n := 0
+	for _, r := range pt.rings {
+		n += len(r)
+	}
+	nb := min(max(n/4, 1), 4096)
+	h := (pt.maxY - pt.minY) / float64(nb)
+	if h <= 0 {
+		h, nb = 1, 1
+	}
+	pt.bandH = h
+	pt.bands = make([][]edge, nb)
+	for _, r := range pt.rings {
+		for i := range r {
+			a, b := r[i], r[(i+1)%len(r)]
+			e := edge{a[0], a[1], b[0], b[1]}
+			lo, hi := pt.band(math.Min(a[1], b[1])), pt.band(math.Max(a[1], b[1]))
+			for k := lo; k <= hi; k++ {
+				pt.bands[k] = append(pt.bands[k], e)
+			}
+		}
+	}
+}
+
+func (pt *part) band(y float64) int {
+	k := int((y - pt.minY) / pt.bandH)
+	return min(max(k, 0), len(pt.bands)-1)
+}
+
+// contains tests one point in the part's own (unwrapped) longitudes.
+func (pt *part) contains(x, y float64) bool {
+	if y < pt.minY || y > pt.maxY {
+		return false
+	}
+	const eps = 1e-9
+	inside := false
+	for _, e := range pt.bands[pt.band(y)] {
+		// On the boundary: inside.
+		if onSegment(x, y, e, eps) {
+			return true
+		}
+		if (e.y1 > y) != (e.y2 > y) {
+			xi := e.x1 + (y-e.y1)*(e.x2-e.x1)/(e.y2-e.y1)
+			if xi > x {
+				inside = !inside
+			}
+		}
+	}
+	return inside
+}
+
+func onSegment(x, y float64, e edge, eps float64) bool {
+	if x < math.Min(e.x1, e.x2)-eps || x > math.Max(e.x1, e.x2)+eps || y < math.Min(e.y1, e.y2)-eps || y > math.Max(e.y1, e.y2)+eps {
+		return false
+	}
+	cross := (e.x2-e.x1)*(y-e.y1) - (e.y2-e.y1)*(x-e.x1)
+	l := math.Hypot(e.x2-e.x1, e.y2-e.y1)
+	if l == 0 {
+		return math.Abs(x-e.x1) <= eps && math.Abs(y-e.y1) <= eps
+	}
+	return math.Abs(cross)/l <= eps
+}
+
+// Contains reports whether the point is in any part, trying the point's
+// longitude modulo 360 against each part's unwrapped range.
+func (p *Polygon) Contains(lon, lat float64) bool {
+	if math.IsNaN(lon) || math.IsNaN(lat) {
+		return false
+	}
+	for i := range p.parts {
+		pt := &p.parts[i]
+		k := math.Ceil((pt.minX - lon - 1e-9) / 360)
+		for x := lon + k*360; x <= pt.maxX+1e-9; x += 360 {
+			if pt.contains(x, lat) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Bounds is the smallest box holding the polygon: the shortest arc of
+// longitude covering every part, so that parts split at ±180 give a box
+// crossing the antimeridian rather than the whole globe.
+func (p *Polygon) Bounds() BBox { return p.bounds }
+
+// IsBox is false: cells of the bounds outside the polygon are masked.
+func (p *Polygon) IsBox() bool { return false }
+
+func (p *Polygon) computeBounds() BBox {
+	s, n := math.Inf(1), math.Inf(-1)
+	type arc struct{ lo, hi float64 }
+	var arcs []arc
+	whole := false
+	for _, pt := range p.parts {
+		s, n = math.Min(s, pt.minY), math.Max(n, pt.maxY)
+		if pt.maxX-pt.minX >= 360-1e-9 {
+			whole = true
+			continue
+		}
+		lo := math.Mod(pt.minX+180, 360)
+		if lo < 0 {
+			lo += 360
+		}
+		lo -= 180
+		arcs = append(arcs, arc{lo, lo + pt.maxX - pt.minX})
+	}
+	if whole || len(arcs) == 0 {
+		return BBox{West: -180, South: s, East: 180, North: n}
+	}
+	// Merge arcs on the circle and find the largest gap; the box runs
+	// from the end of the gap eastwards to its start.
+	sort.Slice(arcs, func(i, j int) bool { return arcs[i].lo < arcs[j].lo })
+	var merged []arc
+	for _, a := range arcs {
+		if k := len(merged); k > 0 && a.lo <= merged[k-1].hi {
+			merged[k-1].hi = math.Max(merged[k-1].hi, a.hi)
+		} else {
+			merged = append(merged, a)
+		}
+	}
+	// The first arc may overlap the last across the wrap.
+	bestGap, west, east := -1.0, 0.0, 0.0
+	for i, a := range merged {
+		next := merged[(i+1)%len(merged)]
+		nlo := next.lo
+		if i == len(merged)-1 {
+			nlo += 360
+		}
+		gap := nlo - a.hi
+		if gap > bestGap {
+			bestGap, west, east = gap, next.lo, a.hi
+		}
+	}
+	if bestGap <= 0 {
+		return BBox{West: -180, South: s, East: 180, North: n}
+	}
+	east = math.Mod(east+180, 360)
+	if east < 0 {
+		east += 360
+	}
+	east -= 180
+	if east == -180 && west != -180 {
+		east = 180
+	}
+	return BBox{West: west, South: s, East: east, North: n}
+}
