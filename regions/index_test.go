@@ -127,7 +127,10 @@ func TestValidateList(t *testing.T) {
 		{[]Region{{Name: "../x", BBox: []float64{0, 0, 1, 1}}}, "must not start with '.'"},
 		{[]Region{{Name: "a/b", BBox: []float64{0, 0, 1, 1}}}, "may hold only letters"},
 		{[]Region{{Name: "a", BBox: []float64{0, 0, 1}}}, "bbox must have 4 numbers"},
-		{[]Region{{Name: "a"}}, `region "a" has no bbox`},
+		{[]Region{{Name: "a"}}, "needs exactly one of bbox, geometry or ref (has 0)"},
+		{[]Region{{Name: "a", BBox: []float64{0, 0, 1, 1}, Ref: "africa/red_sea"}}, "(has 2)"},
+		{[]Region{{Ref: "africa/atlantis"}}, `region set africa has no region "atlantis"`},
+		{[]Region{{Ref: "mars/x"}}, `unknown region set "mars"`},
 	}
 	for _, tc := range tests {
 		err := ValidateList("regions", tc.rs)

@@ -1,6 +1,7 @@
 package regions
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -12,8 +13,22 @@ import (
 // Region is one area of interest as users write it in requests and region
 // files: {"name": "benguela", "bbox": [8, -35, 20, -15]}.
 type Region struct {
-	Name string    `json:"name"`
+	Name string    `json:"name,omitempty"`
 	BBox []float64 `json:"bbox,omitempty"`
+	// Geometry is a GeoJSON Polygon or MultiPolygon (or a Feature holding one).
+	Geometry json.RawMessage `json:"geometry,omitempty"`
+	// Ref names a region of a named set: "<set>/<name>".
+	Ref string `json:"ref,omitempty"`
+	// Mask false keeps the whole index box of a polygon (or of a region on
+	// a 2-D grid) unmasked; by default cells outside are set to fill.
+	Mask *bool `json:"mask,omitempty"`
+}
+
+// Resolved is a validated region: its output name and area.
+type Resolved struct {
+	Name string
+	Area Area
+	Mask bool
 }
 
 // BBox is a validated bounding box in degrees. West > East means the box
@@ -56,6 +71,48 @@ func (r Region) Box(field string) (BBox, error) {
 		return BBox{}, errs.F(errs.Invalid, field+".bbox", "bbox must have 4 numbers [west, south, east, north], got %d", len(r.BBox))
 	}
 	return NewBBox(field+".bbox", r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3])
+}
+
+// Resolve validates a region: exactly one of bbox, geometry and ref, a
+// usable name (from the ref when none is given).
+func (r Region) Resolve(field string) (Resolved, error) {
+	n := 0
+	for _, set := range []bool{r.BBox != nil, len(r.Geometry) > 0 && string(r.Geometry) != "null", r.Ref != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return Resolved{}, errs.F(errs.Invalid, field, "a region needs exactly one of bbox, geometry or ref (has %d)", n)
+	}
+	out := Resolved{Name: r.Name, Mask: r.Mask == nil || *r.Mask}
+	switch {
+	case r.BBox != nil:
+		b, err := r.Box(field)
+		if err != nil {
+			return Resolved{}, err
+		}
+		out.Area = b
+	case r.Ref != "":
+		ref, err := Lookup(r.Ref)
+		if err != nil {
+			return Resolved{}, errs.F(errs.Invalid, field+".ref", "%v", err)
+		}
+		if out.Name == "" {
+			out.Name = ref.Name
+		}
+		out.Area = ref.Area
+	default:
+		p, err := ParseGeometry(field+".geometry", r.Geometry)
+		if err != nil {
+			return Resolved{}, err
+		}
+		out.Area = p
+	}
+	if err := ValidateName(field+".name", out.Name); err != nil {
+		return Resolved{}, err
+	}
+	return out, nil
 }
 
 // NewBBox validates a box.
@@ -130,25 +187,31 @@ func (b BBox) String() string {
 	return fmt.Sprintf("[%g, %g, %g, %g]", b.West, b.South, b.East, b.North)
 }
 
-// ValidateList checks a list of regions: not empty, names unique and valid,
-// boxes valid.
-func ValidateList(field string, rs []Region) error {
+// ResolveList checks a list of regions: not empty, each valid, output
+// names unique.
+func ResolveList(field string, rs []Region) ([]Resolved, error) {
 	if len(rs) == 0 {
-		return errs.F(errs.Invalid, field, "at least one region is needed")
+		return nil, errs.F(errs.Invalid, field, "at least one region is needed")
 	}
 	seen := map[string]int{}
+	out := make([]Resolved, len(rs))
 	for i, r := range rs {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		if err := ValidateName(f+".name", r.Name); err != nil {
-			return err
+		res, err := r.Resolve(f)
+		if err != nil {
+			return nil, err
 		}
-		if j, dup := seen[strings.ToLower(r.Name)]; dup {
-			return errs.F(errs.Invalid, f+".name", "region name %q is used twice (also %s[%d])", r.Name, field, j)
+		if j, dup := seen[strings.ToLower(res.Name)]; dup {
+			return nil, errs.F(errs.Invalid, f+".name", "region name %q is used twice (also %s[%d])", res.Name, field, j)
 		}
-		seen[strings.ToLower(r.Name)] = i
-		if _, err := r.Box(f); err != nil {
-			return err
-		}
+		seen[strings.ToLower(res.Name)] = i
+		out[i] = res
 	}
-	return nil
+	return out, nil
+}
+
+// ValidateList is ResolveList without the result.
+func ValidateList(field string, rs []Region) error {
+	_, err := ResolveList(field, rs)
+	return err
 }
