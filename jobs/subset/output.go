@@ -17,10 +17,17 @@ const chunkTarget = 1 << 20
 // outputFile builds the description of one region's output: the input's
 // groups, dimensions cut to the selection, the output variables with their
 // attributes, storage options, and updated global metadata.
-func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int) (*ncmodel.File, map[*ncmodel.Var]*ncmodel.Var) {
+func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int) (*ncmodel.File, map[*ncmodel.Var]*ncmodel.Var, map[*ncmodel.Var][]byte) {
 	keep := map[*ncmodel.Var]bool{}
 	usedDims := map[*ncmodel.Dim]bool{}
+	fills := map[*ncmodel.Var][]byte{}
+vars:
 	for _, v := range p.vars {
+		for _, d := range v.Dims {
+			if rp.dropped[d] {
+				continue vars
+			}
+		}
 		keep[v] = true
 		for _, d := range v.Dims {
 			usedDims[d] = true
@@ -48,6 +55,13 @@ func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int
 				continue
 			}
 			ov := &ncmodel.Var{Name: v.Name, Type: v.Type, Group: o, Attrs: append([]ncmodel.Attr(nil), v.Attrs...)}
+			if p.masked(rp, v) {
+				fill, declared := fillValue(v)
+				fills[v] = fill
+				if !declared {
+					ov.Attrs = append(ov.Attrs, ncmodel.Attr{Name: "_FillValue", Type: v.Type, Value: ncmodel.DecodeValues(v.Type, fill)})
+				}
+			}
 			for _, d := range v.Dims {
 				ov.Dims = append(ov.Dims, dims[d])
 			}
@@ -70,7 +84,84 @@ func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int
 		return o
 	}
 	out := &ncmodel.File{Format: format, Root: copyGroup(p.file.Root, nil)}
-	return out, vars
+	return out, vars, fills
+}
+
+// masked reports whether a region's masks apply to variable v: a data
+// variable (not a coordinate or bounds) spanning every dimension of a mask.
+func (p *filePlan) masked(rp *regionPlan, v *ncmodel.Var) bool {
+	if p.noMask[v] || v.Type == ncmodel.String || v.Type == ncmodel.Char {
+		return false
+	}
+	for _, m := range rp.masks {
+		if m.applies(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// fillValue returns the raw value masked cells get: _FillValue, else
+// missing_value, else netCDF's default fill (declared=false: the output
+// must declare it).
+func fillValue(v *ncmodel.Var) (raw []byte, declared bool) {
+	for _, name := range []string{"_FillValue", "missing_value"} {
+		if a, ok := v.Attr(name); ok && a.Type == v.Type {
+			if b, n, err := ncmodel.EncodeValues(v.Type, a.Value); err == nil && n >= 1 {
+				return b[:v.Type.Size()], true
+			}
+		}
+	}
+	return ncmodel.DefaultFill(v.Type), false
+}
+
+// applies reports whether v spans every dimension of the mask.
+func (m *gridMask) applies(v *ncmodel.Var) bool {
+	for _, d := range m.dims {
+		found := false
+		for _, x := range v.Dims {
+			found = found || x == d
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// apply sets the cells of a (written at output position at) that lie
+// outside the region to fill.
+func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte) {
+	if !m.applies(v) {
+		return
+	}
+	pos := make([]int, len(m.dims)) // where each mask dimension is in v
+	for i, d := range m.dims {
+		for j, x := range v.Dims {
+			if x == d {
+				pos[i] = j
+			}
+		}
+	}
+	rank := len(a.Shape)
+	es := a.Type.Size()
+	idx := make([]int, rank)
+	for k := 0; k < a.Len(); k++ {
+		mi := 0
+		for i := range m.dims {
+			mi = mi*m.shape[i] + at[pos[i]] + idx[pos[i]]
+		}
+		if !m.inside[mi] {
+			copy(a.Data[k*es:(k+1)*es], fill)
+		}
+		for d := rank - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < a.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
 }
 
 // chunkShape picks chunk sizes: whole along the last dimensions, one step
@@ -116,7 +207,7 @@ type regionMeta struct {
 
 // setGlobalAttrs updates the root attributes of an output: history, ACDD
 // extent attributes, and the request that made it.
-func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Region, sources []string, opt Options, now time.Time) {
+func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Region, name string, sources []string, opt Options, now time.Time) {
 	set := func(name string, t ncmodel.Type, v any) {
 		for i := range root.Attrs {
 			if root.Attrs[i].Name == name {
@@ -140,7 +231,7 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 	if cmd == "" {
 		cmd = "subsetd subset"
 	}
-	line := now.UTC().Format("2006-01-02T15:04:05Z") + ": " + cmd + " (subsetd " + opt.Version + ", region " + region.Name + ")"
+	line := now.UTC().Format("2006-01-02T15:04:05Z") + ": " + cmd + " (subsetd " + opt.Version + ", region " + name + ")"
 	hist := ""
 	if a, ok := root.Attr("history"); ok {
 		hist = strings.TrimRight(a.Text(), "\n")
@@ -160,24 +251,8 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 // extentOf computes the metadata extent of a region from its selections.
 func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64) regionMeta {
 	m := regionMeta{latMin: math.NaN()}
-	for _, g := range p.coords.Grids {
-		lat, lon := coordVals[g.Lat], coordVals[g.Lon]
-		if lat == nil || lon == nil {
-			continue
-		}
-		ls, os := p.selFor(rp, g.Lat.Dims[0]), p.selFor(rp, g.Lon.Dims[0])
-		la := selected(lat, ls)
-		lo := selected(lon, os)
-		if len(la) == 0 || len(lo) == 0 {
-			continue
-		}
-		m.latMin, m.latMax = minMax(la)
-		w, e := minMax(lo)
-		m.lonWest, m.lonEast = regions.Normalize180(w), regions.Normalize180(e)
-		if e-w >= 360-1e-9 || m.lonWest == m.lonEast && e != w {
-			m.lonWest, m.lonEast = -180, 180
-		}
-		break
+	if rp.extent != nil {
+		m = *rp.extent
 	}
 	var times []string
 	for _, d := range sortedDims(p.coords.Axes) {

@@ -38,16 +38,29 @@ type filePlan struct {
 	common    map[*ncmodel.Dim]*dimSel // time, vertical and strided dimensions
 	regions   []*regionPlan
 	coordVals map[*ncmodel.Var][]float64
+	gridDims  map[*ncmodel.Dim]bool         // horizontal dimensions of every grid
+	noMask    map[*ncmodel.Var]bool         // coordinates and bounds: never masked
 	lonVars   map[*ncmodel.Var]*ncmodel.Dim // longitude coordinates and bounds -> the longitude dimension whose shifts they follow
 }
 
 // regionPlan is the part of a plan that depends on the region.
 type regionPlan struct {
-	index int
-	name  string
-	box   regions.BBox
-	empty string // why nothing is selected, or ""
-	sel   map[*ncmodel.Dim]*dimSel
+	index   int
+	name    string
+	area    regions.Area
+	empty   string // why nothing is selected, or ""
+	sel     map[*ncmodel.Dim]*dimSel
+	masks   []*gridMask
+	dropped map[*ncmodel.Dim]bool // dimensions of grids the region misses: their variables are left out
+	extent  *regionMeta           // lat/lon extent of the selected cells
+}
+
+// gridMask marks which cells of a region's output are inside the region,
+// over the output index space of the grid's horizontal dimensions.
+type gridMask struct {
+	dims   []*ncmodel.Dim // input dimensions, in the grid's order
+	shape  []int          // output lengths of dims
+	inside []bool
 }
 
 // selFor returns the selection of d in region rp ("" region: common only).
@@ -76,32 +89,46 @@ func (p *filePlan) strideFor(d *ncmodel.Dim, stride map[string]int) int {
 }
 
 // plan prepares the cut of every region from one file.
-func plan(src ncmodel.Source, req *Request, boxes []regions.BBox) (*filePlan, error) {
+func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan, error) {
 	f := src.File()
 	name := baseName(f.Path)
-	p := &filePlan{src: src, file: f, coords: FindCoords(f), common: map[*ncmodel.Dim]*dimSel{}, lonVars: map[*ncmodel.Var]*ncmodel.Dim{}}
+	p := &filePlan{src: src, file: f, coords: FindCoords(f), common: map[*ncmodel.Dim]*dimSel{}, lonVars: map[*ncmodel.Var]*ncmodel.Dim{}, gridDims: map[*ncmodel.Dim]bool{}}
 	vars, err := selectVars(f, req.Variables)
 	if err != nil {
 		return nil, err
 	}
 	p.vars, p.allVars = vars, len(req.Variables) == 0
 
-	var grids []Grid
-	for _, g := range p.coords.Grids {
-		if g.Kind == Rectilinear {
-			grids = append(grids, g)
-		}
-	}
+	grids := p.coords.Grids
 	if len(grids) == 0 {
-		if len(p.coords.Grids) > 0 {
-			return nil, errs.E(errs.Invalid, "%s: only %s latitude/longitude found (%s, %s); this version cuts grids with 1-D latitude and longitude coordinates", name, p.coords.Grids[0].Kind, p.coords.Grids[0].Lat.Path(), p.coords.Grids[0].Lon.Path())
-		}
 		return nil, errs.E(errs.Invalid, "%s: no latitude/longitude coordinates found (looked for CF standard_name, units degrees_north/degrees_east, axis and names lat/lon)", name)
 	}
+	p.noMask = map[*ncmodel.Var]bool{}
 	for _, g := range grids {
-		p.lonVars[g.Lon] = g.Lon.Dims[0]
-		if b := boundsVar(f, g.Lon); b != nil && len(b.Dims) == 2 && b.Dims[0] == g.Lon.Dims[0] {
-			p.lonVars[b] = g.Lon.Dims[0]
+		p.noMask[g.Lat], p.noMask[g.Lon] = true, true
+		for _, d := range g.Lat.Dims {
+			p.gridDims[d] = true
+		}
+		for _, c := range []*ncmodel.Var{g.Lat, g.Lon} {
+			if b := boundsVar(f, c); b != nil {
+				p.noMask[b] = true
+			}
+		}
+		if g.Kind == Rectilinear {
+			p.lonVars[g.Lon] = g.Lon.Dims[0]
+			if b := boundsVar(f, g.Lon); b != nil && len(b.Dims) == 2 && b.Dims[0] == g.Lon.Dims[0] {
+				p.lonVars[b] = g.Lon.Dims[0]
+			}
+		}
+	}
+	for _, v := range f.Vars() {
+		if v.IsCoordinate() {
+			p.noMask[v] = true
+		}
+		for _, n := range strings.Fields(v.AttrString("coordinates")) {
+			if c := resolveVar(v.Group, n); c != nil {
+				p.noMask[c] = true
+			}
 		}
 	}
 
@@ -123,7 +150,7 @@ func plan(src ncmodel.Source, req *Request, boxes []regions.BBox) (*filePlan, er
 				continue
 			}
 			if s := p.strideFor(d, req.Stride); s > 1 {
-				if c, ok := p.coords.Axes[d]; ok && (c.Axis == AxisLat || c.Axis == AxisLon) {
+				if p.gridDims[d] {
 					continue // applied per region
 				}
 				p.common[d] = &dimSel{runs: []regions.Run{{Start: 0, Count: d.Len}}, stride: s}
@@ -132,10 +159,6 @@ func plan(src ncmodel.Source, req *Request, boxes []regions.BBox) (*filePlan, er
 	}
 
 	// Coordinates of each grid, read once.
-	type gridVals struct {
-		g        Grid
-		lat, lon []float64
-	}
 	var gv []gridVals
 	for _, g := range grids {
 		lat, err := CoordValues(src, g.Lat)
@@ -148,22 +171,151 @@ func plan(src ncmodel.Source, req *Request, boxes []regions.BBox) (*filePlan, er
 		}
 		gv = append(gv, gridVals{g, lat, lon})
 	}
-	for i, b := range boxes {
-		rp := &regionPlan{index: i, name: req.Regions[i].Name, box: b, sel: map[*ncmodel.Dim]*dimSel{}}
+	for i, a := range areas {
+		rp := &regionPlan{index: i, name: a.Name, area: a.Area, sel: map[*ncmodel.Dim]*dimSel{}, dropped: map[*ncmodel.Dim]bool{}}
+		var missed []string
+		hit := 0
 		for _, x := range gv {
-			latDim, lonDim := x.g.Lat.Dims[0], x.g.Lon.Dims[0]
-			latRun, ok := regions.LatRange(x.lat, b.South, b.North, regions.Tolerance(x.g.Lat.Type == ncmodel.Float))
-			lonRuns := regions.LonRuns(x.lon, b, regions.Tolerance(x.g.Lon.Type == ncmodel.Float))
-			if !ok || len(lonRuns) == 0 {
-				rp.empty = fmt.Sprintf("region %s %v does not intersect the data of %s (latitude %s, longitude %s)", rp.name, b, name, extent(x.lat), extent(x.lon))
-				break
+			why := p.selectGrid(rp, x, a, req.Stride)
+			if why == "" {
+				hit++
+				continue
 			}
-			rp.sel[latDim] = &dimSel{runs: []regions.Run{latRun}, stride: p.strideFor(latDim, req.Stride)}
-			rp.sel[lonDim] = &dimSel{runs: lonRuns, stride: p.strideFor(lonDim, req.Stride)}
+			missed = append(missed, why)
+			for _, d := range x.g.Lat.Dims {
+				rp.dropped[d] = true
+			}
+		}
+		if hit == 0 {
+			rp.empty = fmt.Sprintf("region %s %v does not intersect the data of %s (%s)", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
 		}
 		p.regions = append(p.regions, rp)
 	}
 	return p, nil
+}
+
+// gridVals are the unpacked coordinates of a grid.
+type gridVals struct {
+	g        Grid
+	lat, lon []float64
+}
+
+// selectGrid selects a region's cells on one grid; it returns why nothing
+// was selected, or "".
+func (p *filePlan) selectGrid(rp *regionPlan, x gridVals, a regions.Resolved, stride map[string]int) string {
+	b := a.Area.Bounds()
+	if x.g.Kind == Rectilinear {
+		latDim, lonDim := x.g.Lat.Dims[0], x.g.Lon.Dims[0]
+		latRun, ok := regions.LatRange(x.lat, b.South, b.North, regions.Tolerance(x.g.Lat.Type == ncmodel.Float))
+		lonRuns := regions.LonRuns(x.lon, b, regions.Tolerance(x.g.Lon.Type == ncmodel.Float))
+		if !ok || len(lonRuns) == 0 {
+			return fmt.Sprintf("latitude %s, longitude %s", extent(x.lat), extent(x.lon))
+		}
+		ls := &dimSel{runs: []regions.Run{latRun}, stride: p.strideFor(latDim, stride)}
+		os := &dimSel{runs: lonRuns, stride: p.strideFor(lonDim, stride)}
+		la, lo := selected(x.lat, ls), selected(x.lon, os)
+		if !a.Area.IsBox() {
+			m := &gridMask{dims: []*ncmodel.Dim{latDim, lonDim}, shape: []int{len(la), len(lo)}, inside: make([]bool, len(la)*len(lo))}
+			any, all := false, true
+			for i, y := range la {
+				for j, xx := range lo {
+					in := a.Area.Contains(xx, y)
+					m.inside[i*len(lo)+j] = in
+					any, all = any || in, all && in
+				}
+			}
+			if !any {
+				return fmt.Sprintf("no cell centre of %s lies inside the polygon", x.g.Lat.Path())
+			}
+			if !all && a.Mask {
+				rp.masks = append(rp.masks, m)
+			}
+		}
+		rp.sel[latDim], rp.sel[lonDim] = ls, os
+		p.setExtent(rp, la, lo, nil)
+		return ""
+	}
+	// 2-D (curvilinear, swath) or 1-D along-track coordinates: the
+	// smallest index box holding every inside cell, outside cells masked.
+	dims := x.g.Lat.Dims
+	shape := x.g.Lat.Shape()
+	lo := make([]int, len(dims))
+	hi := make([]int, len(dims))
+	for i := range lo {
+		lo[i], hi[i] = shape[i], -1
+	}
+	inside := make([]bool, len(x.lat))
+	n := 0
+	for k := range x.lat {
+		if !a.Area.Contains(x.lon[k], x.lat[k]) {
+			continue
+		}
+		inside[k] = true
+		n++
+		idx := k
+		for d := len(dims) - 1; d >= 0; d-- {
+			c := idx % shape[d]
+			idx /= shape[d]
+			lo[d], hi[d] = min(lo[d], c), max(hi[d], c)
+		}
+	}
+	if n == 0 {
+		return fmt.Sprintf("no cell of the %s grid %s lies inside (latitude %s, longitude %s)", x.g.Kind, x.g.Lat.Path(), extent(x.lat), extent(x.lon))
+	}
+	sels := make([]*dimSel, len(dims))
+	for d := range dims {
+		sels[d] = &dimSel{runs: []regions.Run{{Start: lo[d], Count: hi[d] - lo[d] + 1}}, stride: p.strideFor(dims[d], stride)}
+		rp.sel[dims[d]] = sels[d]
+	}
+	// The mask over the output cells, with strides.
+	m := &gridMask{dims: dims}
+	for _, s := range sels {
+		m.shape = append(m.shape, s.outLen())
+	}
+	m.inside = make([]bool, ncmodel.Product(m.shape))
+	all := true
+	var las, los []float64
+	for o := range m.inside {
+		rem, k, mul := o, 0, 1
+		in := make([]int, len(dims))
+		for d := len(dims) - 1; d >= 0; d-- {
+			in[d] = lo[d] + (rem%m.shape[d])*sels[d].stride
+			rem /= m.shape[d]
+		}
+		for d := len(dims) - 1; d >= 0; d-- {
+			k += in[d] * mul
+			mul *= shape[d]
+		}
+		m.inside[o] = inside[k]
+		all = all && inside[k]
+		if inside[k] {
+			las, los = append(las, x.lat[k]), append(los, x.lon[k])
+		}
+	}
+	if !all && a.Mask {
+		rp.masks = append(rp.masks, m)
+	}
+	p.setExtent(rp, las, los, nil)
+	return ""
+}
+
+// setExtent records the lat/lon range of the selected cells (the first
+// grid that selects something wins).
+func (p *filePlan) setExtent(rp *regionPlan, lat, lon []float64, _ []bool) {
+	if rp.extent != nil || len(lat) == 0 || len(lon) == 0 {
+		return
+	}
+	m := &regionMeta{}
+	m.latMin, m.latMax = minMax(lat)
+	w, e := minMax(lon)
+	m.lonWest, m.lonEast = regions.Normalize180(w), regions.Normalize180(e)
+	if e-w >= 360-1e-9 || m.lonWest == m.lonEast && e != w {
+		m.lonWest, m.lonEast = -180, 180
+	}
+	if math.IsNaN(m.latMin) || math.IsNaN(w) {
+		return
+	}
+	rp.extent = m
 }
 
 func strideKeyKnown(p *filePlan, key string) bool {

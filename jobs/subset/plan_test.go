@@ -66,12 +66,13 @@ func TestSelectVars(t *testing.T) {
 	}
 }
 
-func bbox(t *testing.T, w, s, e, n float64) regions.BBox {
-	b, err := regions.NewBBox("b", w, s, e, n)
+func resolve(t *testing.T, req *Request) []regions.Resolved {
+	t.Helper()
+	rs, err := regions.ResolveList("regions", req.Regions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return rs
 }
 
 func TestPlanSelections(t *testing.T) {
@@ -81,7 +82,7 @@ func TestPlanSelections(t *testing.T) {
 		Time:    &TimeRange{Start: "2000-01-30", End: "2000-02"},
 		Stride:  map[string]int{"lat": 2},
 	}
-	p, err := plan(f, req, []regions.BBox{bbox(t, -50, -20, 30, 40), bbox(t, 0, 80, 10, 85)})
+	p, err := plan(f, req, resolve(t, req))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,6 @@ func TestPlanSelections(t *testing.T) {
 
 func TestPlanErrors(t *testing.T) {
 	f := testFile()
-	one := []regions.BBox{bbox(t, 0, 0, 10, 10)}
 	rs := []regions.Region{{Name: "a", BBox: []float64{0, 0, 10, 10}}}
 	tests := []struct {
 		req  Request
@@ -121,7 +121,7 @@ func TestPlanErrors(t *testing.T) {
 		{Request{Regions: rs, Stride: map[string]int{"depth": 2}}, `unknown axis or dimension "depth"`},
 	}
 	for _, tc := range tests {
-		_, err := plan(f, &tc.req, one)
+		_, err := plan(f, &tc.req, resolve(t, &tc.req))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want %q", err, tc.want)
 		}

@@ -77,6 +77,11 @@ func (r *Request) Validate() error {
 	if err := regions.ValidateList("regions", r.Regions); err != nil {
 		return err
 	}
+	return r.validateOptions()
+}
+
+// validateOptions checks everything but the regions.
+func (r *Request) validateOptions() error {
 	seen := map[string]bool{}
 	for i, v := range r.Variables {
 		if strings.TrimSpace(v) == "" {

@@ -88,7 +88,7 @@ type OutFile struct {
 // folder that cannot be written); problems of one region are reported in
 // its RegionResult. Nothing is left at a final path unless it is complete.
 func Run(ctx context.Context, files []string, req *Request, opt Options) (*Result, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validateOptions(); err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
@@ -100,13 +100,9 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	boxes := make([]regions.BBox, len(req.Regions))
-	for i, r := range req.Regions {
-		b, err := r.Box(fmt.Sprintf("regions[%d]", i))
-		if err != nil {
-			return nil, err
-		}
-		boxes[i] = b
+	areas, err := regions.ResolveList("regions", req.Regions)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkWritable(opt.OutDir); err != nil {
 		return nil, err
@@ -114,7 +110,8 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	res := &Result{Regions: make([]RegionResult, len(req.Regions))}
 	emptyMsgs := make([][]string, len(req.Regions))
 	for i, r := range req.Regions {
-		res.Regions[i] = RegionResult{Name: r.Name}
+		res.Regions[i] = RegionResult{Name: areas[i].Name}
+		_ = r
 	}
 	names := outputNames(files)
 	for fi, path := range files {
@@ -126,7 +123,7 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 			return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(path))
 		}
 		res.FilesOpened++
-		err = runFile(ctx, src, req, boxes, opt, names[fi], res, emptyMsgs)
+		err = runFile(ctx, src, req, areas, opt, names[fi], res, emptyMsgs)
 		src.Close()
 		if err != nil {
 			return res, err
@@ -146,8 +143,8 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	return res, nil
 }
 
-func runFile(ctx context.Context, src ncmodel.Source, req *Request, boxes []regions.BBox, opt Options, stem string, res *Result, emptyMsgs [][]string) error {
-	p, err := plan(src, req, boxes)
+func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regions.Resolved, opt Options, stem string, res *Result, emptyMsgs [][]string) error {
+	p, err := plan(src, req, areas)
 	if err != nil {
 		return err
 	}
@@ -205,13 +202,19 @@ type output struct {
 	sink  ncmodel.Sink
 	desc  *ncmodel.File
 	vars  map[*ncmodel.Var]*ncmodel.Var
-	first map[string][]byte // first value written per variable, checked after writing
+	first map[string][]byte       // first value written per variable, checked after writing
+	fills map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
 	file  OutFile
 	err   error
 }
 
 func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 	ov := o.vars[v]
+	if fill := o.fills[v]; fill != nil {
+		for _, m := range o.rp.masks {
+			m.apply(v, at, a, fill)
+		}
+	}
 	if o.first != nil && a.Len() > 0 && a.Type != ncmodel.String {
 		zero := true
 		for _, x := range at {
@@ -252,8 +255,8 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string
 		}
 		o := &output{rp: rp, name: name, final: final, tmp: filepath.Join(filepath.Dir(final), TempPrefix+randomHex()+".nc"), first: map[string][]byte{}}
 		outs = append(outs, o)
-		o.desc, o.vars = p.outputFile(rp, format, r.req.Output.DeflateLevel())
-		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], []string{baseName(p.file.Path)}, r.opt, r.opt.Now())
+		o.desc, o.vars, o.fills = p.outputFile(rp, format, r.req.Output.DeflateLevel())
+		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, []string{baseName(p.file.Path)}, r.opt, r.opt.Now())
 		sink, err := r.opt.Create(o.tmp, format)
 		if err != nil {
 			return outs, errs.Wrap(errs.Internal, err, "creating output for region %s", rp.name)
@@ -426,9 +429,7 @@ func (p *filePlan) mainVar() *ncmodel.Var {
 	for _, v := range p.vars {
 		onGrid := false
 		for _, d := range v.Dims {
-			if c, ok := p.coords.Axes[d]; ok && (c.Axis == AxisLat || c.Axis == AxisLon) {
-				onGrid = true
-			}
+			onGrid = onGrid || p.gridDims[d]
 		}
 		if n := ncmodel.Product(v.Shape()) * v.Type.Size(); onGrid && n > size {
 			best, size = v, n

@@ -247,3 +247,31 @@ func (a *Array) Float64s() []float64 {
 	}
 	return out
 }
+
+// DefaultFill returns netCDF's default fill value for t, raw (NC_FILL_*).
+func DefaultFill(t Type) []byte {
+	a := NewArray(t, []int{1})
+	switch t {
+	case Byte:
+		a.SetFloat64(0, -127)
+	case Short:
+		a.SetFloat64(0, -32767)
+	case Int:
+		a.SetFloat64(0, -2147483647)
+	case Float:
+		ne.PutUint32(a.Data, math.Float32bits(9.9692099683868690e+36))
+	case Double:
+		ne.PutUint64(a.Data, math.Float64bits(9.9692099683868690e+36))
+	case UByte:
+		a.Data[0] = 255
+	case UShort:
+		ne.PutUint16(a.Data, 65535)
+	case UInt:
+		ne.PutUint32(a.Data, 4294967295)
+	case Int64:
+		ne.PutUint64(a.Data, uint64(0x8000000000000002)) // -9223372036854775806
+	case UInt64:
+		ne.PutUint64(a.Data, 18446744073709551614)
+	}
+	return a.Data
+}
