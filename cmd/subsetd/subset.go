@@ -68,8 +68,10 @@ the whole run failed, 2 for usage errors.`
 func runSubset(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("subset", "subsetd subset [flags] FILE...", subsetAbout, stderr)
 	var regionFlags stringList
-	fs.Var(&regionFlags, "region", "a region `NAME=W,S,E,N` (degrees; repeatable)")
-	regionsFile := fs.String("regions", "", "a JSON `FILE` of regions: {\"regions\": [{\"name\": \"benguela\", \"bbox\": [8, -35, 20, -15]}]}")
+	fs.Var(&regionFlags, "region", "a region `NAME=W,S,E,N` (degrees) or SET/NAME of a named set (repeatable)")
+	regionsFile := fs.String("regions", "", "a `FILE` of regions: {\"regions\": [{\"name\": ..., \"bbox\"|\"geometry\"|\"ref\": ...}]}, or a GeoJSON Feature or FeatureCollection of polygons")
+	regionsDir := fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as SET/NAME")
+	noMask := fs.Bool("no-mask", false, "keep the whole index box of polygons and 2-D grids: do not set cells outside the region to fill")
 	vars := fs.String("vars", "", "comma-separated `variables` to keep (default: all); coordinates, bounds and grid mappings come along")
 	timeRange := fs.String("time", "", "time range `START/END` in ISO 8601, inclusive (e.g. 2020-01-01/2020-01-31)")
 	vertical := fs.String("vertical", "", "vertical range `MIN/MAX` in the vertical coordinate's units (either side may be empty)")
@@ -92,6 +94,11 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	req := &subset.Request{Output: subset.Output{Format: *format}}
+	if *regionsDir != "" {
+		if err := regions.LoadDir(*regionsDir); err != nil {
+			return fail(err)
+		}
+	}
 	if *regionsFile != "" {
 		rs, err := readRegionsFile(*regionsFile)
 		if err != nil {
@@ -100,11 +107,21 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		req.Regions = append(req.Regions, rs...)
 	}
 	for _, s := range regionFlags {
+		if !strings.Contains(s, "=") && strings.Contains(s, "/") {
+			req.Regions = append(req.Regions, regions.Region{Ref: s})
+			continue
+		}
 		r, err := regions.ParseRegionFlag(s)
 		if err != nil {
 			return fail(err)
 		}
 		req.Regions = append(req.Regions, r)
+	}
+	if *noMask {
+		f := false
+		for i := range req.Regions {
+			req.Regions[i].Mask = &f
+		}
 	}
 	if len(req.Regions) == 0 {
 		fmt.Fprintln(stderr, "subsetd subset: give at least one --region NAME=W,S,E,N or --regions FILE")
@@ -207,11 +224,23 @@ func fmtShape(shape map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-// readRegionsFile reads {"regions": [...]} (the REST API's shape).
+// readRegionsFile reads {"regions": [...]} (the REST API's shape), or a
+// GeoJSON Feature or FeatureCollection (one region per feature, named by
+// properties.name, else numbered).
 func readRegionsFile(path string) ([]regions.Region, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "--regions")
+	}
+	var probe struct {
+		Type string `json:"type"`
+	}
+	json.Unmarshal(data, &probe)
+	switch probe.Type {
+	case "Feature", "FeatureCollection":
+		return regionsFromGeoJSON(path, data)
+	case "Polygon", "MultiPolygon":
+		return []regions.Region{{Name: "region_1", Geometry: data}}, nil
 	}
 	var doc struct {
 		Regions []regions.Region `json:"regions"`
@@ -219,12 +248,44 @@ func readRegionsFile(path string) ([]regions.Region, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, errs.F(errs.Invalid, "--regions", "%s: not a regions file (want {\"regions\": [{\"name\": ..., \"bbox\": [W, S, E, N]}]}): %v", path, err)
+		return nil, errs.F(errs.Invalid, "--regions", "%s: not a regions file (want {\"regions\": [{\"name\": ..., \"bbox\": [W, S, E, N]}]} or GeoJSON): %v", path, err)
 	}
 	if len(doc.Regions) == 0 {
 		return nil, errs.F(errs.Invalid, "--regions", "%s holds no regions", path)
 	}
 	return doc.Regions, nil
+}
+
+func regionsFromGeoJSON(path string, data []byte) ([]regions.Region, error) {
+	type feature struct {
+		Type       string          `json:"type"`
+		Properties map[string]any  `json:"properties"`
+		Geometry   json.RawMessage `json:"geometry"`
+	}
+	var fc struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+	}
+	if err := json.Unmarshal(data, &fc); err != nil {
+		return nil, errs.F(errs.Invalid, "--regions", "%s: %v", path, err)
+	}
+	if fc.Type == "Feature" {
+		var f feature
+		json.Unmarshal(data, &f)
+		fc.Features = []feature{f}
+	}
+	var out []regions.Region
+	for i, f := range fc.Features {
+		name, _ := f.Properties["name"].(string)
+		if name == "" {
+			name = fmt.Sprintf("region_%d", i+1)
+		}
+		out = append(out, regions.Region{Name: name, Geometry: f.Geometry})
+	}
+	if len(out) == 0 {
+		return nil, errs.F(errs.Invalid, "--regions", "%s holds no features", path)
+	}
+	return out, nil
 }
 
 func parseVertical(s string) (*subset.VerticalRange, error) {
