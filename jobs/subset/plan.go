@@ -125,7 +125,15 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 		if v.IsCoordinate() {
 			p.noMask[v] = true
 		}
-		for _, n := range strings.Fields(v.AttrString("coordinates")) {
+		// Auxiliary coordinates and cell measures describe cells, whatever
+		// region they are in: they keep their values.
+		names := strings.Fields(v.AttrString("coordinates"))
+		for _, f := range strings.Fields(v.AttrString("cell_measures")) {
+			if !strings.HasSuffix(f, ":") {
+				names = append(names, f)
+			}
+		}
+		for _, n := range names {
 			if c := resolveVar(v.Group, n); c != nil {
 				p.noMask[c] = true
 			}

@@ -1,0 +1,417 @@
+package oracle
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// pip is an independent point-in-polygon test (even-odd, boundary inside)
+// on a ring whose longitudes are written without jumps; the point's
+// longitude is tried modulo 360.
+func pip(ring [][2]float64, lon, lat float64) bool {
+	if math.IsNaN(lon) || math.IsNaN(lat) {
+		return false
+	}
+	for k := -2.0; k <= 2; k++ {
+		x := lon + 360*k
+		in := false
+		for i := range ring {
+			a, b := ring[i], ring[(i+1)%len(ring)]
+			// on the edge
+			cross := (b[0]-a[0])*(lat-a[1]) - (b[1]-a[1])*(x-a[0])
+			if math.Abs(cross) < 1e-9 && x >= math.Min(a[0], b[0])-1e-9 && x <= math.Max(a[0], b[0])+1e-9 && lat >= math.Min(a[1], b[1])-1e-9 && lat <= math.Max(a[1], b[1])+1e-9 {
+				return true
+			}
+			if (a[1] > lat) != (b[1] > lat) && a[0]+(lat-a[1])*(b[0]-a[0])/(b[1]-a[1]) > x {
+				in = !in
+			}
+		}
+		if in {
+			return true
+		}
+	}
+	return false
+}
+
+func ringJSON(ring [][2]float64) json.RawMessage {
+	var pts []string
+	for _, p := range ring {
+		pts = append(pts, fmt.Sprintf("[%g,%g]", p[0], p[1]))
+	}
+	pts = append(pts, pts[0])
+	return json.RawMessage(`{"type":"Polygon","coordinates":[[` + strings.Join(pts, ",") + `]]}`)
+}
+
+// values reads a whole variable, unpacked, fill as NaN, any rank.
+func allValues(t *testing.T, src ncmodel.Source, v *ncmodel.Var) []float64 {
+	t.Helper()
+	a, err := src.Read(v, make([]int, len(v.Dims)), v.Shape(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := a.Float64s()
+	subset.Unpack(v, vals)
+	return vals
+}
+
+// maskCase checks a masked cut: the output box is the smallest index box
+// holding every inside cell (by the independent test), values inside equal
+// the ncks cut of that box, values outside are the variable's fill, and
+// coordinates keep their values.
+type maskCase struct {
+	in       string
+	lat, lon string // coordinate variables
+	region   regions.Region
+	inside   func(lon, lat float64) bool
+	masked   []string // data variables that must be masked
+	noNCKS   bool     // ncks cannot read the input (plain HDF5): read the box directly
+}
+
+func checkMask(t *testing.T, c maskCase) {
+	t.Helper()
+	src := openT(t, c.in)
+	f := src.File()
+	latV, lonV := f.FindVar(c.lat), f.FindVar(c.lon)
+	lat, lon := allValues(t, src, latV), allValues(t, src, lonV)
+	if c.masked == nil {
+		c.masked = gridDataVars(f, latV)
+	}
+	shape := latV.Shape()
+	lo := make([]int, len(shape))
+	hi := make([]int, len(shape))
+	for i := range lo {
+		lo[i], hi[i] = shape[i], -1
+	}
+	inside := make([]bool, len(lat))
+	for k := range lat {
+		if !c.inside(lon[k], lat[k]) {
+			continue
+		}
+		inside[k] = true
+		idx := k
+		for d := len(shape) - 1; d >= 0; d-- {
+			lo[d], hi[d] = min(lo[d], idx%shape[d]), max(hi[d], idx%shape[d])
+			idx /= shape[d]
+		}
+	}
+	_, res := cut(t, c.in, &subset.Request{Regions: []regions.Region{c.region}})
+	r := res.Regions[0]
+	if hi[0] < 0 {
+		if r.Status != subset.StatusEmpty {
+			t.Fatalf("nothing inside, but status %s %s", r.Status, r.Message)
+		}
+		return
+	}
+	if r.Status != subset.StatusSuccessful {
+		t.Fatalf("%s: %s", r.Status, r.Message)
+	}
+	ours := openT(t, r.Files[0].Path)
+	var want ncmodel.Source
+	if !c.noNCKS {
+		var args []string
+		for d, dim := range latV.Dims {
+			args = append(args, "-d", fmt.Sprintf("%s,%d,%d", dim.Name, lo[d], hi[d]))
+		}
+		skip := map[string]bool{}
+		for _, m := range c.masked {
+			skip[f.FindVar(m).Path()] = true
+		}
+		path := ncks(t, c.in, args...)
+		want = openT(t, path)
+		if diffs := nccompare.Compare(ours, want, nccompare.Options{SkipValues: skip, IgnoreGlobalAttrs: ignoredGlobals,
+			IgnoreVarAttrs: map[string]bool{"_FillValue": true}}); len(diffs) > 0 {
+			t.Errorf("differs from ncks (unmasked parts):\n  %s", strings.Join(diffs, "\n  "))
+		}
+	}
+	// Masked variables, cell by cell.
+	for _, name := range c.masked {
+		in := f.FindVar(name)
+		ov := ours.File().FindVar(in.Path())
+		if ov == nil {
+			t.Fatalf("output lacks %s", name)
+		}
+		got, err := ours.Read(ov, make([]int, len(ov.Dims)), ov.Shape(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The input box, read directly: start lo on grid dims, whole elsewhere.
+		start := make([]int, len(in.Dims))
+		count := in.Shape()
+		gridPos := make([]int, len(latV.Dims))
+		for gi, gd := range latV.Dims {
+			for j, d := range in.Dims {
+				if d == gd {
+					start[j], count[j], gridPos[gi] = lo[gi], hi[gi]-lo[gi]+1, j
+				}
+			}
+		}
+		wantA, err := src.Read(in, start, count, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill := fillOf(ov)
+		es := in.Type.Size()
+		idx := make([]int, len(count))
+		bad := 0
+		for k := 0; k < wantA.Len(); k++ {
+			gk := 0
+			for gi := range latV.Dims {
+				gk = gk*shape[gi] + lo[gi] + idx[gridPos[gi]]
+			}
+			g, w := got.Data[k*es:(k+1)*es], wantA.Data[k*es:(k+1)*es]
+			if inside[gk] && !bytes.Equal(g, w) || !inside[gk] && !bytes.Equal(g, fill) {
+				if bad++; bad < 5 {
+					t.Errorf("%s at %v (inside %v): got %v, input %v, fill %v", name, idx, inside[gk], got.Float64(k), wantA.Float64(k), fill)
+				}
+			}
+			for d := len(idx) - 1; d >= 0; d-- {
+				if idx[d]++; idx[d] < count[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+	}
+}
+
+// gridDataVars lists the variables spanning every dimension of the grid's
+// latitude that are not coordinates or cell measures: those a region masks.
+func gridDataVars(f *ncmodel.File, lat *ncmodel.Var) []string {
+	aux := map[string]bool{}
+	for _, v := range f.Vars() {
+		for _, n := range strings.Fields(v.AttrString("coordinates") + " " + v.AttrString("cell_measures") + " " + v.AttrString("bounds")) {
+			aux[strings.TrimPrefix(n, "/")] = true
+			aux[n[strings.LastIndex(n, "/")+1:]] = true
+		}
+	}
+	var out []string
+vars:
+	for _, v := range f.Vars() {
+		if v.IsCoordinate() || aux[v.Name] || v.Type == ncmodel.Char || v.Type == ncmodel.String || strings.Contains(v.Name, "lat") && len(v.Dims) == len(lat.Dims) {
+			continue
+		}
+		for _, d := range lat.Dims {
+			found := false
+			for _, x := range v.Dims {
+				found = found || x == d
+			}
+			if !found {
+				continue vars
+			}
+		}
+		out = append(out, v.Path())
+	}
+	return out
+}
+
+func fillOf(v *ncmodel.Var) []byte {
+	if a, ok := v.Attr("_FillValue"); ok {
+		b, _, _ := ncmodel.EncodeValues(v.Type, a.Value)
+		return b
+	}
+	if a, ok := v.Attr("missing_value"); ok {
+		b, _, _ := ncmodel.EncodeValues(v.Type, a.Value)
+		return b[:v.Type.Size()]
+	}
+	return ncmodel.DefaultFill(v.Type)
+}
+
+func polyCase(ring [][2]float64) (regions.Region, func(lon, lat float64) bool) {
+	return regions.Region{Name: "p", Geometry: ringJSON(ring)}, func(lon, lat float64) bool { return pip(ring, lon, lat) }
+}
+
+func boxCase(b []float64) (regions.Region, func(lon, lat float64) bool) {
+	return regions.Region{Name: "b", BBox: b}, func(lon, lat float64) bool {
+		if math.IsNaN(lat) || lat < b[1] || lat > b[3] {
+			return false
+		}
+		return len(expectLon([]float64{lon}, b[0], b[2])) == 1
+	}
+}
+
+func TestPolygonOnRectilinear(t *testing.T) {
+	triangle := [][2]float64{{-60, -40}, {60, -40}, {0, 50}}
+	across := [][2]float64{{150, -30}, {200, -20}, {190, 40}, {160, 30}} // past 180
+	for i, tc := range []struct {
+		fixture string
+		ring    [][2]float64
+		masked  []string
+	}{
+		{"lon180", triangle, []string{"/sst"}},
+		{"lon180", across, []string{"/sst"}},
+		{"lon360", triangle, []string{"/sst"}},
+		{"lat_desc", triangle, nil},
+		{"packed", triangle, nil},
+		{"fills", triangle, nil},
+	} {
+		t.Run(fmt.Sprintf("%d_%s", i, tc.fixture), func(t *testing.T) {
+			in := fixture(t, tc.fixture)
+			region, inside := polyCase(tc.ring)
+			masked := tc.masked
+			if masked == nil {
+				masked = dataVars(t, in, "lat", "lon")
+			}
+			checkMask1D(t, in, region, inside, masked)
+		})
+	}
+}
+
+// dataVars lists the variables on both lat and lon that are not coordinates.
+func dataVars(t *testing.T, in, lat, lon string) []string {
+	src := openT(t, in)
+	var out []string
+	for _, v := range src.File().Vars() {
+		var hasLat, hasLon bool
+		for _, d := range v.Dims {
+			hasLat, hasLon = hasLat || d.Name == lat, hasLon || d.Name == lon
+		}
+		if hasLat && hasLon && !v.IsCoordinate() && v.Type != ncmodel.Char {
+			out = append(out, v.Path())
+		}
+	}
+	return out
+}
+
+// checkMask1D: on 1-D lat/lon, the box is that of the polygon's bounds (a
+// seam-crossing polygon gives the contiguous strip); cells outside masked.
+func checkMask1D(t *testing.T, in string, region regions.Region, inside func(lon, lat float64) bool, masked []string) {
+	t.Helper()
+	src := openT(t, in)
+	_, lat := coordValues(t, src, "lat")
+	_, lon := coordValues(t, src, "lon")
+	res, err := region.Resolve("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Area.Bounds()
+	box := bboxReq("p", b.West, b.South, b.East, b.North)
+	boxOut, boxRes := cut(t, in, box)
+	_ = boxOut
+	_, polyRes := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
+	if boxRes.Regions[0].Status != subset.StatusSuccessful || polyRes.Regions[0].Status != subset.StatusSuccessful {
+		t.Fatalf("box %+v polygon %+v", boxRes.Regions[0], polyRes.Regions[0])
+	}
+	boxSrc, polySrc := openT(t, boxRes.Regions[0].Files[0].Path), openT(t, polyRes.Regions[0].Files[0].Path)
+	skip := map[string]bool{}
+	for _, m := range masked {
+		skip[m] = true
+	}
+	// Everything but the masked variables equals the bbox cut (itself
+	// checked against ncks elsewhere).
+	if diffs := nccompare.Compare(polySrc, boxSrc, nccompare.Options{SkipValues: skip, IgnoreGlobalAttrs: ignoredGlobals, IgnoreVarAttrs: map[string]bool{"_FillValue": true}}); len(diffs) > 0 {
+		t.Errorf("polygon cut differs from its bbox cut:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	_, olat := coordValues(t, polySrc, "lat")
+	_, olon := coordValues(t, polySrc, "lon")
+	_ = lat
+	_ = lon
+	nin := 0
+	for _, m := range masked {
+		pv, bv := polySrc.File().FindVar(m), boxSrc.File().FindVar(m)
+		pa, _ := polySrc.Read(pv, make([]int, len(pv.Dims)), pv.Shape(), nil)
+		ba, _ := boxSrc.Read(bv, make([]int, len(bv.Dims)), bv.Shape(), nil)
+		fill := fillOf(pv)
+		es := pv.Type.Size()
+		latPos, lonPos := -1, -1
+		for i, d := range pv.Dims {
+			switch d.Name {
+			case "lat":
+				latPos = i
+			case "lon":
+				lonPos = i
+			}
+		}
+		idx := make([]int, len(pv.Dims))
+		for k := 0; k < pa.Len(); k++ {
+			in := inside(olon[idx[lonPos]], olat[idx[latPos]])
+			g, w := pa.Data[k*es:(k+1)*es], ba.Data[k*es:(k+1)*es]
+			if in {
+				nin++
+			}
+			if in && !bytes.Equal(g, w) || !in && !bytes.Equal(g, fill) {
+				t.Fatalf("%s at %v (lon %v lat %v inside %v): got %v want %v / fill %v", m, idx, olon[idx[lonPos]], olat[idx[latPos]], in, pa.Float64(k), ba.Float64(k), fill)
+			}
+			for d := len(idx) - 1; d >= 0; d-- {
+				if idx[d]++; idx[d] < pv.Shape()[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+	}
+	if nin == 0 {
+		t.Error("no cell inside: the test shows nothing")
+	}
+}
+
+func TestMaskFalseKeepsBox(t *testing.T) {
+	in := fixture(t, "lon180")
+	region, _ := polyCase([][2]float64{{-60, -40}, {60, -40}, {0, 50}})
+	f := false
+	region.Mask = &f
+	_, res := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
+	_, box := cut(t, in, bboxReq("p", -60, -40, 60, 50))
+	compare(t, res.Regions[0].Files[0].Path, box.Regions[0].Files[0].Path, nccompare.Options{})
+}
+
+func TestCurvilinearAndSwaths(t *testing.T) {
+	sic := "Ouranosinc+xclim-testdata__sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc"
+	rot := "SciTools+iris-test-data__small_rotPole_precipitation.nc"
+	above := "nasa+harmony-opendap-subsetter__ABoVE_TVPRM_bbox.nc4"
+	amsr := "podaac+l2ss-py__SS_AMSR2-L2B_v08_r38622-v02.0-fv01.0.nc"
+	s6 := "podaac+concise__S6A_P4_2__HR_RED__NR_014_191_20210403T004056_20210403T005056_F00.nc"
+	ring := [][2]float64{{-40, 50}, {10, 45}, {20, 70}, {-30, 75}}
+	cases := []struct {
+		name, file, lat, lon string
+		box                  []float64
+		ring                 [][2]float64
+		masked               []string
+	}{
+		{"curvilinear ocean grid, box across 0/360", sic, "latitude", "longitude", []float64{-30, 40, 20, 70}, nil, []string{"siconc"}},
+		{"curvilinear ocean grid, polygon", sic, "latitude", "longitude", nil, ring, []string{"siconc"}},
+		{"rotated pole", rot, "lat", "lon", []float64{-10, 45, 10, 60}, nil, []string{"pr"}},
+		{"projected Albers grid", above, "lat", "lon", []float64{-155, 67, -148, 70}, nil, []string{"NEE"}},
+		{"swath with packed int8 data", amsr, "lat", "lon", []float64{-60, -60, -40, -40}, nil, nil},
+		{"along-track altimetry across 0/360 in groups", s6, "/data_01/latitude", "/data_01/longitude", []float64{-20, -70, 20, 70}, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := realFile(t, c.file)
+			var region regions.Region
+			var inside func(lon, lat float64) bool
+			if c.ring != nil {
+				region, inside = polyCase(c.ring)
+			} else {
+				region, inside = boxCase(c.box)
+			}
+			checkMask(t, maskCase{in: in, lat: c.lat, lon: c.lon, region: region, inside: inside, masked: c.masked})
+		})
+	}
+}
+
+func TestPlainHDF5Track(t *testing.T) {
+	in := realFile(t, "nasa+harmony-trajectory-subsetter__ATL03_gt1l.h5")
+	region, inside := boxCase([]float64{90, 87.2975, 100, 87.3})
+	checkMask(t, maskCase{in: in, lat: "/gt1l/heights/lat_ph", lon: "/gt1l/heights/lon_ph", region: region, inside: inside,
+		noNCKS: true})
+	// The output is NetCDF-4 with the input's groups, readable by ncdump.
+	_, res := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
+	if res.Regions[0].Status != subset.StatusSuccessful {
+		t.Fatalf("%+v", res.Regions[0])
+	}
+	out := res.Regions[0].Files[0].Path
+	if b, err := exec.Command("ncdump", "-h", out).CombinedOutput(); err != nil || !strings.Contains(string(b), "group: gt1l") {
+		t.Errorf("ncdump -h %s: %v\n%.2000s", filepath.Base(out), err, b)
+	}
+}
