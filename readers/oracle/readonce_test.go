@@ -2,7 +2,10 @@ package oracle
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
+	"strings"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -181,5 +184,36 @@ func BenchmarkFourteenRegions(b *testing.B) {
 		if _, err := subset.Run(context.Background(), []string{in}, &subset.Request{Regions: rs}, subset.Options{OutDir: out, Open: open.Source, Create: open.Sink}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPolygonVsBBox cuts a 1,000-vertex polygon and its bounding box
+// out of a 1 x 1800 x 3600 grid (the mask target of the regions issue).
+func BenchmarkPolygonVsBBox(b *testing.B) {
+	in := gridFile(b, 1, 1800, 3600, []int{1, 512, 512})
+	var pts []string
+	for i := 0; i < 1000; i++ {
+		a := 2 * math.Pi * float64(i) / 1000
+		r := 20 + 5*math.Sin(7*a)
+		pts = append(pts, fmt.Sprintf("[%g,%g]", 20+r*math.Cos(a), r*math.Sin(a)))
+	}
+	pts = append(pts, pts[0])
+	geom := json.RawMessage(`{"type":"Polygon","coordinates":[[` + strings.Join(pts, ",") + `]]}`)
+	res, _ := regions.Region{Name: "p", Geometry: geom}.Resolve("p")
+	bb := res.Area.Bounds()
+	for _, tc := range []struct {
+		name string
+		r    regions.Region
+	}{
+		{"polygon", regions.Region{Name: "p", Geometry: geom}},
+		{"bbox", regions.Region{Name: "p", BBox: []float64{bb.West, bb.South, bb.East, bb.North}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := subset.Run(context.Background(), []string{in}, &subset.Request{Regions: []regions.Region{tc.r}}, subset.Options{OutDir: b.TempDir(), Open: open.Source, Create: open.Sink}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
