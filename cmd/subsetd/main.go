@@ -20,6 +20,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"subset", "cut regions out of NetCDF/HDF5 files into one file per region", runSubset},
+		{"serve", "serve datasets over HTTP: jobs of many regions, worker processes, downloads", runServe},
+		{"worker", "run one task for 'subsetd serve' (JSON on stdin, reply on stdout)", runWorker},
 		{"inspect", "describe a file: format, groups, variables, coordinates, extent, time coverage", runInspect},
 		{"version", "print the version", runVersion},
 	}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
