@@ -71,6 +71,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&regionFlags, "region", "a region `NAME=W,S,E,N` (degrees) or SET/NAME of a named set (repeatable)")
 	regionsFile := fs.String("regions", "", "a `FILE` of regions: {\"regions\": [{\"name\": ..., \"bbox\"|\"geometry\"|\"ref\": ...}]}, or a GeoJSON Feature or FeatureCollection of polygons")
 	regionsDir := fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as SET/NAME")
+	concat := fs.Bool("concat", false, "the FILEs split one time series (one per day, say): write one file per region, concatenated along time in time order")
 	noMask := fs.Bool("no-mask", false, "keep the whole index box of polygons and 2-D grids: do not set cells outside the region to fill")
 	vars := fs.String("vars", "", "comma-separated `variables` to keep (default: all); coordinates, bounds and grid mappings come along")
 	timeRange := fs.String("time", "", "time range `START/END` in ISO 8601, inclusive (e.g. 2020-01-01/2020-01-31)")
@@ -166,7 +167,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	res, err := subset.Run(ctx, fs.Args(), req, subset.Options{
 		OutDir: *out, MemoryBudget: int64(*memory) << 20,
 		Open: open.Source, Create: open.Sink,
-		Version: version, Command: "subsetd subset " + strings.Join(args, " "),
+		Version: version, Command: "subsetd subset " + strings.Join(args, " "), Concat: *concat,
 	})
 	if err != nil {
 		if *asJSON {
@@ -184,6 +185,9 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		writeJSON(stdout, res)
 	} else {
 		printResult(stdout, res)
+		for _, n := range res.Notes {
+			fmt.Fprintf(stderr, "note: %s\n", n)
+		}
 	}
 	if failed > 0 {
 		fmt.Fprintf(stderr, "subsetd subset: %d of %d regions failed\n", failed, len(res.Regions))

@@ -41,6 +41,10 @@ type Options struct {
 	// provide them (readers/open); tests may pass the in-memory fake.
 	Open   func(path string) (ncmodel.Source, error)
 	Create func(path string, format ncmodel.Format) (ncmodel.Sink, error)
+	// Concat treats several files as one time series split along time:
+	// one output per region, concatenated along time in time order (as
+	// ncrcat would, then cut). The files must share one grid.
+	Concat bool
 	// Version and Command are recorded in the outputs' metadata.
 	Version string
 	Command string
@@ -61,6 +65,9 @@ type Result struct {
 	BytesRead    int64          `json:"bytes_read"`
 	BytesWritten int64          `json:"bytes_written"`
 	FilesOpened  int            `json:"files_opened"`
+	// Notes tell what a user should know: overlapping time steps taken
+	// once, gaps in a time series.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // RegionResult is the outcome for one region.
@@ -113,6 +120,9 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 		res.Regions[i] = RegionResult{Name: areas[i].Name}
 		_ = r
 	}
+	if opt.Concat && len(files) > 1 {
+		return runConcat(ctx, files, req, areas, opt, res, emptyMsgs)
+	}
 	names := outputNames(files)
 	for fi, path := range files {
 		if err := context.Cause(ctx); err != nil {
@@ -129,6 +139,12 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 			return res, err
 		}
 	}
+	finishStatus(res, emptyMsgs)
+	return res, nil
+}
+
+// finishStatus sets each region's status from what it produced.
+func finishStatus(res *Result, emptyMsgs [][]string) {
 	for i := range res.Regions {
 		r := &res.Regions[i]
 		switch {
@@ -140,6 +156,36 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 			r.Message = strings.Join(emptyMsgs[i], "; ")
 		}
 	}
+}
+
+// runConcat cuts files that split one time series as if they were one.
+func runConcat(ctx context.Context, files []string, req *Request, areas []regions.Resolved, opt Options, res *Result, emptyMsgs [][]string) (*Result, error) {
+	var srcs []ncmodel.Source
+	closeAll := func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}
+	for _, path := range files {
+		src, err := opt.Open(path)
+		if err != nil {
+			closeAll()
+			return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(path))
+		}
+		srcs = append(srcs, src)
+		res.FilesOpened++
+	}
+	c, err := newConcat(srcs)
+	if err != nil {
+		closeAll()
+		return res, err
+	}
+	defer c.Close()
+	res.Notes = append(res.Notes, c.notes...)
+	if err := runFile(ctx, c, req, areas, opt, "", res, emptyMsgs); err != nil {
+		return res, err
+	}
+	finishStatus(res, emptyMsgs)
 	return res, nil
 }
 
@@ -256,7 +302,7 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string
 		o := &output{rp: rp, name: name, final: final, tmp: filepath.Join(filepath.Dir(final), TempPrefix+randomHex()+".nc"), first: map[string][]byte{}}
 		outs = append(outs, o)
 		o.desc, o.vars, o.fills = p.outputFile(rp, format, r.req.Output.DeflateLevel())
-		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, []string{baseName(p.file.Path)}, r.opt, r.opt.Now())
+		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, sourceNames(r.src), r.opt, r.opt.Now())
 		sink, err := r.opt.Create(o.tmp, format)
 		if err != nil {
 			return outs, errs.Wrap(errs.Internal, err, "creating output for region %s", rp.name)
@@ -500,6 +546,18 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// sourceNames lists the input files behind a source.
+func sourceNames(src ncmodel.Source) []string {
+	if c, ok := src.(*concatSource); ok {
+		var out []string
+		for _, s := range c.srcs {
+			out = append(out, baseName(s.File().Path))
+		}
+		return out
+	}
+	return []string{baseName(src.File().Path)}
 }
 
 func randomHex() string {

@@ -1,0 +1,114 @@
+package oracle
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// dailyFile writes one day of a time series: two steps (00 and 12 h) in
+// units relative to that day, as daily products often are.
+func dailyFile(t *testing.T, dir string, day int, hours ...int) string {
+	t.Helper()
+	var times, sst []string
+	for k, h := range hours {
+		times = append(times, fmt.Sprint(h))
+		for i := 0; i < 12; i++ {
+			sst = append(sst, fmt.Sprint(day*1000+k*100+i))
+		}
+	}
+	cdl := fmt.Sprintf(`netcdf d {
+dimensions: time = UNLIMITED ; lat = 3 ; lon = 4 ;
+variables:
+ double time(time) ; time:units = "hours since 2020-01-%02d 00:00:00" ; time:standard_name = "time" ;
+ float lat(lat) ; lat:units = "degrees_north" ;
+ float lon(lon) ; lon:units = "degrees_east" ;
+ float sst(time, lat, lon) ; sst:_FillValue = -999.f ;
+ :title = "day %d" ;
+data:
+ time = %s ;
+ lat = 0, 1, 2 ; lon = 10, 11, 12, 13 ;
+ sst = %s ;
+}`, day, day, strings.Join(times, ", "), strings.Join(sst, ", "))
+	base := filepath.Join(dir, fmt.Sprintf("day%02d-%s", day, strings.Join(times, "-")))
+	os.WriteFile(base+".cdl", []byte(cdl), 0o644)
+	if b, err := exec.Command("ncgen", "-k", "nc4", "-o", base+".nc", base+".cdl").CombinedOutput(); err != nil {
+		t.Fatalf("ncgen: %v %s", err, b)
+	}
+	return base + ".nc"
+}
+
+func concatRun(t *testing.T, files []string, req *subset.Request) *subset.Result {
+	t.Helper()
+	res, err := subset.Run(t.Context(), files, req, subset.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink, Concat: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestConcatEqualsNcrcat(t *testing.T) {
+	needNCO(t)
+	dir := t.TempDir()
+	d1, d2, d3 := dailyFile(t, dir, 1, 0, 12), dailyFile(t, dir, 2, 0, 12), dailyFile(t, dir, 3, 0, 12)
+	joined := filepath.Join(dir, "ncrcat.nc")
+	if b, err := exec.Command("ncrcat", "-O", d1, d2, d3, joined).CombinedOutput(); err != nil {
+		t.Fatalf("ncrcat: %v %s", err, b)
+	}
+	req := &subset.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{10.5, 0.5, 13, 2}}},
+		Time: &subset.TimeRange{Start: "2020-01-01T12:00", End: "2020-01-03T00:00"}}
+	// Given out of order: the files are put in time order.
+	res := concatRun(t, []string{d3, d1, d2}, req)
+	r := res.Regions[0]
+	if r.Status != subset.StatusSuccessful || len(r.Files) != 1 || r.Files[0].Name != "r.nc" {
+		t.Fatalf("%+v", r)
+	}
+	want := ncks(t, joined, "-d", "lat,1,2", "-d", "lon,1,3", "-d", "time,1,4")
+	// ncrcat adds cell_methods = "time: mean" of its own; the rest is equal.
+	compare(t, r.Files[0].Path, want, nccompare.Options{IgnoreVarAttrs: map[string]bool{"cell_methods": true}})
+	if got := r.Files[0].Shape["time"]; got != 4 {
+		t.Errorf("time steps %d, want 4", got)
+	}
+}
+
+func TestConcatOverlapAndGap(t *testing.T) {
+	dir := t.TempDir()
+	// Day 1 at 00 and 12 h, a file for day 1 at 12 h and day 2 at 00 h
+	// (overlapping the first), then day 4: day 3 is missing.
+	a := dailyFile(t, dir, 1, 0, 12)
+	b := dailyFile(t, dir, 1, 12, 24)
+	c := dailyFile(t, dir, 4, 0, 12)
+	res := concatRun(t, []string{a, b, c}, bboxReq("r", 0, -90, 360, 90))
+	r := res.Regions[0]
+	if r.Status != subset.StatusSuccessful {
+		t.Fatalf("%+v", r)
+	}
+	if got := r.Files[0].Shape["time"]; got != 5 {
+		t.Errorf("time steps %d, want 5 (00, 12, 24 of day 1-2, then day 4 00 and 12)", got)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	if !strings.Contains(notes, "1 time step(s) already in an earlier file") || !strings.Contains(notes, "gap in time between 2020-01-02T00:00:00Z and 2020-01-04T00:00:00Z (3 missing step(s))") {
+		t.Errorf("notes:\n%s", notes)
+	}
+	out, _ := exec.Command("ncdump", "-v", "time", r.Files[0].Path).Output()
+	if !strings.Contains(string(out), "time = 0, 12, 24, 72, 84 ;") {
+		t.Errorf("times:\n%s", out)
+	}
+}
+
+func TestConcatRefusesDifferentGrids(t *testing.T) {
+	dir := t.TempDir()
+	a := dailyFile(t, dir, 1, 0, 12)
+	other := fixture(t, "lon180")
+	_, err := subset.Run(t.Context(), []string{a, other}, bboxReq("r", 0, -90, 360, 90), subset.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink, Concat: true})
+	if err == nil || !strings.Contains(err.Error(), "do not") {
+		t.Errorf("different grids joined: %v", err)
+	}
+}
