@@ -12,8 +12,25 @@ import (
 	"github.com/subsetd/subsetd/readers/netcdf"
 )
 
-// Source opens an input file read-only.
+// Source opens an input file read-only; compressed files (.gz, .bz2,
+// .zst) are read through the decompression cache.
 func Source(path string) (ncmodel.Source, error) {
+	if CompressionOf(path) != "" {
+		plain, err := Decompressed(path)
+		if err != nil {
+			return nil, err
+		}
+		src, err := open(plain)
+		if err != nil {
+			return nil, err
+		}
+		src.File().Path = path // messages and metadata name the file the user knows
+		return src, nil
+	}
+	return open(path)
+}
+
+func open(path string) (ncmodel.Source, error) {
 	r, err := netcdf.Open(path)
 	if err == nil {
 		return r, nil
