@@ -25,7 +25,7 @@ import (
 
 var (
 	cacheMu  sync.Mutex
-	cacheDir = filepath.Join(os.TempDir(), fmt.Sprintf("subsetd-cache-%d", os.Getuid()))
+	cacheDir       = filepath.Join(os.TempDir(), fmt.Sprintf("subsetd-cache-%d", os.Getuid()))
 	cacheMax int64 = 4 << 30
 )
 
