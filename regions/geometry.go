@@ -316,12 +316,9 @@ func (p *Polygon) computeBounds() BBox {
 			whole = true
 			continue
 		}
-		lo := math.Mod(pt.minX+180, 360)
-		if lo < 0 {
-			lo += 360
-		}
-		lo -= 180
-		arcs = append(arcs, arc{lo, lo + pt.maxX - pt.minX})
+		// Shift by a whole multiple of 360 (exact) into [-180, 180).
+		k := math.Floor((pt.minX + 180) / 360)
+		arcs = append(arcs, arc{pt.minX - k*360, pt.maxX - k*360})
 	}
 	if whole || len(arcs) == 0 {
 		return BBox{West: -180, South: s, East: 180, North: n}
@@ -353,13 +350,8 @@ func (p *Polygon) computeBounds() BBox {
 	if bestGap <= 0 {
 		return BBox{West: -180, South: s, East: 180, North: n}
 	}
-	east = math.Mod(east+180, 360)
-	if east < 0 {
-		east += 360
-	}
-	east -= 180
-	if east == -180 && west != -180 {
-		east = 180
+	if east > 180 {
+		east -= 360 * math.Ceil((east-180)/360)
 	}
 	return BBox{West: west, South: s, East: east, North: n}
 }
