@@ -342,13 +342,8 @@ func strideKeyKnown(p *filePlan, key string) bool {
 }
 
 func extent(vals []float64) string {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range vals {
-		if !math.IsNaN(v) {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-	}
-	if lo > hi {
+	lo, hi := minMax(vals)
+	if math.IsNaN(lo) {
 		return "no valid values"
 	}
 	return fmt.Sprintf("%g..%g", lo, hi)

@@ -147,13 +147,8 @@ func (p *filePlan) planTime(req *Request) error {
 
 // timeCoverage formats the first and last valid times of an axis.
 func timeCoverage(u cftime.Units, vals []float64) string {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range vals {
-		if !math.IsNaN(v) {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-	}
-	if lo > hi {
+	lo, hi := minMax(vals)
+	if math.IsNaN(lo) {
 		return "no valid times"
 	}
 	a, err1 := u.Decode(lo)
