@@ -283,9 +283,9 @@ func (p *filePlan) selectGrid(rp *regionPlan, x gridVals, a regions.Resolved, st
 	m.inside = make([]bool, ncmodel.Product(m.shape))
 	all := true
 	var las, los []float64
+	in := make([]int, len(dims))
 	for o := range m.inside {
 		rem, k, mul := o, 0, 1
-		in := make([]int, len(dims))
 		for d := len(dims) - 1; d >= 0; d-- {
 			in[d] = lo[d] + (rem%m.shape[d])*sels[d].stride
 			rem /= m.shape[d]
