@@ -1,0 +1,350 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/catalog"
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// Backend is what the handlers need; jobs/queue.Service implements it.
+type Backend interface {
+	Submit(ctx context.Context, spec *jobs.Spec, idempotencyKey string) (job *jobs.Job, created bool, err error)
+	Get(ctx context.Context, id string) (*jobs.Job, error)
+	List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
+	Cancel(ctx context.Context, id string) (*jobs.Job, error)
+	File(ctx context.Context, id, name string) (path string, f *jobs.File, err error)
+	Datasets(ctx context.Context) ([]*catalog.Dataset, error)
+	Dataset(ctx context.Context, id string) (*catalog.Dataset, *jobs.DatasetInfo, error)
+	Ready(ctx context.Context) error
+}
+
+// Options configure the handler.
+type Options struct {
+	MaxBodyBytes int64         // largest accepted request body (default 1 MiB)
+	Retention    time.Duration // shown as a job's expiry time
+	Log          zerolog.Logger
+	Registry     *prometheus.Registry // /metrics; nil for none
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI document served at /v1/openapi.json.
+func OpenAPI() []byte { return openAPI }
+
+// Page sizes of GET /v1/jobs.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+type handler struct {
+	b   Backend
+	opt Options
+}
+
+// New returns the HTTP handler of the API.
+func New(b Backend, opt Options) http.Handler {
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	h := &handler{b: b, opt: opt}
+	r := chi.NewRouter()
+	r.Use(requestLog(opt.Log), recoverer)
+	if opt.Registry != nil {
+		r.Use(httpMetrics(opt.Registry))
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{}))
+	}
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, errs.NotFound, "", "no such resource: "+r.URL.Path)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, errs.Invalid, "", fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", h.ready)
+	r.Route("/v1", func(r chi.Router) {
+		r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")
+			w.Write(openAPI)
+		})
+		r.Get("/datasets", h.listDatasets)
+		r.Get("/datasets/{id}", h.getDataset)
+		r.Post("/jobs", h.submit)
+		r.Get("/jobs", h.listJobs)
+		r.Route("/jobs/{id}", func(r chi.Router) {
+			r.Get("/", h.getJob)
+			r.Delete("/", h.cancel)
+			r.Get("/manifest.json", h.manifest)
+			r.Get("/files/*", h.download)
+		})
+	})
+	return r
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
+	if err := h.b.Ready(r.Context()); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (h *handler) listDatasets(w http.ResponseWriter, r *http.Request) {
+	ds, err := h.b.Datasets(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := DatasetList{Datasets: []DatasetSummary{}, Links: []Link{{Rel: "self", Href: "/v1/datasets", Type: "application/json"}}}
+	for _, d := range ds {
+		out.Datasets = append(out.Datasets, datasetSummary(d))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) getDataset(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	d, info, err := h.b.Dataset(r.Context(), id)
+	if err != nil {
+		if c := errs.CodeOf(err); c != errs.NotFound && c != errs.Unavailable {
+			err = errs.Wrap(errs.Unreadable, err, "dataset %q could not be described", id)
+		}
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, DatasetDoc{ID: d.ID, DatasetInfo: info, Links: []Link{
+		{Rel: "self", Href: "/v1/datasets/" + d.ID, Type: "application/json"},
+		{Rel: "jobs", Href: "/v1/jobs?dataset=" + url.QueryEscape(d.ID), Type: "application/json", Title: "jobs on this dataset"},
+	}})
+}
+
+// MaxIdempotencyKey is the longest accepted Idempotency-Key.
+const MaxIdempotencyKey = 255
+
+func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > MaxIdempotencyKey || strings.IndexFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) >= 0 {
+		writeError(w, r, errs.F(errs.Invalid, "Idempotency-Key", "the key must be 1 to %d visible ASCII characters", MaxIdempotencyKey))
+		return
+	}
+	// The body must be JSON whatever Content-Type says: curl -d sends
+	// application/x-www-form-urlencoded by default.
+	var spec jobs.Spec
+	if err := decodeBody(w, r, h.opt.MaxBodyBytes, &spec); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	j, created, err := h.b.Submit(r.Context(), &spec, key)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("job_id", j.ID) })
+	w.Header().Set("Location", "/v1/jobs/"+j.ID)
+	status := http.StatusCreated
+	if !created {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	writeJSON(w, status, jobDoc(j, true, h.opt.Retention))
+}
+
+// decodeBody decodes a JSON body strictly: unknown fields, trailing data,
+// wrong types and oversized bodies are errors naming the field.
+func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON document")
+	}
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("data after the JSON document")
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	var mbe *http.MaxBytesError
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &mbe):
+		return errs.E(errs.TooLarge, "the request body is larger than %d bytes", mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.Invalid, "the request body is empty: send a job as JSON")
+	case errors.As(err, &ute):
+		// The spec embeds subset.Request: its name is no part of the JSON.
+		f := strings.TrimPrefix(ute.Field, "Request.")
+		return errs.F(errs.Invalid, f, "expected %s, got JSON %s", jsonType(ute.Type), ute.Value)
+	case errors.As(err, &se):
+		return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", se, se.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errs.F(errs.Invalid, f, "unknown field %q", f)
+	}
+	return errs.E(errs.Invalid, "the request body is not a valid job: %v", err)
+}
+
+func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := jobs.ListParams{Limit: DefaultLimit, Dataset: q.Get("dataset"), Before: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			writeError(w, r, errs.F(errs.Invalid, "limit", "limit must be an integer from 1 to %d, got %q", MaxLimit, s))
+			return
+		}
+		p.Limit = n
+	}
+	if s := q.Get("status"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			ok := false
+			for _, known := range jobs.JobStatuses {
+				ok = ok || jobs.Status(st) == known
+			}
+			if !ok {
+				writeError(w, r, errs.F(errs.Invalid, "status", "unknown status %q: use accepted, running, successful, failed or dismissed", st))
+				return
+			}
+			p.Statuses = append(p.Statuses, jobs.Status(st))
+		}
+	}
+	if p.Before != "" && (len(p.Before) > 64 || strings.ContainsAny(p.Before, "/?#% ")) {
+		writeError(w, r, errs.F(errs.Invalid, "cursor", "invalid cursor"))
+		return
+	}
+	list, err := h.b.List(r.Context(), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := JobList{Jobs: []JobDoc{}, Links: []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"}}}
+	for _, j := range list {
+		out.Jobs = append(out.Jobs, jobDoc(j, false, h.opt.Retention))
+	}
+	if len(list) == p.Limit {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", list[len(list)-1].ID)
+		nq.Set("limit", strconv.Itoa(p.Limit))
+		out.Links = append(out.Links, Link{Rel: "next", Href: "/v1/jobs?" + nq.Encode(), Type: "application/json"})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
+	j, err := h.b.Get(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, jobDoc(j, true, h.opt.Retention))
+}
+
+func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
+	j, err := h.b.Cancel(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, jobDoc(j, true, h.opt.Retention))
+}
+
+func (h *handler) manifest(w http.ResponseWriter, r *http.Request) {
+	j, err := h.b.Get(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, jobs.BuildManifest(j))
+}
+
+func (h *handler) download(w http.ResponseWriter, r *http.Request) {
+	id, name := chi.URLParam(r, "id"), chi.URLParam(r, "*")
+	p, f, err := h.b.File(r.Context(), id, name)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		writeError(w, r, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id))
+		return
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil || st.Size() != f.Size {
+		writeError(w, r, errs.E(errs.Internal, "file %s of job %s changed on disk", name, id))
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("ETag", `"`+f.Sha256+`"`)
+	if sum, err := hex.DecodeString(f.Sha256); err == nil {
+		hdr.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
+	}
+	ctype := "application/x-netcdf"
+	if ext := strings.ToLower(path.Ext(name)); ext == ".h5" || ext == ".hdf5" {
+		ctype = "application/x-hdf5"
+	}
+	hdr.Set("Content-Type", ctype)
+	hdr.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", path.Base(name)))
+	hdr.Set("Cache-Control", "private, max-age=3600")
+	http.ServeContent(w, r, path.Base(name), st.ModTime(), fh)
+}
+
+// jsonType names the JSON type a Go type decodes from.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	}
+	return "an object"
+}

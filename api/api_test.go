@@ -1,0 +1,454 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/api/openapitest"
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/catalog"
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// fake is an in-memory Backend.
+type fake struct {
+	mu      sync.Mutex
+	jobs    map[string]*jobs.Job
+	keys    map[string]string
+	n       int
+	dir     string
+	busy    bool
+	closing bool
+}
+
+func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.Job, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing {
+		return nil, false, errs.E(errs.Unavailable, "shutting down")
+	}
+	if spec.Dataset != "sst" {
+		return nil, false, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, false, err
+	}
+	if id, ok := f.keys[key]; ok && key != "" {
+		return f.jobs[id], false, nil
+	}
+	if f.busy {
+		return nil, false, errs.E(errs.Busy, "queue full")
+	}
+	f.n++
+	now := time.Date(2025, 1, 1, 0, 0, f.n, 0, time.UTC)
+	j := &jobs.Job{ID: fmt.Sprintf("job%03d", f.n), Dataset: spec.Dataset, Spec: *spec, Status: jobs.Accepted, Created: now, Updated: now}
+	for i, r := range spec.Regions {
+		j.Regions = append(j.Regions, jobs.Region{Index: i, Name: r.Name, Status: jobs.Accepted})
+	}
+	f.jobs[j.ID] = j
+	if key != "" {
+		f.keys[key] = j.ID
+	}
+	return j, true, nil
+}
+
+func (f *fake) Get(ctx context.Context, id string) (*jobs.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, ok := f.jobs[id]
+	if !ok {
+		return nil, errs.E(errs.NotFound, "no job %q", id)
+	}
+	return j, nil
+}
+
+func (f *fake) List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*jobs.Job
+	for _, j := range f.jobs {
+		out = append(out, j)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ID > out[b].ID })
+	var res []*jobs.Job
+	for _, j := range out {
+		if p.Before != "" && j.ID >= p.Before {
+			continue
+		}
+		ok := len(p.Statuses) == 0
+		for _, s := range p.Statuses {
+			ok = ok || s == j.Status
+		}
+		if ok && len(res) < p.Limit {
+			res = append(res, j)
+		}
+	}
+	return res, nil
+}
+
+func (f *fake) Cancel(ctx context.Context, id string) (*jobs.Job, error) {
+	j, err := f.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if j.Status.Final() {
+		return nil, errs.E(errs.Conflict, "job %s is already %s", id, j.Status)
+	}
+	j.Status = jobs.Dismissed
+	j.Finished = j.Created.Add(time.Minute)
+	for i := range j.Regions {
+		j.Regions[i].Status = jobs.Dismissed
+	}
+	return j, nil
+}
+
+func (f *fake) File(ctx context.Context, id, name string) (string, *jobs.File, error) {
+	j, err := f.Get(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, r := range j.Regions {
+		for _, fl := range r.Files {
+			if fl.Name == name {
+				return filepath.Join(f.dir, name), &fl, nil
+			}
+		}
+	}
+	return "", nil, errs.E(errs.NotFound, "no file %q", name)
+}
+
+func (f *fake) Datasets(ctx context.Context) ([]*catalog.Dataset, error) {
+	return []*catalog.Dataset{{ID: "sst", Files: []string{"/d/sst.nc"}, Size: 10}}, nil
+}
+
+func (f *fake) Dataset(ctx context.Context, id string) (*catalog.Dataset, *jobs.DatasetInfo, error) {
+	switch id {
+	case "sst":
+		return &catalog.Dataset{ID: "sst"}, &jobs.DatasetInfo{
+			Files:      []jobs.FileInfo{{Name: "sst.nc", Size: 10, Format: "netcdf4"}},
+			Dimensions: []jobs.DimInfo{{Name: "lat", Size: 4}},
+			Variables:  []jobs.VarInfo{{Name: "sst", Type: "float", Dimensions: []string{"lat"}, Units: "K"}},
+			Extent:     &jobs.Extent{West: 0, South: -10, East: 10, North: 10},
+			Time:       &jobs.TimeCoverage{Start: "2000-01-01", End: "2000-01-02", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"},
+		}, nil
+	case "crashy":
+		return nil, nil, fmt.Errorf("worker process killed by signal segmentation fault")
+	}
+	return nil, nil, errs.E(errs.NotFound, "no dataset %q", id)
+}
+
+func (f *fake) Ready(ctx context.Context) error {
+	if f.closing {
+		return errs.E(errs.Unavailable, "shutting down")
+	}
+	return nil
+}
+
+type client struct {
+	t   *testing.T
+	srv *httptest.Server
+	doc *openapitest.Doc
+}
+
+// do sends a request and checks the response against the OpenAPI document.
+func (c *client) do(method, path string, body string, hdr ...string) (*http.Response, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if _, _, ok := c.doc.Match(req.URL.Path); !ok && resp.StatusCode == 404 {
+		return resp, b // an undocumented path: nothing to check but the 404
+	}
+	if err := c.doc.CheckResponse(method, req.URL.Path, resp, b); err != nil {
+		c.t.Errorf("OpenAPI: %v\n%s", err, b)
+	}
+	return resp, b
+}
+
+func setup(t *testing.T) (*client, *fake) {
+	f := &fake{jobs: map[string]*jobs.Job{}, keys: map[string]string{}, dir: t.TempDir()}
+	h := New(f, Options{MaxBodyBytes: 4096, Retention: 24 * time.Hour, Log: zerolog.Nop(), Registry: prometheus.NewRegistry()})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	doc, err := openapitest.Load(OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, srv: srv, doc: doc}, f
+}
+
+const goodJob = `{"dataset": "sst", "regions": [{"name": "benguela", "bbox": [8, -35, 20, -15]}, {"name": "agulhas", "bbox": [20, -40, 30, -30]}],
+ "variables": ["sst"], "time": {"start": "2000-01-01", "end": "2000-01-02"}, "output": {"format": "netcdf4", "deflate": 1}}`
+
+func TestSubmitAndGet(t *testing.T) {
+	c, _ := setup(t)
+	if err := c.doc.ValidateRef("JobRequest", mustJSON(goodJob)); err != nil {
+		t.Fatalf("the documented request schema refuses a good request: %v", err)
+	}
+	resp, body := c.do("POST", "/v1/jobs", goodJob, "Content-Type", "application/json")
+	if resp.StatusCode != 201 || resp.Header.Get("Location") != "/v1/jobs/job001" {
+		t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	var d JobDoc
+	json.Unmarshal(body, &d)
+	if d.Status != jobs.Accepted || len(d.Regions) != 2 || d.Regions[1].Name != "agulhas" || d.Request == nil {
+		t.Fatalf("%s", body)
+	}
+	resp, body = c.do("GET", "/v1/jobs/job001", "")
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"benguela"`)) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/v1/jobs/job001/manifest.json", "")
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"files":[]`)) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp, _ = c.do("DELETE", "/v1/jobs/job001", "")
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	resp, body = c.do("DELETE", "/v1/jobs/job001", "")
+	if resp.StatusCode != 409 || !bytes.Contains(body, []byte(`"code":"conflict"`)) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/v1/jobs/job001", "")
+	if !bytes.Contains(body, []byte(`"expires":"2025-01-02T00:01:01Z"`)) {
+		t.Fatalf("expiry: %s", body)
+	}
+}
+
+func mustJSON(s string) any {
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	c, _ := setup(t)
+	r1, b1 := c.do("POST", "/v1/jobs", goodJob, "Idempotency-Key", "abc-1")
+	r2, b2 := c.do("POST", "/v1/jobs", goodJob, "Idempotency-Key", "abc-1")
+	if r1.StatusCode != 201 || r2.StatusCode != 200 || r2.Header.Get("Idempotent-Replayed") != "true" || r1.Header.Get("Location") != r2.Header.Get("Location") {
+		t.Fatalf("%d %d %s %s", r1.StatusCode, r2.StatusCode, b1, b2)
+	}
+	r3, b3 := c.do("POST", "/v1/jobs", goodJob, "Idempotency-Key", "bad key with spaces")
+	if r3.StatusCode != 400 || !bytes.Contains(b3, []byte(`"field":"Idempotency-Key"`)) {
+		t.Fatalf("%d %s", r3.StatusCode, b3)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	c, f := setup(t)
+	big := `{"dataset": "sst", "regions": [` + strings.Repeat(`{"name": "x", "bbox": [0, 0, 1, 1]},`, 200) + `{}]}`
+	cases := []struct {
+		body   string
+		status int
+		field  string
+		code   string
+	}{
+		{``, 400, "", "invalid"},
+		{`{`, 400, "", "invalid"},
+		{`[]`, 400, "", "invalid"},
+		{`{"dataset": "sst"} {"x": 1}`, 400, "", "invalid"},
+		{`{"dataset": "nope", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}]}`, 400, "dataset", "invalid"},
+		{`{"dataset": "sst", "regions": []}`, 400, "regions", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1]}]}`, 400, "regions[0].bbox", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 10, 1, 5]}]}`, 400, "regions[0].bbox", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}, {"name": "a", "bbox": [0, 0, 1, 1]}]}`, 400, "regions[1].name", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "../a", "bbox": [0, 0, 1, 1]}]}`, 400, "regions[0].name", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": ["x", 0, 1, 1]}]}`, 400, "regions.bbox", "invalid"},
+		{`{"dataset": "sst", "colour": "red"}`, 400, "colour", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}], "output": {"format": "grib"}}`, 400, "output.format", "invalid"},
+		{big, 413, "", "too_large"},
+	}
+	for _, tc := range cases {
+		resp, body := c.do("POST", "/v1/jobs", tc.body)
+		var p Problem
+		json.Unmarshal(body, &p)
+		if resp.StatusCode != tc.status || p.Field != tc.field || p.Code != tc.code || resp.Header.Get("Content-Type") != "application/problem+json" || p.Detail == "" {
+			t.Errorf("%.60s: got %d %s", tc.body, resp.StatusCode, body)
+		}
+	}
+	f.busy = true
+	resp, body := c.do("POST", "/v1/jobs", goodJob)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("busy: %d %s", resp.StatusCode, body)
+	}
+	f.closing = true
+	resp, _ = c.do("POST", "/v1/jobs", goodJob)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("closing: %d", resp.StatusCode)
+	}
+	resp, _ = c.do("GET", "/readyz", "")
+	if resp.StatusCode != 503 {
+		t.Errorf("readyz while closing: %d", resp.StatusCode)
+	}
+	for _, q := range []string{"?limit=0", "?limit=101", "?limit=x", "?status=done", "?status=running,bogus", "?cursor=../x"} {
+		resp, body := c.do("GET", "/v1/jobs"+q, "")
+		if resp.StatusCode != 400 || !bytes.Contains(body, []byte(`"field"`)) {
+			t.Errorf("%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	for _, p := range []string{"/v1/jobs/nope", "/v1/jobs/nope/manifest.json", "/v1/jobs/nope/files/a.nc", "/v1/datasets/nope", "/v1/nothing"} {
+		resp, body := c.do("GET", p, "")
+		if resp.StatusCode != 404 || !bytes.Contains(body, []byte(`"not_found"`)) {
+			t.Errorf("%s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+	resp, body = c.do("GET", "/v1/datasets/crashy", "")
+	if resp.StatusCode != 422 || !bytes.Contains(body, []byte("could not be described")) {
+		t.Errorf("crashy: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = c.do("PUT", "/v1/jobs", "")
+	if resp.StatusCode != 405 {
+		t.Errorf("PUT: %d", resp.StatusCode)
+	}
+}
+
+func TestListPages(t *testing.T) {
+	c, _ := setup(t)
+	for range 5 {
+		c.do("POST", "/v1/jobs", goodJob)
+	}
+	c.do("DELETE", "/v1/jobs/job002", "")
+	var seen []string
+	next := "/v1/jobs?limit=2"
+	for next != "" {
+		resp, body := c.do("GET", next, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		var l JobList
+		json.Unmarshal(body, &l)
+		for _, j := range l.Jobs {
+			if j.Regions != nil {
+				t.Fatal("list shows regions")
+			}
+			seen = append(seen, j.ID)
+		}
+		next = ""
+		for _, ln := range l.Links {
+			if ln.Rel == "next" {
+				next = ln.Href
+			}
+		}
+	}
+	if strings.Join(seen, ",") != "job005,job004,job003,job002,job001" {
+		t.Fatalf("pages: %v", seen)
+	}
+	_, body := c.do("GET", "/v1/jobs?status=dismissed", "")
+	var l JobList
+	json.Unmarshal(body, &l)
+	if len(l.Jobs) != 1 || l.Jobs[0].ID != "job002" {
+		t.Fatalf("filter: %s", body)
+	}
+}
+
+func TestDownload(t *testing.T) {
+	c, f := setup(t)
+	c.do("POST", "/v1/jobs", goodJob)
+	data := []byte("0123456789abcdef")
+	os.MkdirAll(filepath.Join(f.dir, "benguela"), 0o755)
+	os.WriteFile(filepath.Join(f.dir, "benguela", "a.nc"), data, 0o644)
+	sha := "9f9f5111f7b27a781f1f1ddde5ebc2dd2b796bfc7365c9c28b548e564176929f"
+	f.jobs["job001"].Status = jobs.Successful
+	f.jobs["job001"].Regions[0].Files = []jobs.File{{Name: "benguela/a.nc", Size: 16, Sha256: sha, Md5: "4032af8d61035123906e58e067140cc5"}}
+	_, body := c.do("GET", "/v1/jobs/job001", "")
+	if !bytes.Contains(body, []byte(`"href":"/v1/jobs/job001/files/benguela/a.nc"`)) {
+		t.Fatalf("%s", body)
+	}
+	resp, body := c.do("GET", "/v1/jobs/job001/files/benguela/a.nc", "")
+	if resp.StatusCode != 200 || !bytes.Equal(body, data) || resp.Header.Get("ETag") != `"`+sha+`"` ||
+		resp.Header.Get("Content-Length") != "16" || resp.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("%d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	if d := resp.Header.Get("Repr-Digest"); d != "sha-256=:n59REfeyengfHx3d5evC3St5a/xzZcnCi1SOVkF2kp8=:" {
+		t.Errorf("Repr-Digest %q", d)
+	}
+	resp, body = c.do("GET", "/v1/jobs/job001/files/benguela/a.nc", "", "Range", "bytes=10-")
+	if resp.StatusCode != 206 || string(body) != "abcdef" || resp.Header.Get("Content-Range") != "bytes 10-15/16" {
+		t.Fatalf("range: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	resp, _ = c.do("GET", "/v1/jobs/job001/files/benguela/a.nc", "", "If-None-Match", `"`+sha+`"`)
+	if resp.StatusCode != 304 {
+		t.Fatalf("If-None-Match: %d", resp.StatusCode)
+	}
+	resp, _ = c.do("GET", "/v1/jobs/job001/files/benguela/a.nc", "", "Range", "bytes=100-")
+	if resp.StatusCode != 416 {
+		t.Fatalf("bad range: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"../../etc/passwd", "benguela/../benguela/a.nc", "%2e%2e/x", "b.nc"} {
+		resp, _ := c.do("GET", "/v1/jobs/job001/files/"+p, "")
+		if resp.StatusCode != 404 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	_, body = c.do("GET", "/v1/jobs/job001/manifest.json", "")
+	if !bytes.Contains(body, []byte(sha)) || !bytes.Contains(body, []byte(`"region":"benguela"`)) {
+		t.Fatalf("manifest %s", body)
+	}
+}
+
+func TestDatasetsHealthMetrics(t *testing.T) {
+	c, _ := setup(t)
+	for _, p := range []string{"/v1/datasets", "/v1/datasets/sst", "/healthz", "/readyz", "/v1/openapi.json"} {
+		resp, body := c.do("GET", p, "")
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+	resp, body := c.do("GET", "/metrics", "")
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("subsetd_http_requests_total")) {
+		t.Errorf("metrics: %d", resp.StatusCode)
+	}
+	resp, _ = c.do("GET", "/healthz", "", "X-Request-Id", "abc.123")
+	if resp.Header.Get("X-Request-Id") != "abc.123" {
+		t.Errorf("request id not echoed")
+	}
+}
+
+// Every route is documented and every documented operation is routed.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	c, _ := setup(t)
+	h := New(&fake{}, Options{Log: zerolog.Nop(), Registry: prometheus.NewRegistry()}).(chi.Routes)
+	var routes []string
+	chi.Walk(h, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		route = strings.TrimSuffix(route, "/")
+		route = strings.Replace(route, "/*", "/{name}", 1)
+		routes = append(routes, method+" "+route)
+		return nil
+	})
+	sort.Strings(routes)
+	if got, want := strings.Join(routes, "\n"), strings.Join(c.doc.Operations(), "\n"); got != want {
+		t.Fatalf("routes:\n%s\n\ndocumented:\n%s", got, want)
+	}
+}

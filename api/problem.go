@@ -1,0 +1,72 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// statusOf maps error codes to HTTP statuses: the one table.
+var statusOf = map[errs.Code]int{
+	errs.Invalid:     http.StatusBadRequest,
+	errs.NotFound:    http.StatusNotFound,
+	errs.Conflict:    http.StatusConflict,
+	errs.TooLarge:    http.StatusRequestEntityTooLarge,
+	errs.Unreadable:  http.StatusUnprocessableEntity,
+	errs.Busy:        http.StatusTooManyRequests,
+	errs.Unavailable: http.StatusServiceUnavailable,
+	errs.Internal:    http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem document with two extension members:
+// code (the errs code) and field (the request field at fault).
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	Code     string `json:"code"`
+	Field    string `json:"field,omitempty"`
+}
+
+// ProblemType is the type URI of problems of a code.
+func ProblemType(code errs.Code) string { return "urn:subsetd:problem:" + string(code) }
+
+const retryAfterSeconds = 5
+
+// writeError answers with the problem of err. Internal errors are logged in
+// full and shown as a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := errs.CodeOf(err)
+	detail := err.Error()
+	var e *errs.Error
+	switch {
+	case code == errs.Internal:
+		zerolog.Ctx(r.Context()).Error().Err(err).Msg("internal error")
+		detail = "internal error: the server's log has the details"
+	case errors.As(err, &e) && e.Field != "":
+		detail = e.Message
+	}
+	writeProblem(w, r, statusOf[code], code, errs.FieldOf(err), detail)
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, code errs.Code, field, detail string) {
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
+	p := Problem{Type: ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail,
+		Instance: r.URL.Path, Code: string(code), Field: field}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/subsetd/subsetd/server"
+)
+
+const serveAbout = `Serves the datasets of --data over HTTP: clients submit jobs of many regions,
+poll them and download one NetCDF file per region (API: GET /v1/openapi.json).
+
+Each immediate sub-folder of --data is one dataset (its NetCDF/HDF5 files
+together); each NetCDF/HDF5 file directly in --data is a dataset of its own.
+A dataset's id is the folder name, or the file name without its extension.
+
+Tasks run in worker processes ('subsetd worker', this binary), at most
+--workers at once; the queue (River on SQLite) and job files live in --state,
+so a restarted server finishes the jobs a stopped or killed one left.
+
+Settings come from the defaults, then the --config file (JSON, keys as the
+flag names with '_' for '-'), then the flags given on the command line:
+
+  {"data": "/srv/data", "addr": "0.0.0.0:8080", "state": "/var/lib/subsetd",
+   "workers": 4, "task_timeout": "30m", "job_deadline": "6h",
+   "retention": "168h", "queue_limit": 1000, "max_body_bytes": 1048576,
+   "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
+   "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info"}
+
+On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
+--shutdown-grace to finish, kills the rest (they go back to the queue) and
+exits. Logs are JSON lines on standard error.`
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "subsetd serve --data DIR [flags]", serveAbout, stderr)
+	def := server.Default()
+	configFile := fs.String("config", "", "JSON configuration `FILE` (flags given on the command line override it)")
+	fs.String("data", "", "data `DIR`: its sub-folders and NetCDF/HDF5 files are the datasets (required)")
+	fs.String("addr", def.Addr, "listen `address` host:port")
+	fs.String("state", def.State, "state `DIR`: database, job files, lock")
+	fs.Int("workers", def.Workers, "worker `processes` running tasks at once (default: the number of CPUs)")
+	fs.Duration("task-timeout", time.Duration(def.TaskTimeout), "kill a task's worker after this `duration`")
+	fs.Duration("job-deadline", time.Duration(def.JobDeadline), "fail a job not finished after this `duration` (0: no deadline)")
+	fs.Duration("retention", time.Duration(def.Retention), "delete jobs and their files this `duration` after they finish")
+	fs.Int("queue-limit", def.QueueLimit, "accepted+running `jobs` beyond which POST /v1/jobs answers 429")
+	fs.Int64("max-body-bytes", def.MaxBodyBytes, "largest request body in `bytes` (413 beyond)")
+	fs.Int("max-regions", def.MaxRegions, "most `regions` in one job")
+	fs.Int("regions-per-task", def.RegionsPerTask, "most `regions` one worker process cuts in one task (nearby regions are grouped)")
+	fs.Int("max-attempts", def.MaxAttempts, "runs of a task whose worker died (signal, out of memory) before its regions fail")
+	fs.Int64("memory-budget", def.MemoryBudget, "`bytes` of values one worker holds at once (0: the engine's default)")
+	fs.Duration("shutdown-grace", time.Duration(def.ShutdownGrace), "on SIGTERM, how long running tasks may finish (`duration`)")
+	fs.String("log-level", def.LogLevel, "log `level`: debug, info, warn or error")
+	if code, stop := parseFlags(fs, args, stdout); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "subsetd serve: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cfg := server.Default()
+	if *configFile != "" {
+		if err := cfg.LoadFile(*configFile); err != nil {
+			fmt.Fprintf(stderr, "subsetd serve: %v\n", err)
+			return 2
+		}
+	}
+	fs.Visit(func(f *flag.Flag) { applyFlag(&cfg, f) })
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "subsetd serve: %v\n", err)
+		return 2
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "subsetd serve: find own binary: %v\n", err)
+		return 1
+	}
+	cfg.WorkerCommand = []string{exe, "worker"}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := server.Run(ctx, cfg, server.Logger(cfg.LogLevel), nil); err != nil {
+		fmt.Fprintf(stderr, "subsetd serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// applyFlag copies a flag given on the command line into the configuration.
+func applyFlag(c *server.Config, f *flag.Flag) {
+	g := f.Value.(flag.Getter).Get()
+	switch f.Name {
+	case "data":
+		c.Data = g.(string)
+	case "addr":
+		c.Addr = g.(string)
+	case "state":
+		c.State = g.(string)
+	case "workers":
+		c.Workers = g.(int)
+	case "task-timeout":
+		c.TaskTimeout = server.Duration(g.(time.Duration))
+	case "job-deadline":
+		c.JobDeadline = server.Duration(g.(time.Duration))
+	case "retention":
+		c.Retention = server.Duration(g.(time.Duration))
+	case "queue-limit":
+		c.QueueLimit = g.(int)
+	case "max-body-bytes":
+		c.MaxBodyBytes = g.(int64)
+	case "max-regions":
+		c.MaxRegions = g.(int)
+	case "regions-per-task":
+		c.RegionsPerTask = g.(int)
+	case "max-attempts":
+		c.MaxAttempts = g.(int)
+	case "memory-budget":
+		c.MemoryBudget = g.(int64)
+	case "shutdown-grace":
+		c.ShutdownGrace = server.Duration(g.(time.Duration))
+	case "log-level":
+		c.LogLevel = g.(string)
+	}
+}

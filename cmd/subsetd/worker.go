@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/jobs/worker"
+	"github.com/subsetd/subsetd/readers/open"
+)
+
+const workerAbout = `Runs one task for 'subsetd serve' and exits: reads the task as JSON on
+standard input, cuts the regions (or describes a dataset) with the C readers,
+checks the files it wrote (size, sha256 and md5, dimensions, values read back)
+and prints the reply as JSON on standard output. Logs go to standard error.
+
+It is started by the server, one process per task, so that a crash of the C
+libraries on a bad file fails one task and never the server. Not meant to be
+run by hand, except to debug a task:
+
+  echo '{"kind":"describe","files":["/data/sst.nc"]}' | subsetd worker
+
+The environment variable SUBSETD_TEST_TASK_DELAY (a duration) makes the
+worker wait before cutting; the end-to-end tests use it to cancel or kill
+running tasks. Unset, it does nothing.
+
+Exit status: 0 when a reply was printed (including a reply carrying an
+error), 1 otherwise.`
+
+func runWorker(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("worker", "subsetd worker < task.json", workerAbout, stderr)
+	if code, stop := parseFlags(fs, args, stdout); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "subsetd worker: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	log := zerolog.New(stderr).With().Timestamp().Str("component", "worker").Int("pid", os.Getpid()).Logger()
+	return worker.Main(context.Background(), os.Stdin, stdout, worker.Env{
+		Open:     open.Source,
+		Create:   open.Sink,
+		Run:      subset.Run,
+		Describe: subset.Describe,
+		Version:  version,
+		Log:      log,
+	})
+}

@@ -1,0 +1,96 @@
+package jobs
+
+import (
+	"time"
+
+	"github.com/subsetd/subsetd/jobs/subset"
+)
+
+// Status is the status of a job, a task or a region, in the vocabulary of
+// OGC API - Processes. Regions end in one of the subset.Status* values
+// (successful, empty, failed) or dismissed.
+type Status string
+
+// Statuses. Accepted and Running are active; the others are final.
+const (
+	Accepted   Status = "accepted"
+	Running    Status = "running"
+	Successful Status = "successful"
+	Failed     Status = "failed"
+	Dismissed  Status = "dismissed"
+	Empty      Status = subset.StatusEmpty // regions only
+)
+
+// JobStatuses lists the statuses a job can have, for validation of filters.
+var JobStatuses = []Status{Accepted, Running, Successful, Failed, Dismissed}
+
+// Final reports whether s is a final status.
+func (s Status) Final() bool { return s != Accepted && s != Running }
+
+// Spec is what a user submits: a dataset and a subset request.
+type Spec struct {
+	Dataset string `json:"dataset"`
+	subset.Request
+}
+
+// Job is a submitted job with the state of its regions, as stored.
+type Job struct {
+	ID       string
+	Dataset  string
+	Spec     Spec
+	Status   Status
+	Message  string
+	Created  time.Time
+	Started  time.Time // zero until a task starts
+	Finished time.Time // zero until final
+	Updated  time.Time
+	Deadline time.Time // the job fails when it is not finished by then
+	Regions  []Region  // in request order
+	Tasks    int
+}
+
+// Region is the state of one region of a job.
+type Region struct {
+	Index   int
+	Name    string
+	Task    int
+	Status  Status
+	Message string
+	Files   []File
+}
+
+// File is a file produced for a region, relative to the job's directory.
+type File struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	Sha256 string `json:"sha256"`
+	Md5    string `json:"md5"`
+}
+
+// Progress is the percentage of regions that reached a final status.
+func (j *Job) Progress() int {
+	if j.Status.Final() {
+		return 100
+	}
+	if len(j.Regions) == 0 {
+		return 0
+	}
+	done := 0
+	for _, r := range j.Regions {
+		if r.Status.Final() {
+			done++
+		}
+	}
+	return done * 100 / len(j.Regions)
+}
+
+// Task is the unit a worker process runs: some regions of a job.
+type Task struct {
+	JobID    string
+	ID       int
+	Status   Status
+	Regions  []int // indexes into the job's regions
+	Attempts int
+	RiverID  int64
+	Message  string
+}

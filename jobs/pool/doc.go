@@ -1,0 +1,9 @@
+// Package pool runs tasks in worker processes, a bounded number at a time.
+// A task is JSON written to the process's standard input; the reply is JSON
+// read from its standard output. The command to run is a parameter, so tests
+// run a tiny fake worker (the test binary itself).
+//
+// Each process gets its own process group, is killed with SIGKILL (the whole
+// group) when its context ends, and on Linux dies with the server
+// (Pdeathsig). This package knows nothing of jobs or River.
+package pool

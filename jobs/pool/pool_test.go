@@ -1,0 +1,171 @@
+package pool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the worker: with POOL_FAKE_WORKER set it reads
+// a task and acts as told.
+func TestMain(m *testing.M) {
+	if os.Getenv("POOL_FAKE_WORKER") == "1" {
+		fakeWorker()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+type task struct {
+	Do    string `json:"do"`
+	Value int    `json:"value"`
+}
+
+type reply struct {
+	Value int `json:"value"`
+	PID   int `json:"pid"`
+}
+
+func fakeWorker() {
+	var t task
+	if err := json.NewDecoder(os.Stdin).Decode(&t); err != nil {
+		os.Exit(9)
+	}
+	switch t.Do {
+	case "sleep":
+		fmt.Fprintf(os.Stderr, "sleeping\n")
+		time.Sleep(time.Hour)
+	case "crash":
+		fmt.Fprintln(os.Stderr, `{"level":"error","message":"about to crash"}`)
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	case "exit":
+		os.Exit(3)
+	case "garbage":
+		fmt.Print("not json")
+		os.Exit(0)
+	}
+	json.NewEncoder(os.Stdout).Encode(reply{Value: t.Value * 2, PID: os.Getpid()})
+	os.Exit(0)
+}
+
+func newPool(size int) *Pool {
+	return New([]string{os.Args[0]}, append(os.Environ(), "POOL_FAKE_WORKER=1"), size)
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func TestRunReply(t *testing.T) {
+	p := newPool(2)
+	var r reply
+	st, err := p.Run(context.Background(), task{Value: 21}, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Value != 42 || r.PID != st.PID || st.PID == 0 {
+		t.Fatalf("reply %+v stats %+v", r, st)
+	}
+}
+
+func TestCrashes(t *testing.T) {
+	p := newPool(1)
+	var r reply
+	_, err := p.Run(context.Background(), task{Do: "crash"}, &r)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal != syscall.SIGKILL {
+		t.Fatalf("crash: %v", err)
+	}
+	if !strings.Contains(err.Error(), "about to crash") {
+		t.Errorf("message lacks the worker's last words: %v", err)
+	}
+	_, err = p.Run(context.Background(), task{Do: "exit"}, &r)
+	if !errors.As(err, &ee) || ee.Code != 3 || ee.Signal != 0 {
+		t.Fatalf("exit: %v", err)
+	}
+	_, err = p.Run(context.Background(), task{Do: "garbage"}, &r)
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "unreadable reply") {
+		t.Fatalf("garbage: %v", err)
+	}
+	bad := New([]string{"/nonexistent/worker"}, nil, 1)
+	if _, err := bad.Run(context.Background(), task{}, &r); err == nil || !strings.Contains(err.Error(), "start worker") {
+		t.Fatalf("missing binary: %v", err)
+	}
+}
+
+var errCancelled = errors.New("cancelled by the user")
+
+func TestCancelKillsProcess(t *testing.T) {
+	p := newPool(1)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	pids := make(chan int, 1)
+	go func() {
+		for {
+			p.mu.Lock()
+			for pid := range p.running {
+				pids <- pid
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	go func() {
+		<-pids
+		time.Sleep(50 * time.Millisecond)
+		cancel(errCancelled)
+	}()
+	var r reply
+	st, err := p.Run(ctx, task{Do: "sleep"}, &r)
+	if !errors.Is(err, errCancelled) {
+		t.Fatalf("err %v, want the cancel cause", err)
+	}
+	if alive(st.PID) {
+		t.Fatalf("process %d still alive", st.PID)
+	}
+	// A timeout is told apart by its own cause.
+	errTimeout := errors.New("task timed out")
+	tctx, tcancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, errTimeout)
+	defer tcancel()
+	if _, err := p.Run(tctx, task{Do: "sleep"}, &r); !errors.Is(err, errTimeout) {
+		t.Fatalf("timeout: %v", err)
+	}
+}
+
+func TestBounded(t *testing.T) {
+	p := newPool(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r reply
+			p.Run(ctx, task{Do: "sleep"}, &r)
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Busy() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A third run waits for a slot and gives up with its context.
+	wctx, wcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer wcancel()
+	var r reply
+	st, err := p.Run(wctx, task{Value: 1}, &r)
+	if !errors.Is(err, context.DeadlineExceeded) || st.PID != 0 {
+		t.Fatalf("third run: %v %+v", err, st)
+	}
+	p.KillAll()
+	cancel()
+	wg.Wait()
+	if p.Busy() != 0 {
+		t.Fatalf("busy %d after all ended", p.Busy())
+	}
+}

@@ -1,0 +1,504 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/catalog"
+	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/jobs/pool"
+)
+
+// Config are the limits and timings of the queue.
+type Config struct {
+	StateDir       string        // jobs' files go to StateDir/jobs/<id>
+	Workers        int           // worker processes running tasks at once
+	TaskTimeout    time.Duration // a task's worker is killed after this long
+	JobDeadline    time.Duration // a job not finished after this long fails (0: none)
+	Retention      time.Duration // final jobs and their files are deleted after this long
+	QueueLimit     int           // active jobs beyond which submissions get 429
+	MaxRegions     int           // regions per job
+	RegionsPerTask int           // most regions one task groups
+	MaxAttempts    int           // runs of a task whose worker died
+	MemoryBudget   int64         // bytes of values a worker holds at once (0: engine default)
+	Maintenance    time.Duration // how often deadlines and retention are enforced
+	RetryDelay     time.Duration // wait before retrying a task, times the attempt number
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Workers < 1 {
+		c.Workers = 1
+	}
+	if c.TaskTimeout <= 0 {
+		c.TaskTimeout = 30 * time.Minute
+	}
+	if c.Retention <= 0 {
+		c.Retention = 7 * 24 * time.Hour
+	}
+	if c.QueueLimit < 1 {
+		c.QueueLimit = 1000
+	}
+	if c.MaxRegions < 1 {
+		c.MaxRegions = 1000
+	}
+	if c.RegionsPerTask < 1 {
+		c.RegionsPerTask = 8
+	}
+	if c.MaxAttempts < 1 {
+		c.MaxAttempts = 3
+	}
+	if c.Maintenance <= 0 {
+		c.Maintenance = time.Minute
+	}
+	if c.RetryDelay <= 0 {
+		c.RetryDelay = time.Second
+	}
+}
+
+// Service runs jobs and answers the API.
+type Service struct {
+	cfg     Config
+	store   *jobs.Store
+	catalog *catalog.Catalog
+	pool    *pool.Pool
+	river   *river.Client[*sql.Tx]
+	sqlite  bool
+	log     zerolog.Logger
+	metrics *Metrics
+
+	draining atomic.Bool
+
+	mu      sync.Mutex
+	running map[string]map[int]context.CancelCauseFunc
+
+	manifestMu sync.Mutex
+}
+
+var (
+	errDismissed   = errors.New("job dismissed by the user")
+	errTaskTimeout = errors.New("task timed out")
+	errDeadline    = errors.New("job deadline exceeded")
+)
+
+// New builds the service. The River client uses driver on the store's
+// database; its tables must be migrated (rivermigrate) beforehand.
+func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Catalog, p *pool.Pool, cfg Config, log zerolog.Logger, m *Metrics) (*Service, error) {
+	cfg.Defaults()
+	s := &Service{cfg: cfg, store: store, catalog: cat, pool: p, log: log, metrics: m,
+		sqlite: driver.DatabaseName() == riverdriver.DatabaseNameSQLite, running: map[string]map[int]context.CancelCauseFunc{}}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &taskWorker{s: s})
+	river.AddWorker(workers, &maintenanceWorker{s: s})
+	rlog := log.With().Str("component", "river").Logger().Level(zerolog.WarnLevel)
+	client, err := river.NewClient(driver, &river.Config{
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: cfg.Workers},
+			queueMaintenance:   {MaxWorkers: 1},
+		},
+		Workers:              workers,
+		MaxAttempts:          cfg.MaxAttempts,
+		JobTimeout:           cfg.TaskTimeout + time.Minute,
+		RescueStuckJobsAfter: cfg.TaskTimeout + 5*time.Minute,
+		FetchCooldown:        20 * time.Millisecond,
+		FetchPollInterval:    500 * time.Millisecond,
+		Logger:               slog.New(zerolog.NewSlogHandler(rlog)),
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Maintenance),
+			func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "maintenance"})},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	s.river = client
+	return s, nil
+}
+
+// Recover prepares the state left by a previous server before Start: tasks
+// it was running go back to the queue and its temporary files are removed.
+// The caller holds the lock of the state directory, so no other server runs
+// on it.
+func (s *Service) Recover(ctx context.Context) error {
+	n, err := s.store.ResetOrphans(ctx)
+	if err != nil {
+		return fmt.Errorf("reset tasks: %w", err)
+	}
+	if s.sqlite {
+		// One server per SQLite database: River jobs left running by a dead
+		// server are available again now, not after the rescuer's delay, and
+		// its leadership is released. (With PostgreSQL and several nodes,
+		// River's rescuer does this.)
+		db := s.store.DB()
+		res, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+		if err != nil {
+			return fmt.Errorf("reset river jobs: %w", err)
+		}
+		m, _ := res.RowsAffected()
+		n += m
+		if _, err := db.ExecContext(ctx, `DELETE FROM river_leader`); err != nil {
+			return fmt.Errorf("reset river leader: %w", err)
+		}
+	}
+	if n > 0 {
+		s.log.Info().Int64("tasks", n).Msg("tasks of a previous run put back in the queue")
+	}
+	return s.removeStale(ctx)
+}
+
+// removeStale removes temporary directories and files of interrupted work,
+// and job directories whose job is gone.
+func (s *Service) removeStale(ctx context.Context) error {
+	root := filepath.Join(s.cfg.StateDir, "jobs")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	ids, err := s.store.JobIDs(ctx)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	removed := 0
+	for _, e := range ents {
+		p := filepath.Join(root, e.Name())
+		if !known[e.Name()] {
+			if err := os.RemoveAll(p); err == nil {
+				removed++
+			}
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(p, tmpDir)); err == nil {
+			os.RemoveAll(filepath.Join(p, tmpDir))
+			removed++
+		}
+		_ = filepath.WalkDir(p, func(q string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".tmp") {
+				if os.Remove(q) == nil {
+					removed++
+				}
+			}
+			return nil
+		})
+	}
+	if removed > 0 {
+		s.log.Info().Int("removed", removed).Msg("stale temporary files removed")
+	}
+	return nil
+}
+
+// Start starts working the queue.
+func (s *Service) Start(ctx context.Context) error { return s.river.Start(ctx) }
+
+// Drain refuses new jobs from now on (the first phase of a shutdown).
+func (s *Service) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Service) Draining() bool { return s.draining.Load() }
+
+// Stop stops fetching tasks and waits for running ones until grace has
+// passed; then their workers are killed and the tasks go back to the queue.
+func (s *Service) Stop(grace time.Duration) error {
+	s.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := s.river.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	s.log.Warn().Msg("grace period over: interrupting running tasks")
+	hctx, hcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer hcancel()
+	return s.river.StopAndCancel(hctx)
+}
+
+// Ready reports whether the service takes jobs.
+func (s *Service) Ready(ctx context.Context) error {
+	if s.draining.Load() {
+		return errs.E(errs.Unavailable, "the server is shutting down")
+	}
+	if err := s.store.DB().PingContext(ctx); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "database")
+	}
+	return nil
+}
+
+// Datasets lists the datasets.
+func (s *Service) Datasets(ctx context.Context) ([]*catalog.Dataset, error) { return s.catalog.List() }
+
+// Dataset describes one dataset.
+func (s *Service) Dataset(ctx context.Context, id string) (*catalog.Dataset, *jobs.DatasetInfo, error) {
+	d, info, err := s.catalog.Describe(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, info, nil
+}
+
+// Submit validates a job, stores it and enqueues its tasks. With an
+// idempotency key already used for the same request it returns that job
+// and created = false.
+func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (*jobs.Job, bool, error) {
+	if s.draining.Load() {
+		return nil, false, errs.E(errs.Unavailable, "the server is shutting down: submit the job again later")
+	}
+	if spec.Dataset == "" {
+		return nil, false, errs.F(errs.Invalid, "dataset", "a dataset is needed")
+	}
+	if len(spec.Regions) > s.cfg.MaxRegions {
+		return nil, false, errs.F(errs.TooLarge, "regions", "%d regions: at most %d per job", len(spec.Regions), s.cfg.MaxRegions)
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, false, err
+	}
+	_, info, err := s.catalog.Describe(ctx, spec.Dataset)
+	switch {
+	case errs.CodeOf(err) == errs.NotFound:
+		return nil, false, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
+	case err != nil:
+		// The description needs the readers; when they fail here the job
+		// fails with the same problem, reported on its regions.
+		s.log.Warn().Err(err).Str("dataset", spec.Dataset).Msg("dataset description failed: variables not checked")
+	case info.Readable():
+		for i, v := range spec.Variables {
+			if !info.HasVariable(v) {
+				return nil, false, errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "dataset %q has no variable %q", spec.Dataset, v)
+			}
+		}
+	}
+	canon, _ := json.Marshal(spec)
+	sum := sha256.Sum256(canon)
+	hash := hex.EncodeToString(sum[:])
+	if idemKey != "" {
+		if j, err := s.replay(ctx, idemKey, hash); j != nil || err != nil {
+			return j, false, err
+		}
+	}
+	if n, err := s.store.CountActive(ctx); err != nil {
+		return nil, false, err
+	} else if n >= s.cfg.QueueLimit {
+		return nil, false, errs.E(errs.Busy, "%d jobs are queued or running, the most this server takes: try again later", n)
+	}
+	now := s.store.Now().UTC()
+	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Dataset: spec.Dataset, Spec: *spec, Created: now}
+	if s.cfg.JobDeadline > 0 {
+		job.Deadline = now.Add(s.cfg.JobDeadline)
+	}
+	var tasks []jobs.Task
+	for i, g := range jobs.Plan(spec.Regions, s.cfg.Workers, s.cfg.RegionsPerTask) {
+		tasks = append(tasks, jobs.Task{JobID: job.ID, ID: i, Regions: g})
+	}
+	err = s.store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.store.Insert(ctx, tx, job, tasks, idemKey, hash); err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			res, err := s.river.InsertTx(ctx, tx, TaskArgs{JobID: job.ID, TaskID: t.ID}, nil)
+			if err != nil {
+				return fmt.Errorf("enqueue task: %w", err)
+			}
+			if err := s.store.SetRiverID(ctx, tx, job.ID, t.ID, res.Job.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if idemKey != "" {
+			// Another request with the same key won the race.
+			if j, rerr := s.replay(ctx, idemKey, hash); j != nil || rerr != nil {
+				return j, false, rerr
+			}
+		}
+		return nil, false, err
+	}
+	s.log.Info().Str("job_id", job.ID).Str("dataset", job.Dataset).Int("regions", len(spec.Regions)).Int("tasks", len(tasks)).Msg("job accepted")
+	j, err := s.store.Get(ctx, job.ID)
+	return j, true, err
+}
+
+func (s *Service) replay(ctx context.Context, key, hash string) (*jobs.Job, error) {
+	id, h, err := s.store.ByIdempotencyKey(ctx, s.store.DB(), key)
+	if err != nil || id == "" {
+		return nil, err
+	}
+	if h != hash {
+		return nil, errs.F(errs.Conflict, "Idempotency-Key", "this key was used for a different request (job %s)", id)
+	}
+	return s.store.Get(ctx, id)
+}
+
+// Get returns a job.
+func (s *Service) Get(ctx context.Context, id string) (*jobs.Job, error) { return s.store.Get(ctx, id) }
+
+// List lists jobs newest first.
+func (s *Service) List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error) {
+	return s.store.List(ctx, p)
+}
+
+// Cancel dismisses an active job: queued tasks will not run, running
+// workers are killed.
+func (s *Service) Cancel(ctx context.Context, id string) (*jobs.Job, error) {
+	ids, err := s.store.DismissJob(ctx, id, "dismissed by the user")
+	if err != nil {
+		return nil, err
+	}
+	s.stopJob(ctx, id, ids, errDismissed)
+	s.log.Info().Str("job_id", id).Msg("job dismissed")
+	return s.store.Get(ctx, id)
+}
+
+// stopJob kills the running tasks of a job that just ended and takes its
+// queued ones out of the queue.
+func (s *Service) stopJob(ctx context.Context, id string, riverIDs []int64, cause error) {
+	s.mu.Lock()
+	for _, cancel := range s.running[id] {
+		cancel(cause)
+	}
+	s.mu.Unlock()
+	for _, rid := range riverIDs {
+		if rid == 0 {
+			continue
+		}
+		if _, err := s.river.JobCancel(context.WithoutCancel(ctx), rid); err != nil && !errors.Is(err, river.ErrNotFound) {
+			s.log.Warn().Err(err).Str("job_id", id).Int64("river_id", rid).Msg("cancel queued task")
+		}
+	}
+	s.writeManifest(ctx, id)
+}
+
+// File returns the path of a file of a job, checking that the name is one
+// the job produced and that the path is a regular file inside its directory.
+func (s *Service) File(ctx context.Context, id, name string) (string, *jobs.File, error) {
+	if !safeName(name) {
+		return "", nil, errs.E(errs.NotFound, "no file %q in job %s", name, id)
+	}
+	j, err := s.store.Get(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, r := range j.Regions {
+		for _, f := range r.Files {
+			if f.Name != name {
+				continue
+			}
+			p := filepath.Join(s.filesDir(id), filepath.FromSlash(name))
+			st, err := os.Lstat(p)
+			if err != nil || !st.Mode().IsRegular() {
+				return "", nil, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id)
+			}
+			f := f
+			return p, &f, nil
+		}
+	}
+	return "", nil, errs.E(errs.NotFound, "no file %q in job %s", name, id)
+}
+
+// safeName accepts relative slash-separated names without empty, "." or
+// ".."-prefixed parts.
+func safeName(name string) bool {
+	if name == "" || strings.ContainsAny(name, "\\\x00") || path.Clean(name) != name || strings.HasPrefix(name, "/") {
+		return false
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == "" || strings.HasPrefix(part, ".") {
+			return false
+		}
+	}
+	return true
+}
+
+const tmpDir = ".tmp"
+
+func (s *Service) jobDir(id string) string   { return filepath.Join(s.cfg.StateDir, "jobs", id) }
+func (s *Service) filesDir(id string) string { return filepath.Join(s.jobDir(id), "files") }
+
+// writeManifest writes manifest.json beside the files of a final job.
+func (s *Service) writeManifest(ctx context.Context, id string) {
+	j, err := s.store.Get(context.WithoutCancel(ctx), id)
+	if err != nil || !j.Status.Final() {
+		return
+	}
+	doc, _ := json.MarshalIndent(jobs.BuildManifest(j), "", "  ")
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
+	if err := os.MkdirAll(s.jobDir(id), 0o755); err == nil {
+		err = writeAtomic(filepath.Join(s.jobDir(id), "manifest.json"), append(doc, '\n'))
+		if err != nil {
+			s.log.Error().Err(err).Str("job_id", id).Msg("write manifest")
+		}
+	}
+}
+
+// writeAtomic writes a file under a temporary name of its own, syncs and
+// renames it, and syncs the directory.
+func writeAtomic(p string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, p); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(p))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// userMessage removes the server's directories from a message shown to users.
+func (s *Service) userMessage(msg string) string {
+	for _, dir := range []string{s.catalog.Root(), s.cfg.StateDir} {
+		if dir != "" {
+			msg = strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+		}
+	}
+	return msg
+}

@@ -1,0 +1,334 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/regions"
+)
+
+const queueMaintenance = "maintenance"
+
+// TaskArgs is a task in River's queue; the task itself is in the store.
+type TaskArgs struct {
+	JobID  string `json:"job_id"`
+	TaskID int    `json:"task_id"`
+}
+
+// Kind is River's job kind.
+func (TaskArgs) Kind() string { return "subsetd_task" }
+
+type taskWorker struct {
+	river.WorkerDefaults[TaskArgs]
+	s *Service
+}
+
+// Timeout is River's backstop: the task's own timeout (a context cause the
+// worker can tell apart) fires first.
+func (w *taskWorker) Timeout(*river.Job[TaskArgs]) time.Duration {
+	return w.s.cfg.TaskTimeout + 30*time.Second
+}
+
+// NextRetry retries a task whose worker died after a short delay that grows
+// with the attempt.
+func (w *taskWorker) NextRetry(j *river.Job[TaskArgs]) time.Time {
+	return time.Now().Add(time.Duration(j.Attempt) * w.s.cfg.RetryDelay)
+}
+
+func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
+	s := w.s
+	a := rj.Args
+	log := s.log.With().Str("job_id", a.JobID).Int("task_id", a.TaskID).Int("attempt", rj.Attempt).Logger()
+	job, task, err := s.store.StartTask(ctx, a.JobID, a.TaskID)
+	if errors.Is(err, jobs.ErrNotActive) || errs.CodeOf(err) == errs.NotFound {
+		log.Info().Msg("task skipped: its job is no longer active")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	timeout, cause := s.cfg.TaskTimeout, errTaskTimeout
+	if !job.Deadline.IsZero() {
+		left := time.Until(job.Deadline)
+		if left <= 0 {
+			s.failJob(ctx, job.ID, errDeadline)
+			return nil
+		}
+		if left < timeout {
+			timeout, cause = left, errDeadline
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.register(job.ID, task.ID, cancel)
+	defer s.unregister(job.ID, task.ID)
+	tctx, tcancel := context.WithTimeoutCause(ctx, timeout, cause)
+	defer tcancel()
+
+	ds, err := s.catalog.Get(job.Dataset)
+	if err != nil {
+		s.failTask(ctx, job.ID, task.ID, fmt.Sprintf("dataset %q is no longer available", job.Dataset))
+		return nil
+	}
+	req := job.Spec.Request
+	req.Regions = make([]regions.Region, len(task.Regions))
+	for i, idx := range task.Regions {
+		req.Regions[i] = job.Spec.Regions[idx]
+	}
+	tmp := filepath.Join(s.jobDir(job.ID), tmpDir, fmt.Sprintf("task-%d-%d", task.ID, task.Attempts))
+	defer func() {
+		os.RemoveAll(tmp)
+		os.Remove(filepath.Dir(tmp)) // the job's .tmp, once no task uses it
+	}()
+	wt := jobs.WorkerTask{Kind: jobs.KindSubset, JobID: job.ID, TaskID: task.ID, Files: ds.Files, Request: &req,
+		OutDir: tmp, MemoryBudget: s.cfg.MemoryBudget, Command: "subsetd serve: job " + job.ID}
+	var reply jobs.WorkerReply
+	log.Info().Int("regions", len(req.Regions)).Msg("task started")
+	st, err := s.pool.Run(tctx, wt, &reply)
+	if err == nil && reply.Error != nil {
+		err = reply.Error.Err()
+	}
+	if err == nil && reply.Result == nil {
+		err = errs.E(errs.Internal, "the worker replied without a result")
+	}
+	log = log.With().Int("pid", st.PID).Dur("duration", st.Duration).Dur("wait", st.Wait).Logger()
+	outcome := "successful"
+	defer func() { s.metrics.observe(outcome, st.Duration) }()
+
+	switch {
+	case err == nil:
+		out, err := s.place(job, task, reply.Result)
+		if err != nil {
+			// Moving files failed: an environment problem (disk full...).
+			outcome = "retried"
+			return s.retry(ctx, rj, log, fmt.Errorf("store outputs: %w", err))
+		}
+		if s.metrics != nil {
+			s.metrics.BytesRead.Add(float64(reply.Result.BytesRead))
+			s.metrics.BytesWritten.Add(float64(reply.Result.BytesWritten))
+		}
+		if err := s.store.FinishTask(context.WithoutCancel(ctx), job.ID, task.ID, out); err != nil {
+			if errors.Is(err, jobs.ErrNotActive) {
+				log.Info().Msg("task finished after its job ended: result dropped")
+				return nil
+			}
+			return err
+		}
+		log.Info().Msg("task successful")
+		s.writeManifest(ctx, job.ID)
+		return nil
+	case errors.Is(err, errDismissed):
+		outcome = "dismissed"
+		log.Info().Msg("task killed: job dismissed")
+		return river.JobCancel(err)
+	case errors.Is(err, errTaskTimeout):
+		outcome = "failed"
+		s.failTask(ctx, job.ID, task.ID, fmt.Sprintf("task timed out after %s and was stopped", s.cfg.TaskTimeout))
+		log.Warn().Msg("task timed out")
+		return nil
+	case errors.Is(err, errDeadline):
+		outcome = "failed"
+		s.failJob(ctx, job.ID, errDeadline)
+		return nil
+	case ctx.Err() != nil:
+		// The server is stopping (or River's backstop fired): back to the queue.
+		outcome = "interrupted"
+		if rerr := s.store.RequeueTask(context.WithoutCancel(ctx), job.ID, task.ID, "interrupted by a server shutdown"); rerr != nil && !errors.Is(rerr, jobs.ErrNotActive) {
+			log.Error().Err(rerr).Msg("requeue task")
+		}
+		log.Info().Msg("task interrupted: back to the queue")
+		return river.JobSnooze(time.Second)
+	case errs.Retryable(err):
+		outcome = "retried"
+		return s.retry(ctx, rj, log, err)
+	default:
+		outcome = "failed"
+		log.Warn().Err(err).Msg("task failed")
+		s.failTask(ctx, job.ID, task.ID, err.Error())
+		return nil
+	}
+}
+
+// retry puts the task back for another attempt, or fails it after the last.
+func (s *Service) retry(ctx context.Context, rj *river.Job[TaskArgs], log zerolog.Logger, err error) error {
+	a := rj.Args
+	if rj.Attempt >= rj.MaxAttempts {
+		log.Warn().Err(err).Msg("task failed: no attempt left")
+		s.failTask(ctx, a.JobID, a.TaskID, fmt.Sprintf("failed after %d attempts: %v", rj.Attempt, err))
+		return river.JobCancel(err)
+	}
+	log.Warn().Err(err).Msg("task will be retried")
+	if s.metrics != nil {
+		s.metrics.TaskRetries.Inc()
+	}
+	if rerr := s.store.RequeueTask(context.WithoutCancel(ctx), a.JobID, a.TaskID, err.Error()); rerr != nil {
+		if errors.Is(rerr, jobs.ErrNotActive) {
+			return nil
+		}
+		return rerr
+	}
+	return err
+}
+
+func (s *Service) failTask(ctx context.Context, jobID string, taskID int, msg string) {
+	err := s.store.FailTask(context.WithoutCancel(ctx), jobID, taskID, s.userMessage(msg))
+	if err != nil && !errors.Is(err, jobs.ErrNotActive) {
+		s.log.Error().Err(err).Str("job_id", jobID).Int("task_id", taskID).Msg("record task failure")
+	}
+	s.writeManifest(ctx, jobID)
+}
+
+func (s *Service) failJob(ctx context.Context, jobID string, cause error) {
+	ids, err := s.store.FailJob(context.WithoutCancel(ctx), jobID, cause.Error())
+	if err != nil {
+		if errs.CodeOf(err) != errs.Conflict {
+			s.log.Error().Err(err).Str("job_id", jobID).Msg("fail job")
+		}
+		return
+	}
+	s.log.Warn().Str("job_id", jobID).Msg(cause.Error())
+	s.stopJob(ctx, jobID, ids, cause)
+}
+
+func (s *Service) register(jobID string, taskID int, cancel context.CancelCauseFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[jobID] == nil {
+		s.running[jobID] = map[int]context.CancelCauseFunc{}
+	}
+	s.running[jobID][taskID] = cancel
+}
+
+func (s *Service) unregister(jobID string, taskID int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.running[jobID], taskID)
+	if len(s.running[jobID]) == 0 {
+		delete(s.running, jobID)
+	}
+}
+
+// place moves the files of a task's regions from the worker's temporary
+// directory into the job's files directory (rename, then fsync of the
+// directory) and returns the regions' outcomes.
+func (s *Service) place(job *jobs.Job, task *jobs.Task, res *subset.Result) ([]jobs.RegionOutcome, error) {
+	if len(res.Regions) != len(task.Regions) {
+		return nil, fmt.Errorf("the worker reported %d regions for %d", len(res.Regions), len(task.Regions))
+	}
+	tmp := filepath.Join(s.jobDir(job.ID), tmpDir, fmt.Sprintf("task-%d-%d", task.ID, task.Attempts))
+	var out []jobs.RegionOutcome
+	dirs := map[string]bool{}
+	for i, r := range res.Regions {
+		idx := task.Regions[i]
+		if want := job.Regions[idx].Name; r.Name != want {
+			return nil, fmt.Errorf("the worker reported region %q for %q", r.Name, want)
+		}
+		o := jobs.RegionOutcome{Index: idx, Message: s.userMessage(r.Message)}
+		switch r.Status {
+		case subset.StatusSuccessful:
+			o.Status = jobs.Successful
+		case subset.StatusEmpty:
+			o.Status = jobs.Empty
+		default:
+			o.Status = jobs.Failed
+		}
+		if o.Status == jobs.Successful {
+			for _, f := range r.Files {
+				if !safeName(f.Name) {
+					return nil, fmt.Errorf("the worker wrote a file with an unsafe name %q", f.Name)
+				}
+				src := filepath.Join(tmp, filepath.FromSlash(f.Name))
+				st, err := os.Lstat(src)
+				if err != nil {
+					return nil, err
+				}
+				if !st.Mode().IsRegular() || st.Size() != f.Size {
+					return nil, fmt.Errorf("output %s: not a regular file of %d bytes", f.Name, f.Size)
+				}
+				dst := filepath.Join(s.filesDir(job.ID), filepath.FromSlash(f.Name))
+				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+					return nil, err
+				}
+				if err := os.Rename(src, dst); err != nil {
+					return nil, err
+				}
+				dirs[filepath.Dir(dst)] = true
+				o.Files = append(o.Files, jobs.File{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5})
+			}
+			if len(o.Files) == 0 {
+				o.Status, o.Message = jobs.Failed, "the worker reported success without a file"
+			}
+		}
+		out = append(out, o)
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// MaintenanceArgs is the periodic job that enforces deadlines and retention.
+type MaintenanceArgs struct{}
+
+// Kind is River's job kind.
+func (MaintenanceArgs) Kind() string { return "subsetd_maintenance" }
+
+// InsertOpts puts maintenance on its own queue, never behind tasks.
+func (MaintenanceArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueMaintenance, MaxAttempts: 1}
+}
+
+type maintenanceWorker struct {
+	river.WorkerDefaults[MaintenanceArgs]
+	s *Service
+}
+
+func (w *maintenanceWorker) Timeout(*river.Job[MaintenanceArgs]) time.Duration {
+	return 10 * time.Minute
+}
+
+func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[MaintenanceArgs]) error {
+	return w.s.Maintain(ctx)
+}
+
+// Maintain fails jobs past their deadline and deletes jobs whose retention
+// period is over, with their files.
+func (s *Service) Maintain(ctx context.Context) error { return s.MaintainAt(ctx, s.store.Now()) }
+
+// MaintainAt is Maintain as if the time were now.
+func (s *Service) MaintainAt(ctx context.Context, now time.Time) error {
+	overdue, err := s.store.Overdue(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range overdue {
+		s.failJob(ctx, id, errDeadline)
+	}
+	expired, err := s.store.Expired(ctx, now.Add(-s.cfg.Retention))
+	if err != nil {
+		return err
+	}
+	for _, id := range expired {
+		if err := os.RemoveAll(s.jobDir(id)); err != nil {
+			s.log.Error().Err(err).Str("job_id", id).Msg("remove expired job files")
+			continue
+		}
+		if err := s.store.Delete(ctx, id); err != nil {
+			return err
+		}
+		s.log.Info().Str("job_id", id).Msg("expired job deleted")
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// The state machine. Every status change of a job, task or region goes
+// through one of the functions below; each applies only from the states it
+// names (an UPDATE ... WHERE status IN (...)), so a cancel racing a
+// completion is settled here: whichever commits first wins, the other gets
+// ErrNotActive.
+//
+//	job:    accepted -> running -> successful | failed
+//	        accepted | running -> dismissed (DismissJob) | failed (FailJob)
+//	task:   accepted -> running -> successful | failed
+//	        running -> accepted (RequeueTask: crash to retry, shutdown)
+//	        accepted | running -> dismissed | failed (with its job)
+//	region: accepted -> running -> successful | empty | failed
+//	        running -> accepted (with its task); active -> dismissed | failed
+//
+// A job becomes final when none of its tasks is active: successful when a
+// region produced files or every region is empty, failed otherwise.
+
+// RegionOutcome is the result of one region of a finished task.
+type RegionOutcome struct {
+	Index   int
+	Status  Status // Successful, Empty or Failed
+	Message string
+	Files   []File
+}
+
+const active = `('accepted', 'running')`
+
+// StartTask moves a task to running and its job from accepted to running.
+// A task found running was delivered again after its previous attempt died
+// (crash, restart), so running -> running counts as a new attempt. It
+// returns the job (with regions) and the task, or ErrNotActive when the job
+// is final or the task is not active.
+func (s *Store) StartTask(ctx context.Context, jobID string, taskID int) (*Job, *Task, error) {
+	var job *Job
+	var task *Task
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		now := ms(s.Now())
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'running', attempts = attempts + 1
+			WHERE job_id = ? AND task_id = ? AND status IN `+active+`
+			AND EXISTS (SELECT 1 FROM subsetd_job WHERE id = ? AND status IN `+active+`)`, jobID, taskID, jobID)
+		if err := affected(res, err, "start task"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'running' WHERE job_id = ? AND task_id = ? AND status = 'accepted'`, jobID, taskID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET status = 'running', started_ms = ?, updated_ms = ? WHERE id = ? AND status = 'accepted'`, now, now, jobID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET updated_ms = ? WHERE id = ?`, now, jobID); err != nil {
+			return err
+		}
+		if job, err = s.get(ctx, tx, jobID); err != nil {
+			return err
+		}
+		ts, err := s.tasks(ctx, tx, jobID, strconv.Itoa(taskID))
+		if err != nil || len(ts) != 1 {
+			return fmt.Errorf("start task: read back task %s/%d: %v", jobID, taskID, err)
+		}
+		task = &ts[0]
+		return nil
+	})
+	return job, task, err
+}
+
+// RequeueTask puts a running task back in the queue's hands (its worker
+// crashed and it will be retried, or the server is stopping).
+func (s *Store) RequeueTask(ctx context.Context, jobID string, taskID int, msg string) error {
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'accepted', message = ? WHERE job_id = ? AND task_id = ? AND status = 'running'`, msg, jobID, taskID)
+		if err := affected(res, err, "requeue task"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'accepted' WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID); err != nil {
+			return err
+		}
+		return s.touch(ctx, tx, jobID)
+	})
+}
+
+// FinishTask records the outcome of a task whose worker succeeded and
+// finalises the job when it was its last active task.
+func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []RegionOutcome) error {
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'successful', message = '' WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID)
+		if err := affected(res, err, "finish task"); err != nil {
+			return err
+		}
+		for _, o := range out {
+			switch o.Status {
+			case Successful, Empty, Failed:
+			default:
+				return fmt.Errorf("finish task: region %d has status %q", o.Index, o.Status)
+			}
+			files := o.Files
+			if files == nil {
+				files = []File{}
+			}
+			fj, _ := json.Marshal(files)
+			if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = ?, message = ?, files = ?
+				WHERE job_id = ? AND idx = ? AND task_id = ? AND status = 'running'`,
+				string(o.Status), o.Message, string(fj), jobID, o.Index, taskID); err != nil {
+				return err
+			}
+		}
+		// A region the worker did not report is a bug of the worker.
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'failed', message = 'the worker reported no result for this region'
+			WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID); err != nil {
+			return err
+		}
+		return s.finalize(ctx, tx, jobID)
+	})
+}
+
+// FailTask fails an active task and its unfinished regions with msg.
+func (s *Store) FailTask(ctx context.Context, jobID string, taskID int, msg string) error {
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'failed', message = ? WHERE job_id = ? AND task_id = ? AND status IN `+active, msg, jobID, taskID)
+		if err := affected(res, err, "fail task"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'failed', message = ? WHERE job_id = ? AND task_id = ? AND status IN `+active, msg, jobID, taskID); err != nil {
+			return err
+		}
+		return s.finalize(ctx, tx, jobID)
+	})
+}
+
+// DismissJob cancels an active job: it and its unfinished tasks and regions
+// become dismissed. It returns the queue ids of the tasks that were active.
+// A final job gives a Conflict error.
+func (s *Store) DismissJob(ctx context.Context, jobID, msg string) ([]int64, error) {
+	return s.endJob(ctx, jobID, Dismissed, msg)
+}
+
+// FailJob fails an active job (its deadline passed): unfinished tasks and
+// regions fail with msg.
+func (s *Store) FailJob(ctx context.Context, jobID, msg string) ([]int64, error) {
+	return s.endJob(ctx, jobID, Failed, msg)
+}
+
+func (s *Store) endJob(ctx context.Context, jobID string, to Status, msg string) ([]int64, error) {
+	var ids []int64
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		j, err := s.get(ctx, tx, jobID)
+		if err != nil {
+			return err
+		}
+		if j.Status.Final() {
+			return errs.E(errs.Conflict, "job %s is already %s", jobID, j.Status)
+		}
+		ts, err := s.tasks(ctx, tx, jobID, "")
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if !t.Status.Final() {
+				ids = append(ids, t.RiverID)
+			}
+		}
+		now := ms(s.Now())
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET status = ?, message = ?, finished_ms = ?, updated_ms = ? WHERE id = ? AND status IN `+active,
+			string(to), msg, now, now, jobID)
+		if err := affected(res, err, "end job"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = ?, message = ? WHERE job_id = ? AND status IN `+active, string(to), msg, jobID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subsetd_region SET status = ?, message = ? WHERE job_id = ? AND status IN `+active, string(to), msg, jobID)
+		return err
+	})
+	return ids, err
+}
+
+// ResetOrphans puts every running task back to accepted. It is called at
+// start-up, before any worker runs, when no process can still be running
+// them (the state directory is locked by one server).
+func (s *Store) ResetOrphans(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'accepted' WHERE status = 'running'`)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'accepted' WHERE status = 'running'`)
+		return err
+	})
+	return n, err
+}
+
+// finalize ends the job when none of its tasks is active.
+func (s *Store) finalize(ctx context.Context, tx *sql.Tx, jobID string) error {
+	var activeTasks int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_task WHERE job_id = ? AND status IN `+active, jobID).Scan(&activeTasks); err != nil {
+		return err
+	}
+	now := ms(s.Now())
+	if activeTasks > 0 {
+		_, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET updated_ms = ? WHERE id = ?`, now, jobID)
+		return err
+	}
+	counts := map[Status]int{}
+	var firstFailure string
+	rows, err := tx.QueryContext(ctx, `SELECT status, message FROM subsetd_region WHERE job_id = ? ORDER BY idx`, jobID)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for rows.Next() {
+		var st, m string
+		if err := rows.Scan(&st, &m); err != nil {
+			rows.Close()
+			return err
+		}
+		counts[Status(st)]++
+		total++
+		if Status(st) == Failed && firstFailure == "" {
+			firstFailure = m
+		}
+	}
+	rows.Close()
+	status, msg := Successful, ""
+	switch {
+	case counts[Failed] > 0 && counts[Successful] == 0:
+		status = Failed
+		msg = "no region produced a file"
+		if firstFailure != "" {
+			msg += ": " + firstFailure
+		}
+	case counts[Failed] > 0:
+		msg = fmt.Sprintf("%d of %d regions failed", counts[Failed], total)
+	case counts[Successful] == 0:
+		msg = "no region intersects the data"
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE subsetd_job SET status = ?, message = ?, finished_ms = ?, updated_ms = ? WHERE id = ? AND status IN `+active,
+		string(status), msg, now, now, jobID)
+	return err
+}
+
+func (s *Store) touch(ctx context.Context, tx *sql.Tx, jobID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET updated_ms = ? WHERE id = ?`, ms(s.Now()), jobID)
+	return err
+}
+
+func affected(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotActive)
+	}
+	return nil
+}

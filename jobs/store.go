@@ -1,0 +1,426 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+)
+
+// Store keeps jobs, their regions and tasks in SQL tables beside River's,
+// so that creating a job and enqueueing its tasks is one transaction. The SQL
+// is plain (? placeholders, ON CONFLICT, no JSON functions) so that it runs
+// on SQLite and, through a placeholder rewrite, on PostgreSQL.
+//
+// The database may have a single connection (SQLite): a method never uses
+// the pool while it holds a transaction.
+type Store struct {
+	db  *sql.DB
+	Now func() time.Time
+
+	final sync.Map // id -> *Job: final jobs never change until deleted
+}
+
+// NewStore returns a store on db. Call Migrate before use.
+func NewStore(db *sql.DB) *Store {
+	return &Store{db: db, Now: time.Now}
+}
+
+// DB is the store's database.
+func (s *Store) DB() *sql.DB { return s.db }
+
+var migrations = []string{
+	`CREATE TABLE IF NOT EXISTS subsetd_job (
+		id TEXT PRIMARY KEY,
+		dataset TEXT NOT NULL,
+		status TEXT NOT NULL,
+		message TEXT NOT NULL DEFAULT '',
+		spec TEXT NOT NULL,
+		tasks INTEGER NOT NULL,
+		idem_key TEXT UNIQUE,
+		idem_hash TEXT NOT NULL DEFAULT '',
+		created_ms INTEGER NOT NULL,
+		started_ms INTEGER NOT NULL DEFAULT 0,
+		finished_ms INTEGER NOT NULL DEFAULT 0,
+		updated_ms INTEGER NOT NULL,
+		deadline_ms INTEGER NOT NULL DEFAULT 0
+	)`,
+	`CREATE INDEX IF NOT EXISTS subsetd_job_status ON subsetd_job (status, id)`,
+	`CREATE TABLE IF NOT EXISTS subsetd_region (
+		job_id TEXT NOT NULL REFERENCES subsetd_job (id) ON DELETE CASCADE,
+		idx INTEGER NOT NULL,
+		name TEXT NOT NULL,
+		task_id INTEGER NOT NULL,
+		status TEXT NOT NULL,
+		message TEXT NOT NULL DEFAULT '',
+		files TEXT NOT NULL DEFAULT '[]',
+		PRIMARY KEY (job_id, idx)
+	)`,
+	`CREATE TABLE IF NOT EXISTS subsetd_task (
+		job_id TEXT NOT NULL REFERENCES subsetd_job (id) ON DELETE CASCADE,
+		task_id INTEGER NOT NULL,
+		status TEXT NOT NULL,
+		regions TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		river_id INTEGER NOT NULL DEFAULT 0,
+		message TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (job_id, task_id)
+	)`,
+	`CREATE INDEX IF NOT EXISTS subsetd_task_status ON subsetd_task (status)`,
+	`CREATE TABLE IF NOT EXISTS subsetd_dataset (
+		id TEXT PRIMARY KEY,
+		fingerprint TEXT NOT NULL,
+		doc TEXT NOT NULL,
+		updated_ms INTEGER NOT NULL
+	)`,
+}
+
+// Migrate creates the store's tables if they do not exist.
+func (s *Store) Migrate(ctx context.Context) error {
+	for _, m := range migrations {
+		if _, err := s.db.ExecContext(ctx, m); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// ErrNotActive is returned by transitions that found the job or task in a
+// state they do not apply to (a cancel raced a completion, a task was
+// delivered twice...).
+var ErrNotActive = errors.New("not in an active state")
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// InTx runs fn in a transaction, committed when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// Insert stores a new job with its regions and tasks, all accepted, inside
+// tx. The caller enqueues the tasks in the same transaction.
+func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, idemKey, idemHash string) error {
+	spec, err := json.Marshal(j.Spec)
+	if err != nil {
+		return fmt.Errorf("encode spec: %w", err)
+	}
+	var key any
+	if idemKey != "" {
+		key = idemKey
+	}
+	now := ms(j.Created)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_job
+		(id, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline)); err != nil {
+		return fmt.Errorf("insert job: %w", err)
+	}
+	taskOf := map[int]int{}
+	for _, t := range tasks {
+		for _, r := range t.Regions {
+			taskOf[r] = t.ID
+		}
+		rs, _ := json.Marshal(t.Regions)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_task (job_id, task_id, status, regions, river_id) VALUES (?, ?, ?, ?, ?)`,
+			j.ID, t.ID, string(Accepted), string(rs), t.RiverID); err != nil {
+			return fmt.Errorf("insert task: %w", err)
+		}
+	}
+	for i, r := range j.Spec.Regions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_region (job_id, idx, name, task_id, status) VALUES (?, ?, ?, ?, ?)`,
+			j.ID, i, RegionName(r), taskOf[i], string(Accepted)); err != nil {
+			return fmt.Errorf("insert region: %w", err)
+		}
+	}
+	return nil
+}
+
+// SetRiverID records the queue's id of a task's queue entry.
+func (s *Store) SetRiverID(ctx context.Context, tx *sql.Tx, jobID string, taskID int, riverID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET river_id = ? WHERE job_id = ? AND task_id = ?`, riverID, jobID, taskID)
+	return err
+}
+
+// ByIdempotencyKey returns the id and request hash of the job submitted with
+// key, or "" when there is none.
+func (s *Store) ByIdempotencyKey(ctx context.Context, q querier, key string) (id, hash string, err error) {
+	err = q.QueryRowContext(ctx, `SELECT id, idem_hash FROM subsetd_job WHERE idem_key = ?`, key).Scan(&id, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return id, hash, err
+}
+
+const jobCols = `id, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms`
+
+func scanJob(sc interface{ Scan(...any) error }) (*Job, error) {
+	var j Job
+	var status, spec string
+	var c, st, f, u, d int64
+	if err := sc.Scan(&j.ID, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d); err != nil {
+		return nil, err
+	}
+	j.Status = Status(status)
+	if err := json.Unmarshal([]byte(spec), &j.Spec); err != nil {
+		return nil, fmt.Errorf("decode spec of job %s: %w", j.ID, err)
+	}
+	j.Created, j.Started, j.Finished, j.Updated, j.Deadline = fromMS(c), fromMS(st), fromMS(f), fromMS(u), fromMS(d)
+	return &j, nil
+}
+
+// Get returns a job with its regions; an errs NotFound error when there is none.
+func (s *Store) Get(ctx context.Context, id string) (*Job, error) {
+	if j, ok := s.final.Load(id); ok {
+		return j.(*Job), nil
+	}
+	j, err := s.get(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if j.Status.Final() {
+		s.final.Store(id, j)
+	}
+	return j, nil
+}
+
+func (s *Store) get(ctx context.Context, q querier, id string) (*Job, error) {
+	j, err := scanJob(q.QueryRowContext(ctx, `SELECT `+jobCols+` FROM subsetd_job WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(errs.NotFound, "no job %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get job: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT idx, name, task_id, status, message, files FROM subsetd_region WHERE job_id = ? ORDER BY idx`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get regions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Region
+		var status, files string
+		if err := rows.Scan(&r.Index, &r.Name, &r.Task, &status, &r.Message, &files); err != nil {
+			return nil, err
+		}
+		r.Status = Status(status)
+		if err := json.Unmarshal([]byte(files), &r.Files); err != nil {
+			return nil, fmt.Errorf("decode files: %w", err)
+		}
+		j.Regions = append(j.Regions, r)
+	}
+	return j, rows.Err()
+}
+
+// ListParams filter and page a listing.
+type ListParams struct {
+	Statuses []Status
+	Dataset  string
+	Before   string // list ids smaller (older) than this one
+	Limit    int
+}
+
+// List returns jobs newest first, without their regions. Job ids sort by
+// creation time, so paging is by id.
+func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
+	q := `SELECT ` + jobCols + ` FROM subsetd_job WHERE 1=1`
+	var args []any
+	if len(p.Statuses) > 0 {
+		q += ` AND status IN (?` + strings.Repeat(",?", len(p.Statuses)-1) + `)`
+		for _, st := range p.Statuses {
+			args = append(args, string(st))
+		}
+	}
+	if p.Dataset != "" {
+		q += ` AND dataset = ?`
+		args = append(args, p.Dataset)
+	}
+	if p.Before != "" {
+		q += ` AND id < ?`
+		args = append(args, p.Before)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, p.Limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// Tasks returns the tasks of a job.
+func (s *Store) Tasks(ctx context.Context, jobID string) ([]Task, error) {
+	return s.tasks(ctx, s.db, jobID, "")
+}
+
+func (s *Store) tasks(ctx context.Context, q querier, jobID string, only string) ([]Task, error) {
+	query := `SELECT task_id, status, regions, attempts, river_id, message FROM subsetd_task WHERE job_id = ?`
+	args := []any{jobID}
+	if only != "" {
+		query += ` AND task_id = ?`
+		args = append(args, only)
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY task_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("get tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []Task
+	for rows.Next() {
+		t := Task{JobID: jobID}
+		var status, rs string
+		if err := rows.Scan(&t.ID, &status, &rs, &t.Attempts, &t.RiverID, &t.Message); err != nil {
+			return nil, err
+		}
+		t.Status = Status(status)
+		if err := json.Unmarshal([]byte(rs), &t.Regions); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// CountActive counts the jobs that are accepted or running.
+func (s *Store) CountActive(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_job WHERE status IN (?, ?)`, string(Accepted), string(Running)).Scan(&n)
+	return n, err
+}
+
+// Counts returns the number of jobs by status and of tasks waiting to run.
+func (s *Store) Counts(ctx context.Context) (jobs map[Status]int, queued int, err error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM subsetd_job GROUP BY status`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	jobs = map[Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, 0, err
+		}
+		jobs[Status(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_task WHERE status = ?`, string(Accepted)).Scan(&queued)
+	return jobs, queued, err
+}
+
+// Expired lists final jobs finished before t.
+func (s *Store) Expired(ctx context.Context, t time.Time) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM subsetd_job WHERE status NOT IN (?, ?) AND finished_ms < ?`, string(Accepted), string(Running), ms(t))
+}
+
+// Overdue lists active jobs whose deadline is before t.
+func (s *Store) Overdue(ctx context.Context, t time.Time) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM subsetd_job WHERE status IN (?, ?) AND deadline_ms > 0 AND deadline_ms < ?`, string(Accepted), string(Running), ms(t))
+}
+
+// JobIDs lists every job id.
+func (s *Store) JobIDs(ctx context.Context) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM subsetd_job`)
+}
+
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Delete removes a final job's rows.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	s.final.Delete(id)
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM subsetd_region WHERE job_id = ?`,
+			`DELETE FROM subsetd_task WHERE job_id = ?`,
+			`DELETE FROM subsetd_job WHERE id = ? AND status NOT IN ('accepted', 'running')`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete job %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// CachedDataset returns the cached description document of a dataset if its
+// fingerprint matches.
+func (s *Store) CachedDataset(ctx context.Context, id, fingerprint string) ([]byte, bool, error) {
+	var fp, doc string
+	err := s.db.QueryRowContext(ctx, `SELECT fingerprint, doc FROM subsetd_dataset WHERE id = ?`, id).Scan(&fp, &doc)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && fp != fingerprint) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return []byte(doc), true, nil
+}
+
+// CacheDataset stores a dataset's description document.
+func (s *Store) CacheDataset(ctx context.Context, id, fingerprint string, doc []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO subsetd_dataset (id, fingerprint, doc, updated_ms) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, doc = excluded.doc, updated_ms = excluded.updated_ms`,
+		id, fingerprint, string(doc), ms(s.Now()))
+	return err
+}

@@ -1,0 +1,264 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/regions"
+	_ "modernc.org/sqlite"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	s := NewStore(db)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// insertJob stores a job of n regions split in tasks of per regions.
+func insertJob(t *testing.T, s *Store, id string, n, per int) *Job {
+	t.Helper()
+	var rs []regions.Region
+	for i := range n {
+		rs = append(rs, regions.Region{Name: string(rune('a' + i)), BBox: []float64{0, 0, 1, 1}})
+	}
+	j := &Job{ID: id, Dataset: "sst", Spec: Spec{Dataset: "sst", Request: subset.Request{Regions: rs}}, Created: s.Now()}
+	var tasks []Task
+	for i := 0; i < n; i += per {
+		var idx []int
+		for k := i; k < min(n, i+per); k++ {
+			idx = append(idx, k)
+		}
+		tasks = append(tasks, Task{ID: len(tasks), Regions: idx, RiverID: int64(100 + len(tasks))})
+	}
+	err := s.InTx(context.Background(), func(tx *sql.Tx) error { return s.Insert(context.Background(), tx, j, tasks, "", "") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func mustGet(t *testing.T, s *Store, id string) *Job {
+	t.Helper()
+	j, err := s.get(context.Background(), s.db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestLifecycleSuccessful(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	insertJob(t, s, "j1", 3, 2)
+	if j := mustGet(t, s, "j1"); j.Status != Accepted || j.Progress() != 0 || len(j.Regions) != 3 || j.Tasks != 2 {
+		t.Fatalf("new job: %+v", j)
+	}
+	j, task, err := s.StartTask(ctx, "j1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != Running || task.Attempts != 1 || j.Started.IsZero() || j.Regions[0].Status != Running || j.Regions[2].Status != Accepted {
+		t.Fatalf("after start: %+v %+v", j, task)
+	}
+	err = s.FinishTask(ctx, "j1", 0, []RegionOutcome{
+		{Index: 0, Status: Successful, Files: []File{{Name: "a.nc", Size: 3}}},
+		{Index: 1, Status: Empty, Message: "no overlap"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := mustGet(t, s, "j1"); j.Status != Running || j.Progress() != 66 {
+		t.Fatalf("after task 0: %s %d", j.Status, j.Progress())
+	}
+	if _, _, err := s.StartTask(ctx, "j1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FailTask(ctx, "j1", 1, "boom"); err != nil {
+		t.Fatal(err)
+	}
+	j = mustGet(t, s, "j1")
+	if j.Status != Successful || j.Finished.IsZero() || j.Message != "1 of 3 regions failed" {
+		t.Fatalf("final: %+v", j)
+	}
+	if r := j.Regions[0]; r.Status != Successful || len(r.Files) != 1 || r.Files[0].Name != "a.nc" {
+		t.Fatalf("region 0: %+v", r)
+	}
+	if r := j.Regions[2]; r.Status != Failed || r.Message != "boom" {
+		t.Fatalf("region 2: %+v", r)
+	}
+	// Final: nothing applies any more.
+	if _, _, err := s.StartTask(ctx, "j1", 1); !errors.Is(err, ErrNotActive) {
+		t.Errorf("start after final: %v", err)
+	}
+	if _, err := s.DismissJob(ctx, "j1", "x"); errs.CodeOf(err) != errs.Conflict {
+		t.Errorf("dismiss final: %v", err)
+	}
+}
+
+func TestJobFailsWhenNoRegionHasFiles(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	insertJob(t, s, "j", 2, 2)
+	s.StartTask(ctx, "j", 0)
+	if err := s.FinishTask(ctx, "j", 0, []RegionOutcome{{Index: 0, Status: Failed, Message: "bad"}, {Index: 1, Status: Empty}}); err != nil {
+		t.Fatal(err)
+	}
+	if j := mustGet(t, s, "j"); j.Status != Failed || j.Message != "no region produced a file: bad" {
+		t.Fatalf("%s %q", j.Status, j.Message)
+	}
+	insertJob(t, s, "k", 1, 1)
+	s.StartTask(ctx, "k", 0)
+	s.FinishTask(ctx, "k", 0, []RegionOutcome{{Index: 0, Status: Empty, Message: "outside"}})
+	if j := mustGet(t, s, "k"); j.Status != Successful || j.Regions[0].Status != Empty {
+		t.Fatalf("all empty: %s %+v", j.Status, j.Regions)
+	}
+}
+
+func TestDismissRacesCompletion(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	insertJob(t, s, "j", 4, 2)
+	s.StartTask(ctx, "j", 0)
+	ids, err := s.DismissJob(ctx, "j", "dismissed by the user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || ids[0] != 100 || ids[1] != 101 {
+		t.Fatalf("queue ids %v", ids)
+	}
+	// The running task finishes after the cancel: its result is refused.
+	if err := s.FinishTask(ctx, "j", 0, []RegionOutcome{{Index: 0, Status: Successful}}); !errors.Is(err, ErrNotActive) {
+		t.Fatalf("finish after dismiss: %v", err)
+	}
+	if err := s.RequeueTask(ctx, "j", 0, ""); !errors.Is(err, ErrNotActive) {
+		t.Fatalf("requeue after dismiss: %v", err)
+	}
+	j := mustGet(t, s, "j")
+	if j.Status != Dismissed || j.Progress() != 100 {
+		t.Fatalf("%+v", j)
+	}
+	for _, r := range j.Regions {
+		if r.Status != Dismissed {
+			t.Errorf("region %+v", r)
+		}
+	}
+}
+
+func TestRequeueAndOrphans(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	insertJob(t, s, "j", 2, 1)
+	s.StartTask(ctx, "j", 0)
+	if err := s.RequeueTask(ctx, "j", 0, "worker killed"); err != nil {
+		t.Fatal(err)
+	}
+	if j := mustGet(t, s, "j"); j.Regions[0].Status != Accepted || j.Status != Running {
+		t.Fatalf("%+v", j)
+	}
+	_, task, _ := s.StartTask(ctx, "j", 0)
+	if task.Attempts != 2 {
+		t.Fatalf("attempts %d", task.Attempts)
+	}
+	// Delivered again while recorded running (the server died): a new attempt.
+	if _, task, err := s.StartTask(ctx, "j", 0); err != nil || task.Attempts != 3 {
+		t.Fatalf("redelivery: %v %+v", err, task)
+	}
+	s.StartTask(ctx, "j", 1)
+	n, err := s.ResetOrphans(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("reset %d %v", n, err)
+	}
+	ts, _ := s.Tasks(ctx, "j")
+	for _, task := range ts {
+		if task.Status != Accepted {
+			t.Errorf("task %+v", task)
+		}
+	}
+}
+
+func TestListPagingAndRetention(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return base }
+	for _, id := range []string{"a", "b", "c", "d"} {
+		insertJob(t, s, id, 1, 1)
+	}
+	s.StartTask(ctx, "b", 0)
+	s.FinishTask(ctx, "b", 0, []RegionOutcome{{Index: 0, Status: Successful}})
+	page, err := s.List(ctx, ListParams{Limit: 2})
+	if err != nil || len(page) != 2 || page[0].ID != "d" || page[1].ID != "c" {
+		t.Fatalf("page 1: %v %v", page, err)
+	}
+	page, _ = s.List(ctx, ListParams{Limit: 2, Before: "c"})
+	if len(page) != 2 || page[0].ID != "b" {
+		t.Fatalf("page 2: %v", page)
+	}
+	page, _ = s.List(ctx, ListParams{Limit: 10, Statuses: []Status{Successful}})
+	if len(page) != 1 || page[0].ID != "b" {
+		t.Fatalf("filter: %v", page)
+	}
+	if n, err := s.CountActive(ctx); err != nil || n != 3 {
+		t.Fatalf("active %d %v", n, err)
+	}
+	counts, queued, err := s.Counts(ctx)
+	if err != nil || counts[Accepted] != 3 || counts[Successful] != 1 || queued != 3 {
+		t.Fatalf("counts %v %d %v", counts, queued, err)
+	}
+	old, _ := s.Expired(ctx, base.Add(time.Second))
+	if len(old) != 1 || old[0] != "b" {
+		t.Fatalf("expired %v", old)
+	}
+	if j, _ := s.Get(ctx, "b"); j.Status != Successful {
+		t.Fatal("get b")
+	}
+	if err := s.Delete(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "b"); errs.CodeOf(err) != errs.NotFound {
+		t.Fatalf("deleted job still there (cache?): %v", err)
+	}
+	// Active jobs are never deleted.
+	s.Delete(ctx, "a")
+	if _, err := s.Get(ctx, "a"); err != nil {
+		t.Fatalf("active job deleted: %v", err)
+	}
+}
+
+func TestIdempotencyKeyUnique(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	j := &Job{ID: "x", Dataset: "d", Spec: Spec{Dataset: "d"}, Created: s.Now()}
+	ins := func(id string) error {
+		j.ID = id
+		return s.InTx(ctx, func(tx *sql.Tx) error { return s.Insert(ctx, tx, j, nil, "key1", "h1") })
+	}
+	if err := ins("x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ins("y"); err == nil {
+		t.Fatal("second insert with the same key succeeded")
+	}
+	id, h, err := s.ByIdempotencyKey(ctx, s.db, "key1")
+	if err != nil || id != "x" || h != "h1" {
+		t.Fatalf("%q %q %v", id, h, err)
+	}
+	if id, _, _ := s.ByIdempotencyKey(ctx, s.db, "nope"); id != "" {
+		t.Fatal("unknown key found")
+	}
+}

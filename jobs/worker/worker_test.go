@@ -1,0 +1,184 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/readers/memfile"
+	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// grid is a tiny lat/lon/time file.
+func grid(nlat int) *memfile.File {
+	root := &ncmodel.Group{}
+	lat := &ncmodel.Dim{Name: "lat", Len: nlat, Group: root}
+	lon := &ncmodel.Dim{Name: "lon", Len: 3, Group: root}
+	tim := &ncmodel.Dim{Name: "time", Len: 2, Group: root, Unlimited: true}
+	root.Dims = []*ncmodel.Dim{tim, lat, lon}
+	txt := func(n, v string) ncmodel.Attr { return ncmodel.Attr{Name: n, Type: ncmodel.Char, Value: v} }
+	root.Vars = []*ncmodel.Var{
+		{Name: "time", Type: ncmodel.Double, Dims: []*ncmodel.Dim{tim}, Group: root, Attrs: []ncmodel.Attr{txt("units", "days since 2000-01-01"), txt("standard_name", "time")}},
+		{Name: "lat", Type: ncmodel.Float, Dims: []*ncmodel.Dim{lat}, Group: root, Attrs: []ncmodel.Attr{txt("units", "degrees_north")}},
+		{Name: "lon", Type: ncmodel.Float, Dims: []*ncmodel.Dim{lon}, Group: root, Attrs: []ncmodel.Attr{txt("units", "degrees_east")}},
+		{Name: "sst", Type: ncmodel.Float, Dims: []*ncmodel.Dim{tim, lat, lon}, Group: root, Attrs: []ncmodel.Attr{txt("units", "K")}},
+	}
+	f := memfile.New(&ncmodel.File{Format: ncmodel.FormatNetCDF4, Root: root})
+	f.SetFunc("lat", func(i []int) float64 { return float64(-10 + 5*i[0]) })
+	f.SetFunc("lon", func(i []int) float64 { return float64(100 + i[0]) })
+	f.SetFunc("time", func(i []int) float64 { return float64(i[0]) })
+	return f
+}
+
+func run(t *testing.T, env Env, task jobs.WorkerTask) *jobs.WorkerReply {
+	t.Helper()
+	in, _ := json.Marshal(task)
+	var out bytes.Buffer
+	if code := Main(context.Background(), bytes.NewReader(in), &out, env); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var r jobs.WorkerReply
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("reply %q: %v", out.String(), err)
+	}
+	return &r
+}
+
+func TestDescribe(t *testing.T) {
+	st := &memfile.Store{}
+	st.Put("/d/a.nc", grid(3))
+	st.Put("/d/b.nc", grid(5))
+	r := run(t, Env{Open: st.Open}, jobs.WorkerTask{Kind: jobs.KindDescribe, Root: "/d", Files: []string{"/d/a.nc", "/d/bad.nc", "/d/b.nc"}})
+	d := r.Description
+	if r.Error != nil || d == nil {
+		t.Fatalf("%+v", r)
+	}
+	if len(d.Files) != 3 || d.Files[0].Name != "a.nc" || d.Files[1].Error == "" || d.Files[2].Format != "netcdf4" {
+		t.Fatalf("files %+v", d.Files)
+	}
+	if !d.HasVariable("sst") || d.HasVariable("chl") || !d.Readable() {
+		t.Fatalf("variables %+v", d.Variables)
+	}
+	if e := d.Extent; e == nil || e.South != -10 || e.North != 10 || e.West != 100 || e.East != 102 {
+		t.Fatalf("extent %+v", d.Extent)
+	}
+	if tc := d.Time; tc == nil || tc.Steps != 4 || !strings.HasPrefix(tc.Start, "2000-01-01") || !strings.HasPrefix(tc.End, "2000-01-02") {
+		t.Fatalf("time %+v", d.Time)
+	}
+}
+
+// fakeRun writes one file per region on disk and describes it as the
+// engine would; outputs re-open from st as a 2-latitude grid.
+func fakeRun(st *memfile.Store, corrupt string) func(context.Context, []string, *subset.Request, subset.Options) (*subset.Result, error) {
+	return func(ctx context.Context, files []string, req *subset.Request, opt subset.Options) (*subset.Result, error) {
+		res := &subset.Result{}
+		for _, r := range req.Regions {
+			if r.Name == "empty" {
+				res.Regions = append(res.Regions, subset.RegionResult{Name: r.Name, Status: subset.StatusEmpty, Message: "no overlap"})
+				continue
+			}
+			p := filepath.Join(opt.OutDir, r.Name+".nc")
+			if err := os.WriteFile(p, []byte("data of "+r.Name), 0o644); err != nil {
+				return nil, err
+			}
+			st.Put(p, grid(2))
+			f := subset.OutFile{Name: r.Name + ".nc", Shape: map[string]int{"lat": 2, "lon": 3}}
+			if r.Name == corrupt {
+				f.Sha256 = "00"
+			}
+			res.Regions = append(res.Regions, subset.RegionResult{Name: r.Name, Status: subset.StatusSuccessful, Files: []subset.OutFile{f}})
+		}
+		return res, nil
+	}
+}
+
+func TestSubsetVerifies(t *testing.T) {
+	st := &memfile.Store{}
+	out := t.TempDir()
+	req := &subset.Request{Regions: []regions.Region{{Name: "a"}, {Name: "empty"}, {Name: "bad"}}}
+	r := run(t, Env{Open: st.Open, Run: fakeRun(st, "bad")}, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: out, Request: req})
+	if r.Error != nil || r.Result == nil || len(r.Result.Regions) != 3 {
+		t.Fatalf("%+v", r)
+	}
+	a := r.Result.Regions[0]
+	if a.Status != subset.StatusSuccessful || len(a.Files) != 1 || a.Files[0].Size != int64(len("data of a")) ||
+		len(a.Files[0].Sha256) != 64 || len(a.Files[0].Md5) != 32 {
+		t.Fatalf("region a: %+v", a)
+	}
+	if r.Result.Regions[1].Status != subset.StatusEmpty {
+		t.Fatalf("empty: %+v", r.Result.Regions[1])
+	}
+	bad := r.Result.Regions[2]
+	if bad.Status != subset.StatusFailed || !strings.Contains(bad.Message, "sha256") {
+		t.Fatalf("bad: %+v", bad)
+	}
+	if _, err := os.Stat(filepath.Join(out, "bad.nc")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the file of a failed check was kept: %v", err)
+	}
+}
+
+func TestVerifyShape(t *testing.T) {
+	st := &memfile.Store{}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
+	st.Put(filepath.Join(dir, "x.nc"), grid(2))
+	for _, c := range []struct {
+		f    subset.OutFile
+		want string
+	}{
+		{subset.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 3}}, "lat has length 2, expected 3"},
+		{subset.OutFile{Name: "x.nc", Shape: map[string]int{"depth": 3}}, "dimension depth is missing"},
+		{subset.OutFile{Name: "../x.nc"}, "not inside"},
+		{subset.OutFile{Name: "x.nc", Size: 7}, "size is 1"},
+		{subset.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 2}}, ""},
+	} {
+		r := subset.RegionResult{Name: "x", Status: subset.StatusSuccessful, Files: []subset.OutFile{c.f}}
+		Verify(dir, &r, st.Open)
+		if c.want == "" {
+			if r.Status != subset.StatusSuccessful {
+				t.Errorf("%+v: %s", c.f, r.Message)
+			}
+			os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
+			continue
+		}
+		if r.Status != subset.StatusFailed || !strings.Contains(r.Message, c.want) {
+			t.Errorf("%+v: got %s %q, want %q", c.f, r.Status, r.Message, c.want)
+		}
+		os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
+	}
+}
+
+func TestErrorsAndPanics(t *testing.T) {
+	env := Env{Run: func(context.Context, []string, *subset.Request, subset.Options) (*subset.Result, error) {
+		return nil, errs.F(errs.Invalid, "variables[0]", "no variable chl")
+	}}
+	r := run(t, env, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: t.TempDir(), Request: &subset.Request{}})
+	if r.Error == nil || r.Error.Code != errs.Invalid || r.Error.Field != "variables[0]" || errs.Retryable(r.Error.Err()) {
+		t.Fatalf("%+v", r.Error)
+	}
+	env.Run = func(context.Context, []string, *subset.Request, subset.Options) (*subset.Result, error) {
+		panic("engine bug")
+	}
+	r = run(t, env, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: t.TempDir(), Request: &subset.Request{}})
+	if r.Error == nil || r.Error.Code != errs.Internal || !strings.Contains(r.Error.Message, "engine bug") {
+		t.Fatalf("%+v", r.Error)
+	}
+	r = run(t, env, jobs.WorkerTask{Kind: "dance"})
+	if r.Error == nil || !strings.Contains(r.Error.Message, "dance") {
+		t.Fatalf("%+v", r.Error)
+	}
+	var out bytes.Buffer
+	Main(context.Background(), strings.NewReader("{"), &out, env)
+	if !strings.Contains(out.String(), "decode task") {
+		t.Fatalf("bad input: %s", out.String())
+	}
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration written as "30s", "15m", "168h" in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "90s", "1h30m" (or a number of seconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n float64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return fmt.Errorf("duration must be a string like \"30m\": %s", b)
+		}
+		*d = Duration(n * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Config are the settings of subsetd serve. The JSON names are those of the
+// configuration file; flags have the same names with '-' for '_'.
+type Config struct {
+	Data           string   `json:"data"`             // data directory (required)
+	Addr           string   `json:"addr"`             // listen address
+	State          string   `json:"state"`            // state directory: database, job files
+	Workers        int      `json:"workers"`          // worker processes running tasks at once
+	TaskTimeout    Duration `json:"task_timeout"`     // a task's worker is killed after this long
+	JobDeadline    Duration `json:"job_deadline"`     // a job not finished after this long fails; 0 for none
+	Retention      Duration `json:"retention"`        // jobs and files are deleted this long after they finish
+	QueueLimit     int      `json:"queue_limit"`      // accepted+running jobs beyond which POST /v1/jobs answers 429
+	MaxBodyBytes   int64    `json:"max_body_bytes"`   // largest request body
+	MaxRegions     int      `json:"max_regions"`      // most regions in one job
+	RegionsPerTask int      `json:"regions_per_task"` // most regions a worker process cuts in one task
+	MaxAttempts    int      `json:"max_attempts"`     // runs of a task whose worker died (signal, OOM)
+	MemoryBudget   int64    `json:"memory_budget"`    // bytes of values one worker holds at once; 0 for the engine's default
+	ShutdownGrace  Duration `json:"shutdown_grace"`   // on SIGTERM, how long running tasks may finish
+	LogLevel       string   `json:"log_level"`        // debug, info, warn, error
+
+	// WorkerCommand is the argv that starts a worker process (the binary's
+	// own path and "worker"); set by the command, not the file.
+	WorkerCommand []string `json:"-"`
+}
+
+// Default returns the default configuration.
+func Default() Config {
+	return Config{
+		Addr:           "127.0.0.1:8080",
+		State:          "./var",
+		Workers:        runtime.NumCPU(),
+		TaskTimeout:    Duration(30 * time.Minute),
+		JobDeadline:    Duration(6 * time.Hour),
+		Retention:      Duration(7 * 24 * time.Hour),
+		QueueLimit:     1000,
+		MaxBodyBytes:   1 << 20,
+		MaxRegions:     1000,
+		RegionsPerTask: 8,
+		MaxAttempts:    3,
+		ShutdownGrace:  Duration(30 * time.Second),
+		LogLevel:       "info",
+	}
+}
+
+// LoadFile reads a JSON configuration file over c: settings it names
+// replace c's, others stay. Unknown settings are an error.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate checks the settings.
+func (c *Config) Validate() error {
+	var bad []string
+	if c.Data == "" {
+		bad = append(bad, "data: a data directory is needed (--data DIR)")
+	}
+	if c.Addr == "" {
+		bad = append(bad, "addr: empty")
+	}
+	if c.State == "" {
+		bad = append(bad, "state: empty")
+	}
+	if c.Workers < 1 {
+		bad = append(bad, fmt.Sprintf("workers: %d, need at least 1", c.Workers))
+	}
+	for name, d := range map[string]Duration{"task_timeout": c.TaskTimeout, "retention": c.Retention} {
+		if d <= 0 {
+			bad = append(bad, name+": must be positive")
+		}
+	}
+	if c.JobDeadline < 0 || c.ShutdownGrace < 0 {
+		bad = append(bad, "job_deadline and shutdown_grace must not be negative")
+	}
+	for name, v := range map[string]int64{"queue_limit": int64(c.QueueLimit), "max_body_bytes": c.MaxBodyBytes, "max_regions": int64(c.MaxRegions),
+		"regions_per_task": int64(c.RegionsPerTask), "max_attempts": int64(c.MaxAttempts)} {
+		if v < 1 {
+			bad = append(bad, name+": must be at least 1")
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad = append(bad, fmt.Sprintf("log_level: %q, use debug, info, warn or error", c.LogLevel))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/jobs/fakeworker"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeworker.Env) == "1" {
+		fakeworker.Main()
+	}
+	os.Exit(m.Run())
+}
+
+func TestConfigFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(p, []byte(`{"data": "/d", "workers": 3, "task_timeout": "90s", "retention": "48h", "job_deadline": 0}`), 0o644)
+	c := Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if c.Data != "/d" || c.Workers != 3 || time.Duration(c.TaskTimeout) != 90*time.Second || time.Duration(c.Retention) != 48*time.Hour ||
+		c.JobDeadline != 0 || c.Addr != "127.0.0.1:8080" {
+		t.Fatalf("%+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte(`{"data": "/d", "wokers": 3}`), 0o644)
+	if err := c.LoadFile(p); err == nil || !strings.Contains(err.Error(), "wokers") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	bad := Default()
+	bad.Workers, bad.LogLevel = 0, "loud"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "data") || !strings.Contains(err.Error(), "workers") || !strings.Contains(err.Error(), "log_level") {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+func TestRunServesAndStops(t *testing.T) {
+	data, state := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(data, "sst.nc"), []byte("x"), 0o644)
+	os.Setenv(fakeworker.Env, "1") // inherited by the worker processes
+	defer os.Unsetenv(fakeworker.Env)
+	cfg := Default()
+	cfg.Data, cfg.State, cfg.Addr, cfg.Workers = data, state, "127.0.0.1:0", 1
+	cfg.WorkerCommand = []string{os.Args[0]}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, zerolog.Nop(), func(a string) { addr <- a }) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatal(err)
+	}
+	// A second server on the same state directory is refused.
+	if err := Run(context.Background(), cfg, zerolog.Nop(), nil); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second server: %v", err)
+	}
+	resp, err := http.Post(base+"/v1/jobs", "application/json", strings.NewReader(`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}]}`))
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("submit: %v %v", err, resp)
+	}
+	var j struct{ ID, Status string }
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	for i := 0; j.Status != "successful"; i++ {
+		if i > 500 {
+			t.Fatalf("job %+v", j)
+		}
+		time.Sleep(10 * time.Millisecond)
+		r, _ := http.Get(base + "/v1/jobs/" + j.ID)
+		json.NewDecoder(r.Body).Decode(&j)
+		r.Body.Close()
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return")
+	}
+}
