@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/subsetd
 
-.PHONY: help setup build demo test test/race test/short lint bench bench/go fmt sample
+.PHONY: help setup build demo demo/cli serve test test/race test/short lint bench bench/go fmt sample
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -20,8 +20,14 @@ sample: build ## generate the sample data under var/sample
 	@mkdir -p var/sample/data
 	@[ -s var/sample/data/sst.nc ] || go run ./testdata/gensample -out var/sample/data/sst.nc
 
-demo: sample ## cut 14 African coastal regions out of the sample data into var/sample/out
+demo: build ## start the server on sample data, run a 15-region job over HTTP, download and check a file
+	scripts/demo.sh
+
+demo/cli: sample ## cut 14 African coastal regions out of the sample data with the CLI into var/sample/out
 	$(BIN) subset --regions bench/africa14.json --time 2020-01-03/2020-01-10 --out var/sample/out var/sample/data/sst.nc
+
+serve: sample ## run the server on the sample data (127.0.0.1:8080) until Ctrl-C
+	$(BIN) serve --data var/sample/data --state var/sample/state
 
 test: setup ## run every test
 	go vet ./...

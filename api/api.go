@@ -92,6 +92,8 @@ func New(b Backend, opt Options) http.Handler {
 			w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")
 			w.Write(openAPI)
 		})
+		r.Get("/regions", h.listRegionSets)
+		r.Get("/regions/{set}", h.getRegionSet)
 		r.Get("/datasets", h.listDatasets)
 		r.Get("/datasets/{id}", h.getDataset)
 		r.Post("/jobs", h.submit)

@@ -452,3 +452,23 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatalf("routes:\n%s\n\ndocumented:\n%s", got, want)
 	}
 }
+
+func TestRegionSets(t *testing.T) {
+	c, _ := setup(t)
+	resp, body := c.do("GET", "/v1/regions", "")
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"ref":"africa/benguela_current"`)) {
+		t.Errorf("/v1/regions: %d %s", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/v1/regions/africa", "")
+	var fc struct {
+		Type     string            `json:"type"`
+		Features []json.RawMessage `json:"features"`
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/geo+json" || json.Unmarshal(body, &fc) != nil || fc.Type != "FeatureCollection" || len(fc.Features) < 13 {
+		t.Errorf("/v1/regions/africa: %d %s %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = c.do("GET", "/v1/regions/mars", "")
+	if resp.StatusCode != 404 || !bytes.Contains(body, []byte("no region set mars")) {
+		t.Errorf("/v1/regions/mars: %d %s", resp.StatusCode, body)
+	}
+}

@@ -6,7 +6,7 @@
 set -euo pipefail
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in pkg-config gcc libnetcdf-dev libhdf5-dev netcdf-bin hdf5-tools nco cdo python3-netcdf4 bc time; do
+for p in pkg-config gcc libnetcdf-dev libhdf5-dev netcdf-bin hdf5-tools nco cdo python3-netcdf4 bc time curl bzip2; do
   have_pkg "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -53,6 +53,7 @@ type Config struct {
 	MemoryBudget   int64    `json:"memory_budget"`    // bytes of values one worker holds at once; 0 for the engine's default
 	ShutdownGrace  Duration `json:"shutdown_grace"`   // on SIGTERM, how long running tasks may finish
 	LogLevel       string   `json:"log_level"`        // debug, info, warn, error
+	RegionsDir     string   `json:"regions_dir"`      // folder of GeoJSON region sets usable as {"ref": "<set>/<name>"}
 
 	// WorkerCommand is the argv that starts a worker process (the binary's
 	// own path and "worker"); set by the command, not the file.

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/subsetd/subsetd/regions"
 	"github.com/subsetd/subsetd/server"
 )
 
@@ -31,7 +32,8 @@ flag names with '_' for '-'), then the flags given on the command line:
    "workers": 4, "task_timeout": "30m", "job_deadline": "6h",
    "retention": "168h", "queue_limit": 1000, "max_body_bytes": 1048576,
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
-   "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info"}
+   "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
+   "regions_dir": ""}
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -56,6 +58,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Int64("memory-budget", def.MemoryBudget, "`bytes` of values one worker holds at once (0: the engine's default)")
 	fs.Duration("shutdown-grace", time.Duration(def.ShutdownGrace), "on SIGTERM, how long running tasks may finish (`duration`)")
 	fs.String("log-level", def.LogLevel, "log `level`: debug, info, warn or error")
+	fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as {\"ref\": \"SET/NAME\"} besides the built-in ones")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -81,6 +84,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.WorkerCommand = []string{exe, "worker"}
+	if cfg.RegionsDir != "" {
+		if err := regions.LoadDir(cfg.RegionsDir); err != nil {
+			fmt.Fprintf(stderr, "subsetd serve: %v\n", err)
+			return 2
+		}
+		// Workers resolve the same sets.
+		cfg.WorkerCommand = append(cfg.WorkerCommand, "--regions-dir", cfg.RegionsDir)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := server.Run(ctx, cfg, server.Logger(cfg.LogLevel), nil); err != nil {
@@ -98,6 +109,8 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.Data = g.(string)
 	case "addr":
 		c.Addr = g.(string)
+	case "regions-dir":
+		c.RegionsDir = g.(string)
 	case "state":
 		c.State = g.(string)
 	case "workers":

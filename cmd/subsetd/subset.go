@@ -38,13 +38,17 @@ func newFlagSet(name, usageLine, about string, stderr io.Writer) *flag.FlagSet {
 
 // parseFlags parses args; it returns an exit code and whether to stop.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+	usage := fs.Usage
+	fs.Usage = func() {} // printed below, once, on the right stream
 	err := fs.Parse(args)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
-		fs.Usage()
+		usage()
 		return 0, true
 	}
 	if err != nil {
+		usage()
 		return 2, true
 	}
 	return 0, false

@@ -214,9 +214,9 @@ func TestNetCDF3Output(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, cmd := range commands() {
-		code, stdout, _ := runCLI(cmd.name, "--help")
-		if code != 0 || !strings.Contains(stdout, "Usage: subsetd "+cmd.name) {
-			t.Errorf("%s --help: exit %d\n%s", cmd.name, code, stdout)
+		code, stdout, stderr := runCLI(cmd.name, "--help")
+		if code != 0 || !strings.Contains(stdout, "Usage: subsetd "+cmd.name) || stderr != "" || strings.Count(stdout, "Usage:") != 1 {
+			t.Errorf("%s --help: exit %d\nstdout:\n%s\nstderr:\n%s", cmd.name, code, stdout, stderr)
 		}
 	}
 	code, stdout, _ := runCLI("--help")

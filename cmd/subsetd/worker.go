@@ -11,6 +11,7 @@ import (
 	"github.com/subsetd/subsetd/jobs/subset"
 	"github.com/subsetd/subsetd/jobs/worker"
 	"github.com/subsetd/subsetd/readers/open"
+	"github.com/subsetd/subsetd/regions"
 )
 
 const workerAbout = `Runs one task for 'subsetd serve' and exits: reads the task as JSON on
@@ -32,9 +33,16 @@ Exit status: 0 when a reply was printed (including a reply carrying an
 error), 1 otherwise.`
 
 func runWorker(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("worker", "subsetd worker < task.json", workerAbout, stderr)
+	fs := newFlagSet("worker", "subsetd worker [--regions-dir DIR] < task.json", workerAbout, stderr)
+	regionsDir := fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets, as given to serve")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
+	}
+	if *regionsDir != "" {
+		if err := regions.LoadDir(*regionsDir); err != nil {
+			fmt.Fprintf(stderr, "subsetd worker: %v\n", err)
+			return 1
+		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "subsetd worker: unexpected arguments %q\n", fs.Args())
