@@ -29,9 +29,10 @@ demo/cli: sample ## cut 14 African coastal regions out of the sample data with t
 serve: sample ## run the server on the sample data (127.0.0.1:8080) until Ctrl-C
 	$(BIN) serve --data var/sample/data --state var/sample/state
 
-test: setup ## run every test
+test: setup ## run every test, and the race detector on the concurrent packages
 	go vet ./...
 	go test -count=1 -timeout 40m ./... ./testdata/fixtures
+	go test -count=1 -race -timeout 20m ./jobs/... ./api/... ./server/... ./readers/netcdf ./readers/hdf5
 
 test/race: setup ## run the tests of concurrent packages with the race detector
 	go test -count=1 -race -timeout 40m ./jobs/... ./api/... ./server/... ./readers/...
