@@ -116,9 +116,8 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	}
 	res := &Result{Regions: make([]RegionResult, len(req.Regions))}
 	emptyMsgs := make([][]string, len(req.Regions))
-	for i, r := range req.Regions {
-		res.Regions[i] = RegionResult{Name: areas[i].Name}
-		_ = r
+	for i, a := range areas {
+		res.Regions[i] = RegionResult{Name: a.Name}
 	}
 	if opt.Concat && len(files) > 1 {
 		return runConcat(ctx, files, req, areas, opt, res, emptyMsgs)

@@ -78,10 +78,6 @@ func (r *Reader) Close() error {
 }
 
 func (r *Reader) describe(path string) (*ncmodel.File, error) {
-	var format, mode C.int
-	if err := ncErr(C.nc_inq_format_extended(r.ncid, &format, &mode)); err != nil {
-		return nil, err
-	}
 	var kind C.int
 	if err := ncErr(C.nc_inq_format(r.ncid, &kind)); err != nil {
 		return nil, err
@@ -100,10 +96,6 @@ func (r *Reader) describe(path string) (*ncmodel.File, error) {
 		f.Format = ncmodel.FormatNetCDF4Classic
 	default:
 		return nil, fmt.Errorf("unsupported format %d", int(kind))
-	}
-	if format == C.NC_FORMATX_NC_HDF5 && kind == C.NC_FORMAT_NETCDF4 {
-		// netCDF-4 and plain HDF5 share this; both are read the same way.
-		_ = mode
 	}
 	dims := map[C.int]*ncmodel.Dim{}
 	root, err := r.describeGroup(r.ncid, nil, "", dims, f.Format.IsNetCDF3())
