@@ -415,3 +415,50 @@ func TestPlainHDF5Track(t *testing.T) {
 		t.Errorf("ncdump -h %s: %v\n%.2000s", filepath.Base(out), err, b)
 	}
 }
+
+// TestGeneratedGrids: the grid kinds on files the project generates, so
+// they run without the third-party files.
+func TestGeneratedGrids(t *testing.T) {
+	triangle := [][2]float64{{165, -5}, {190, 0}, {175, 15}} // across the antimeridian
+	greenwich := [][2]float64{{-8, -20}, {12, -25}, {10, 5}, {-5, 0}}
+	cases := []struct {
+		name, fixture, lat, lon string
+		box                     []float64
+		ring                    [][2]float64
+	}{
+		{"curvilinear box across the antimeridian", "curvilinear", "lat", "lon", []float64{170, -5, -170, 10}, nil},
+		{"curvilinear polygon across the antimeridian", "curvilinear", "lat", "lon", nil, triangle},
+		{"swath with packed, filled lat/lon across Greenwich", "swath", "lat", "lon", []float64{-5, -25, 5, 0}, nil},
+		{"swath polygon", "swath", "lat", "lon", nil, greenwich},
+		{"track in groups across 0/360", "track", "/data_01/latitude", "/data_01/longitude", []float64{-10, -30, 10, 0}, nil},
+		{"track polygon", "track", "/data_01/latitude", "/data_01/longitude", nil, greenwich},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var region regions.Region
+			var inside func(lon, lat float64) bool
+			if c.ring != nil {
+				region, inside = polyCase(c.ring)
+			} else {
+				region, inside = boxCase(c.box)
+			}
+			checkMask(t, maskCase{in: fixture(t, c.fixture), lat: c.lat, lon: c.lon, region: region, inside: inside})
+		})
+	}
+	// A region the track leaves and re-enters: two boxes of a MultiPolygon.
+	t.Run("track leaving and re-entering", func(t *testing.T) {
+		a := [][2]float64{{-30, -35}, {30, -35}, {30, -20}, {-30, -20}}
+		b := [][2]float64{{-30, 10}, {30, 10}, {30, 20}, {-30, 20}}
+		ring := func(r [][2]float64) string {
+			var pts []string
+			for _, p := range append(r, r[0]) {
+				pts = append(pts, fmt.Sprintf("[%g,%g]", p[0], p[1]))
+			}
+			return "[[" + strings.Join(pts, ",") + "]]"
+		}
+		geom := json.RawMessage(`{"type":"MultiPolygon","coordinates":[` + ring(a) + "," + ring(b) + `]}`)
+		checkMask(t, maskCase{in: fixture(t, "track"), lat: "/data_01/latitude", lon: "/data_01/longitude",
+			region: regions.Region{Name: "twice", Geometry: geom},
+			inside: func(lon, lat float64) bool { return pip(a, lon, lat) || pip(b, lon, lat) }})
+	})
+}
