@@ -23,6 +23,7 @@ func commands() []command {
 		{"serve", "serve datasets over HTTP: jobs of many regions, worker processes, downloads", runServe},
 		{"worker", "run one task for 'subsetd serve' (JSON on stdin, reply on stdout)", runWorker},
 		{"inspect", "describe a file: format, groups, variables, coordinates, extent, time coverage", runInspect},
+		{"index", "index the data directory: each file's variables, lat/lon box or footprint, time coverage", runIndex},
 		{"regions", "list the named region sets and their regions", runRegions},
 		{"version", "print the version", runVersion},
 	}
