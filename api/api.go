@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +27,7 @@ import (
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/catalog"
 	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/regions"
 )
 
 // Backend is what the handlers need; jobs/queue.Service implements it.
@@ -36,7 +38,10 @@ type Backend interface {
 	Cancel(ctx context.Context, id string) (*jobs.Job, error)
 	File(ctx context.Context, id, name string) (path string, f *jobs.File, err error)
 	Datasets(ctx context.Context) ([]*catalog.Dataset, error)
-	Dataset(ctx context.Context, id string) (*catalog.Dataset, *jobs.DatasetInfo, error)
+	Dataset(ctx context.Context, id string) (*catalog.Info, error)
+	DatasetFiles(ctx context.Context, id string, q catalog.FileQuery) (*catalog.FilePage, error)
+	Reindex(ctx context.Context, id string, force bool) (*catalog.IndexStatus, error)
+	IndexStatus(ctx context.Context, id string) (*catalog.IndexStatus, error)
 	Ready(ctx context.Context) error
 }
 
@@ -58,6 +63,12 @@ func OpenAPI() []byte { return openAPI }
 const (
 	DefaultLimit = 20
 	MaxLimit     = 100
+)
+
+// Page sizes of GET /v1/datasets/{id}/files.
+const (
+	DefaultFilesLimit = 100
+	MaxFilesLimit     = 1000
 )
 
 type handler struct {
@@ -96,6 +107,9 @@ func New(b Backend, opt Options) http.Handler {
 		r.Get("/regions/{set}", h.getRegionSet)
 		r.Get("/datasets", h.listDatasets)
 		r.Get("/datasets/{id}", h.getDataset)
+		r.Get("/datasets/{id}/files", h.listDatasetFiles)
+		r.Post("/datasets/{id}/reindex", h.reindex)
+		r.Get("/datasets/{id}/index", h.indexStatus)
 		r.Post("/jobs", h.submit)
 		r.Get("/jobs", h.listJobs)
 		r.Route("/jobs/{id}", func(r chi.Router) {
@@ -139,19 +153,116 @@ func (h *handler) listDatasets(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getDataset(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	d, info, err := h.b.Dataset(r.Context(), id)
+	info, err := h.b.Dataset(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		if c := errs.CodeOf(err); c != errs.NotFound && c != errs.Unavailable {
-			err = errs.Wrap(errs.Unreadable, err, "dataset %q could not be described", id)
-		}
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, DatasetDoc{ID: d.ID, DatasetInfo: info, Links: []Link{
-		{Rel: "self", Href: "/v1/datasets/" + d.ID, Type: "application/json"},
-		{Rel: "jobs", Href: "/v1/jobs?dataset=" + url.QueryEscape(d.ID), Type: "application/json", Title: "jobs on this dataset"},
+	base := "/v1/datasets/" + info.ID
+	writeJSON(w, http.StatusOK, DatasetDoc{Info: info, Links: []Link{
+		{Rel: "self", Href: base, Type: "application/json"},
+		{Rel: "files", Href: base + "/files", Type: "application/json", Title: "the files, by place and time"},
+		{Rel: "index", Href: base + "/index", Type: "application/json", Title: "the state of its indexing"},
+		{Rel: "reindex", Href: base + "/reindex", Type: "application/json", Title: "POST: index its files again"},
+		{Rel: "jobs", Href: "/v1/jobs?dataset=" + url.QueryEscape(info.ID), Type: "application/json", Title: "jobs on this dataset"},
 	}})
+}
+
+func (h *handler) listDatasetFiles(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	q := r.URL.Query()
+	fq := catalog.FileQuery{Limit: DefaultFilesLimit}
+	if s := q.Get("bbox"); s != "" {
+		b, err := regions.ParseBBox("bbox", s)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		fq.BBox = &b
+	}
+	if s := q.Get("time"); s != "" {
+		start, end, err := catalog.ParseTimeParam("time", s)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		fq.Start, fq.End = start, end
+	}
+	var err error
+	if fq.Limit, err = intParam(q, "limit", DefaultFilesLimit, 1, MaxFilesLimit); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if fq.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	page, err := h.b.DatasetFiles(r.Context(), id, fq)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	base := "/v1/datasets/" + id + "/files"
+	at := func(offset int) string {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("offset", strconv.Itoa(offset))
+		nq.Set("limit", strconv.Itoa(fq.Limit))
+		return base + "?" + nq.Encode()
+	}
+	doc := FilesDoc{FilePage: page, Links: []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"},
+		{Rel: "dataset", Href: "/v1/datasets/" + id, Type: "application/json"}}}
+	if fq.Offset+len(page.Files) < page.Total {
+		doc.Links = append(doc.Links, Link{Rel: "next", Href: at(fq.Offset + fq.Limit), Type: "application/json"})
+	}
+	if fq.Offset > 0 {
+		doc.Links = append(doc.Links, Link{Rel: "prev", Href: at(max(fq.Offset-fq.Limit, 0)), Type: "application/json"})
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// intParam reads an integer query parameter in [lo, hi].
+func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, errs.F(errs.Invalid, name, "%s must be an integer from %d to %d, got %q", name, lo, hi, s)
+	}
+	return n, nil
+}
+
+func (h *handler) reindex(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	force := false
+	if s := r.URL.Query().Get("force"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			writeError(w, r, errs.F(errs.Invalid, "force", "force must be true or false, got %q", s))
+			return
+		}
+		force = b
+	}
+	st, err := h.b.Reindex(r.Context(), id, force)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/datasets/"+id+"/index")
+	writeJSON(w, http.StatusAccepted, indexDoc(st))
+}
+
+func (h *handler) indexStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := h.b.IndexStatus(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, indexDoc(st))
 }
 
 // MaxIdempotencyKey is the longest accepted Idempotency-Key.

@@ -35,6 +35,8 @@ type fake struct {
 	dir     string
 	busy    bool
 	closing bool
+
+	lastQuery catalog.FileQuery
 }
 
 func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.Job, bool, error) {
@@ -136,23 +138,65 @@ func (f *fake) File(ctx context.Context, id, name string) (string, *jobs.File, e
 }
 
 func (f *fake) Datasets(ctx context.Context) ([]*catalog.Dataset, error) {
-	return []*catalog.Dataset{{ID: "sst", Files: []string{"/d/sst.nc"}, Size: 10}}, nil
+	return []*catalog.Dataset{{ID: "sst", Files: []string{"/d/sst.nc"}, Size: 10, Kind: "file"}, {ID: "swaths", Files: []string{"/d/swaths/a.nc"}, Size: 5}}, nil
 }
 
-func (f *fake) Dataset(ctx context.Context, id string) (*catalog.Dataset, *jobs.DatasetInfo, error) {
+var sstFile = catalog.File{Name: "sst.nc", Size: 10, Modified: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), Format: "netcdf4", BBox: []float64{0, -10, 10, 10},
+	Time: &jobs.TimeCoverage{Start: "2000-01-01T00:00:00Z", End: "2000-01-02T00:00:00Z", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"}, Variables: []string{"lat", "sst"}}
+
+func (f *fake) Dataset(ctx context.Context, id string) (*catalog.Info, error) {
 	switch id {
 	case "sst":
-		return &catalog.Dataset{ID: "sst"}, &jobs.DatasetInfo{
-			Files:      []jobs.FileInfo{{Name: "sst.nc", Size: 10, Format: "netcdf4"}},
+		now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		return &catalog.Info{ID: "sst", Kind: "file", DetectedKind: "file", Title: "SST", License: "CC-BY-4.0", FileCount: 1, Size: 10,
+			Files:      []catalog.File{sstFile},
 			Dimensions: []jobs.DimInfo{{Name: "lat", Size: 4}},
 			Variables:  []jobs.VarInfo{{Name: "sst", Type: "float", Dimensions: []string{"lat"}, Units: "K"}},
 			Extent:     &jobs.Extent{West: 0, South: -10, East: 10, North: 10},
 			Time:       &jobs.TimeCoverage{Start: "2000-01-01", End: "2000-01-02", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"},
+			ScannedAt:  &now,
 		}, nil
-	case "crashy":
-		return nil, nil, fmt.Errorf("worker process killed by signal segmentation fault")
+	case "fresh":
+		return nil, errs.E(errs.Unavailable, "dataset %q is being indexed: try again in a few seconds", id)
 	}
-	return nil, nil, errs.E(errs.NotFound, "no dataset %q", id)
+	return nil, errs.E(errs.NotFound, "no dataset %q", id)
+}
+
+func (f *fake) DatasetFiles(ctx context.Context, id string, q catalog.FileQuery) (*catalog.FilePage, error) {
+	if id != "sst" {
+		return nil, errs.E(errs.NotFound, "no dataset %q", id)
+	}
+	f.mu.Lock()
+	f.lastQuery = q
+	f.mu.Unlock()
+	page := &catalog.FilePage{Dataset: id, Offset: q.Offset, Limit: q.Limit, Total: 3, Files: []catalog.File{}}
+	for i := q.Offset; i < 3 && len(page.Files) < q.Limit; i++ {
+		fl := sstFile
+		fl.Name = fmt.Sprintf("f%d.nc", i)
+		if i == 0 {
+			fl = catalog.File{Name: "bad.nc", Size: 3, Modified: sstFile.Modified, Error: "NetCDF: Unknown file format"}
+		}
+		page.Files = append(page.Files, fl)
+	}
+	return page, nil
+}
+
+func (f *fake) Reindex(ctx context.Context, id string, force bool) (*catalog.IndexStatus, error) {
+	if id != "sst" {
+		return nil, errs.E(errs.NotFound, "no dataset %q", id)
+	}
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	return &catalog.IndexStatus{Dataset: id, Status: catalog.IndexQueued, Requested: &now}, nil
+}
+
+func (f *fake) IndexStatus(ctx context.Context, id string) (*catalog.IndexStatus, error) {
+	if id != "sst" {
+		return nil, errs.E(errs.NotFound, "no dataset %q", id)
+	}
+	t := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	return &catalog.IndexStatus{Dataset: id, Status: catalog.IndexIdle, ScannedAt: &t,
+		LastScan: &catalog.ScanInfo{Scope: "dataset", Started: t, Finished: t.Add(time.Second), Files: 3, New: 1, Skipped: 2, Failed: 1,
+			Failures: []catalog.FileError{{Name: "sst/bad.nc", Error: "NetCDF: Unknown file format"}}}}, nil
 }
 
 func (f *fake) Ready(ctx context.Context) error {
@@ -324,10 +368,6 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("%s: %d %s", p, resp.StatusCode, body)
 		}
 	}
-	resp, body = c.do("GET", "/v1/datasets/crashy", "")
-	if resp.StatusCode != 422 || !bytes.Contains(body, []byte("could not be described")) {
-		t.Errorf("crashy: %d %s", resp.StatusCode, body)
-	}
 	resp, _ = c.do("PUT", "/v1/jobs", "")
 	if resp.StatusCode != 405 {
 		t.Errorf("PUT: %d", resp.StatusCode)
@@ -470,5 +510,78 @@ func TestRegionSets(t *testing.T) {
 	resp, body = c.do("GET", "/v1/regions/mars", "")
 	if resp.StatusCode != 404 || !bytes.Contains(body, []byte("no region set mars")) {
 		t.Errorf("/v1/regions/mars: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestDatasetFilesAndReindex(t *testing.T) {
+	c, f := setup(t)
+	resp, body := c.do("GET", "/v1/datasets/sst/files?bbox=-10,-5,20,5&time=2000-01-01/2000-01-01T12:00&limit=2&offset=0", "")
+	var page FilesDoc
+	if resp.StatusCode != 200 || json.Unmarshal(body, &page) != nil || len(page.Files) != 2 || page.Total != 3 {
+		t.Fatalf("files: %d %s", resp.StatusCode, body)
+	}
+	q := f.lastQuery
+	if q.BBox == nil || q.BBox.West != -10 || q.Start == nil || !q.Start.Equal(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) ||
+		!q.End.Equal(time.Date(2000, 1, 1, 12, 0, 59, 0, time.UTC)) || q.Limit != 2 {
+		t.Fatalf("query %+v", q)
+	}
+	next := ""
+	for _, l := range page.Links {
+		if l.Rel == "next" {
+			next = l.Href
+		}
+	}
+	if !strings.Contains(next, "offset=2") || !strings.Contains(next, "bbox=") {
+		t.Fatalf("next link %q", next)
+	}
+	// An end given to the minute includes that minute; a day alone is
+	// that day.
+	c.do("GET", "/v1/datasets/sst/files?time=2000-01-02", "")
+	if q := f.lastQuery; !q.Start.Equal(time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC)) || !q.End.Equal(time.Date(2000, 1, 2, 23, 59, 59, 0, time.UTC)) {
+		t.Fatalf("one day: %v %v", q.Start, q.End)
+	}
+	for query, field := range map[string]string{
+		"bbox=1,2,3":           "bbox",
+		"bbox=0,50,1,10":       "bbox",
+		"bbox=a,b,c,d":         "bbox",
+		"time=2020-13-01/":     "time",
+		"time=2020-02/2020-01": "time",
+		"time=/":               "time",
+		"limit=0":              "limit",
+		"limit=5000":           "limit",
+		"offset=-1":            "offset",
+		"offset=x":             "offset",
+	} {
+		resp, body := c.do("GET", "/v1/datasets/sst/files?"+query, "")
+		var p Problem
+		json.Unmarshal(body, &p)
+		if resp.StatusCode != 400 || p.Field != field {
+			t.Errorf("%s: %d %s", query, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := c.do("GET", "/v1/datasets/nope/files", ""); resp.StatusCode != 404 {
+		t.Errorf("unknown dataset: %d", resp.StatusCode)
+	}
+	resp, body = c.do("POST", "/v1/datasets/sst/reindex?force=true", "")
+	if resp.StatusCode != 202 || resp.Header.Get("Location") != "/v1/datasets/sst/index" || !bytes.Contains(body, []byte(`"status":"queued"`)) {
+		t.Fatalf("reindex: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, _ := c.do("POST", "/v1/datasets/sst/reindex?force=maybe", ""); resp.StatusCode != 400 {
+		t.Errorf("bad force: %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("POST", "/v1/datasets/nope/reindex", ""); resp.StatusCode != 404 {
+		t.Errorf("reindex unknown: %d", resp.StatusCode)
+	}
+	resp, body = c.do("GET", "/v1/datasets/sst/index", "")
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"failures":[{"name":"sst/bad.nc"`)) {
+		t.Fatalf("index: %d %s", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/v1/datasets/fresh", "")
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("not indexed: %d %s", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/v1/datasets", "")
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"kind":"file"`)) {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
 	}
 }

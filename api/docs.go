@@ -30,7 +30,14 @@ type JobDoc struct {
 	Expires  *time.Time  `json:"expires,omitempty"`
 	Request  *jobs.Spec  `json:"request,omitempty"`
 	Regions  []RegionDoc `json:"regions,omitempty"`
-	Links    []Link      `json:"links"`
+	// Kind is the dataset's kind when the job was submitted; Notes tell
+	// what the user should know about its inputs (files left out, time
+	// steps found twice, gaps); FilesOpened counts the input files its
+	// workers opened.
+	Kind        string   `json:"kind,omitempty"`
+	Notes       []string `json:"notes,omitempty"`
+	FilesOpened int      `json:"files_opened"`
+	Links       []Link   `json:"links"`
 }
 
 // RegionDoc is the state of one region.
@@ -59,6 +66,8 @@ type JobList struct {
 // DatasetSummary is a dataset in the list.
 type DatasetSummary struct {
 	ID    string `json:"id"`
+	Kind  string `json:"kind,omitempty"`
+	Title string `json:"title,omitempty"`
 	Files int    `json:"files"`
 	Size  int64  `json:"size"`
 	Links []Link `json:"links"`
@@ -72,9 +81,26 @@ type DatasetList struct {
 
 // DatasetDoc describes a dataset.
 type DatasetDoc struct {
-	ID string `json:"id"`
-	*jobs.DatasetInfo
+	*catalog.Info
 	Links []Link `json:"links"`
+}
+
+// FilesDoc is a page of a dataset's files.
+type FilesDoc struct {
+	*catalog.FilePage
+	Links []Link `json:"links"`
+}
+
+// IndexDoc is the state of a dataset's indexing.
+type IndexDoc struct {
+	*catalog.IndexStatus
+	Links []Link `json:"links"`
+}
+
+func indexDoc(st *catalog.IndexStatus) IndexDoc {
+	base := "/v1/datasets/" + st.Dataset
+	return IndexDoc{IndexStatus: st, Links: []Link{{Rel: "self", Href: base + "/index", Type: "application/json"},
+		{Rel: "dataset", Href: base, Type: "application/json"}}}
 }
 
 func ptime(t time.Time) *time.Time {
@@ -87,7 +113,8 @@ func ptime(t time.Time) *time.Time {
 // jobDoc converts a job; full includes the request and the regions.
 func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
 	d := JobDoc{ID: j.ID, Dataset: j.Dataset, Status: j.Status, Progress: j.Progress(), Message: j.Message,
-		Created: j.Created, Started: ptime(j.Started), Finished: ptime(j.Finished), Updated: j.Updated, Deadline: ptime(j.Deadline)}
+		Created: j.Created, Started: ptime(j.Started), Finished: ptime(j.Finished), Updated: j.Updated, Deadline: ptime(j.Deadline),
+		Kind: j.Kind, Notes: j.Notes, FilesOpened: j.FilesOpened}
 	if !j.Finished.IsZero() && retention > 0 {
 		d.Expires = ptime(j.Finished.Add(retention))
 	}
@@ -113,6 +140,6 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
 }
 
 func datasetSummary(d *catalog.Dataset) DatasetSummary {
-	return DatasetSummary{ID: d.ID, Files: len(d.Files), Size: d.Size,
+	return DatasetSummary{ID: d.ID, Kind: d.Kind, Title: d.Title, Files: len(d.Files), Size: d.Size,
 		Links: []Link{{Rel: "self", Href: "/v1/datasets/" + d.ID, Type: "application/json"}}}
 }

@@ -47,6 +47,14 @@ type Job struct {
 	Deadline time.Time // the job fails when it is not finished by then
 	Regions  []Region  // in request order
 	Tasks    int
+	// Kind is the kind of the dataset when the job was submitted (file,
+	// timeseries, granules): how its tasks combine the files.
+	Kind string
+	// Notes are what the user should know about the inputs: files left
+	// out, time steps found twice, gaps in a time series.
+	Notes []string
+	// FilesOpened counts the input files the workers opened.
+	FilesOpened int
 }
 
 // Region is the state of one region of a job.
@@ -84,12 +92,23 @@ func (j *Job) Progress() int {
 	return done * 100 / len(j.Regions)
 }
 
-// Task is the unit a worker process runs: some regions of a job.
+// Task is the unit a worker process runs: some regions of a job and the
+// input files they need.
 type Task struct {
-	JobID    string
-	ID       int
-	Status   Status
-	Regions  []int // indexes into the job's regions
+	JobID   string
+	ID      int
+	Status  Status
+	Regions []int // indexes into the job's regions
+	// Files are the inputs, relative to the data directory ('/'-separated),
+	// chosen from the index when the job was submitted. None: every file of
+	// the dataset (tasks stored by an older server).
+	Files []string
+	// RegionFiles, for granules, lists for each of Regions the indexes into
+	// Files it needs: each file is cut for those regions only, one output
+	// per (region, file). Nil: every region uses every file.
+	RegionFiles [][]int
+	// Concat joins Files along time: one output per region (time series).
+	Concat   bool
 	Attempts int
 	RiverID  int64
 	Message  string

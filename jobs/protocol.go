@@ -28,6 +28,14 @@ type WorkerTask struct {
 	OutDir       string          `json:"out_dir,omitempty"`
 	MemoryBudget int64           `json:"memory_budget,omitempty"`
 	Command      string          `json:"command,omitempty"` // recorded in the outputs' history
+	// Concat joins Files along time into one output per region (a time
+	// series split over files): the engine's Options.Concat.
+	Concat bool `json:"concat,omitempty"`
+	// RegionFiles, when set, gives for each region of Request the indexes
+	// into Files of the files it needs (granules): each file is opened once
+	// and cut for those regions only, giving <region>/<file stem>.nc; a
+	// file no region needs is never opened.
+	RegionFiles [][]int `json:"region_files,omitempty"`
 	// Describe only: paths are reported relative to Root.
 	Root string `json:"root,omitempty"`
 }

@@ -90,12 +90,22 @@ func (s *Store) RequeueTask(ctx context.Context, jobID string, taskID int, msg s
 	})
 }
 
+// TaskStats is what a finished task adds to its job: the notes of the
+// engine (kept once per job) and the number of input files it opened.
+type TaskStats struct {
+	Notes       []string
+	FilesOpened int
+}
+
 // FinishTask records the outcome of a task whose worker succeeded and
 // finalises the job when it was its last active task.
-func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []RegionOutcome) error {
+func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []RegionOutcome, stats TaskStats) error {
 	return s.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'successful', message = '' WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID)
 		if err := affected(res, err, "finish task"); err != nil {
+			return err
+		}
+		if err := s.addStats(ctx, tx, jobID, stats); err != nil {
 			return err
 		}
 		for _, o := range out {
@@ -248,6 +258,35 @@ func (s *Store) finalize(ctx context.Context, tx *sql.Tx, jobID string) error {
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE subsetd_job SET status = ?, message = ?, finished_ms = ?, updated_ms = ? WHERE id = ? AND status IN `+active,
 		string(status), msg, now, now, jobID)
+	return err
+}
+
+// addStats adds a task's notes (those the job lacks) and opened files to
+// its job.
+func (s *Store) addStats(ctx context.Context, tx *sql.Tx, jobID string, stats TaskStats) error {
+	if len(stats.Notes) == 0 && stats.FilesOpened == 0 {
+		return nil
+	}
+	var text string
+	if err := tx.QueryRowContext(ctx, `SELECT notes FROM subsetd_job WHERE id = ?`, jobID).Scan(&text); err != nil {
+		return fmt.Errorf("job notes: %w", err)
+	}
+	var notes []string
+	if err := json.Unmarshal([]byte(text), &notes); err != nil {
+		return fmt.Errorf("decode notes of job %s: %w", jobID, err)
+	}
+	seen := map[string]bool{}
+	for _, n := range notes {
+		seen[n] = true
+	}
+	for _, n := range stats.Notes {
+		if !seen[n] {
+			seen[n] = true
+			notes = append(notes, n)
+		}
+	}
+	b, _ := json.Marshal(orEmpty(notes))
+	_, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET notes = ?, files_opened = files_opened + ? WHERE id = ?`, string(b), stats.FilesOpened, jobID)
 	return err
 }
 

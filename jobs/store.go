@@ -73,22 +73,63 @@ var migrations = []string{
 		PRIMARY KEY (job_id, task_id)
 	)`,
 	`CREATE INDEX IF NOT EXISTS subsetd_task_status ON subsetd_task (status)`,
-	`CREATE TABLE IF NOT EXISTS subsetd_dataset (
-		id TEXT PRIMARY KEY,
-		fingerprint TEXT NOT NULL,
-		doc TEXT NOT NULL,
-		updated_ms INTEGER NOT NULL
-	)`,
+	// Descriptions of datasets cached by servers before the index.
+	`DROP TABLE IF EXISTS subsetd_dataset`,
 }
 
-// Migrate creates the store's tables if they do not exist.
+// columns are added to tables made by older versions (and to new ones).
+var columns = []struct{ table, column, def string }{
+	{"subsetd_job", "kind", "TEXT NOT NULL DEFAULT ''"},
+	{"subsetd_job", "notes", "TEXT NOT NULL DEFAULT '[]'"},
+	{"subsetd_job", "files_opened", "INTEGER NOT NULL DEFAULT 0"},
+	{"subsetd_task", "files", "TEXT NOT NULL DEFAULT '[]'"},
+	{"subsetd_task", "region_files", "TEXT NOT NULL DEFAULT 'null'"},
+	{"subsetd_task", "concat", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+// Migrate creates the store's tables if they do not exist and adds the
+// columns they lack.
 func (s *Store) Migrate(ctx context.Context) error {
 	for _, m := range migrations {
 		if _, err := s.db.ExecContext(ctx, m); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
+	have := map[string]map[string]bool{}
+	for _, c := range columns {
+		if have[c.table] == nil {
+			cols, err := s.columnsOf(ctx, c.table)
+			if err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+			have[c.table] = cols
+		}
+		if have[c.table][c.column] {
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def); err != nil {
+			return fmt.Errorf("migrate: add %s.%s: %w", c.table, c.column, err)
+		}
+	}
 	return nil
+}
+
+// columnsOf lists a table's columns (portable: no PRAGMA, no catalog).
+func (s *Store) columnsOf(ctx context.Context, table string) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT * FROM `+table+` WHERE 1 = 0`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		out[strings.ToLower(n)] = true
+	}
+	return out, rows.Err()
 }
 
 // ErrNotActive is returned by transitions that found the job or task in a
@@ -144,10 +185,11 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, id
 		key = idemKey
 	}
 	now := ms(j.Created)
+	notes, _ := json.Marshal(orEmpty(j.Notes))
 	if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_job
-		(id, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.ID, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline)); err != nil {
+		(id, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms, kind, notes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline), j.Kind, string(notes)); err != nil {
 		return fmt.Errorf("insert job: %w", err)
 	}
 	taskOf := map[int]int{}
@@ -155,19 +197,50 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, id
 		for _, r := range t.Regions {
 			taskOf[r] = t.ID
 		}
+		if t.RegionFiles != nil && len(t.RegionFiles) != len(t.Regions) {
+			return fmt.Errorf("insert task %d: %d region file lists for %d regions", t.ID, len(t.RegionFiles), len(t.Regions))
+		}
 		rs, _ := json.Marshal(t.Regions)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_task (job_id, task_id, status, regions, river_id) VALUES (?, ?, ?, ?, ?)`,
-			j.ID, t.ID, string(Accepted), string(rs), t.RiverID); err != nil {
+		fs, _ := json.Marshal(orEmpty(t.Files))
+		rf, _ := json.Marshal(t.RegionFiles)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_task (job_id, task_id, status, regions, river_id, files, region_files, concat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ID, t.ID, string(Accepted), string(rs), t.RiverID, string(fs), string(rf), boolInt(t.Concat)); err != nil {
 			return fmt.Errorf("insert task: %w", err)
 		}
 	}
 	for i, r := range j.Spec.Regions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_region (job_id, idx, name, task_id, status) VALUES (?, ?, ?, ?, ?)`,
-			j.ID, i, RegionName(r), taskOf[i], string(Accepted)); err != nil {
+		// A region without a task was decided at submission (no input
+		// meets it): it is final from the start.
+		task, status, msg := taskOf[i], Accepted, ""
+		if _, ok := taskOf[i]; !ok {
+			task, status, msg = -1, Empty, "no input file meets the region"
+			if i < len(j.Regions) && j.Regions[i].Message != "" {
+				msg = j.Regions[i].Message
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_region (job_id, idx, name, task_id, status, message) VALUES (?, ?, ?, ?, ?, ?)`,
+			j.ID, i, RegionName(r), task, string(status), msg); err != nil {
 			return fmt.Errorf("insert region: %w", err)
 		}
 	}
+	if len(tasks) == 0 {
+		return s.finalize(ctx, tx, j.ID)
+	}
 	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func orEmpty[T any](x []T) []T {
+	if x == nil {
+		return []T{}
+	}
+	return x
 }
 
 // SetRiverID records the queue's id of a task's queue entry.
@@ -186,18 +259,21 @@ func (s *Store) ByIdempotencyKey(ctx context.Context, q querier, key string) (id
 	return id, hash, err
 }
 
-const jobCols = `id, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms`
+const jobCols = `id, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms, kind, notes, files_opened`
 
 func scanJob(sc interface{ Scan(...any) error }) (*Job, error) {
 	var j Job
-	var status, spec string
+	var status, spec, notes string
 	var c, st, f, u, d int64
-	if err := sc.Scan(&j.ID, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d); err != nil {
+	if err := sc.Scan(&j.ID, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d, &j.Kind, &notes, &j.FilesOpened); err != nil {
 		return nil, err
 	}
 	j.Status = Status(status)
 	if err := json.Unmarshal([]byte(spec), &j.Spec); err != nil {
 		return nil, fmt.Errorf("decode spec of job %s: %w", j.ID, err)
+	}
+	if err := json.Unmarshal([]byte(notes), &j.Notes); err != nil {
+		return nil, fmt.Errorf("decode notes of job %s: %w", j.ID, err)
 	}
 	j.Created, j.Started, j.Finished, j.Updated, j.Deadline = fromMS(c), fromMS(st), fromMS(f), fromMS(u), fromMS(d)
 	return &j, nil
@@ -297,7 +373,7 @@ func (s *Store) Tasks(ctx context.Context, jobID string) ([]Task, error) {
 }
 
 func (s *Store) tasks(ctx context.Context, q querier, jobID string, only string) ([]Task, error) {
-	query := `SELECT task_id, status, regions, attempts, river_id, message FROM subsetd_task WHERE job_id = ?`
+	query := `SELECT task_id, status, regions, attempts, river_id, message, files, region_files, concat FROM subsetd_task WHERE job_id = ?`
 	args := []any{jobID}
 	if only != "" {
 		query += ` AND task_id = ?`
@@ -311,13 +387,22 @@ func (s *Store) tasks(ctx context.Context, q querier, jobID string, only string)
 	var out []Task
 	for rows.Next() {
 		t := Task{JobID: jobID}
-		var status, rs string
-		if err := rows.Scan(&t.ID, &status, &rs, &t.Attempts, &t.RiverID, &t.Message); err != nil {
+		var status, rs, fs, rf string
+		if err := rows.Scan(&t.ID, &status, &rs, &t.Attempts, &t.RiverID, &t.Message, &fs, &rf, &t.Concat); err != nil {
 			return nil, err
 		}
 		t.Status = Status(status)
 		if err := json.Unmarshal([]byte(rs), &t.Regions); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(fs), &t.Files); err != nil {
+			return nil, fmt.Errorf("decode files of task %s/%d: %w", jobID, t.ID, err)
+		}
+		if len(t.Files) == 0 {
+			t.Files = nil
+		}
+		if err := json.Unmarshal([]byte(rf), &t.RegionFiles); err != nil {
+			return nil, fmt.Errorf("decode region files of task %s/%d: %w", jobID, t.ID, err)
 		}
 		out = append(out, t)
 	}
@@ -401,26 +486,4 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		}
 		return nil
 	})
-}
-
-// CachedDataset returns the cached description document of a dataset if its
-// fingerprint matches.
-func (s *Store) CachedDataset(ctx context.Context, id, fingerprint string) ([]byte, bool, error) {
-	var fp, doc string
-	err := s.db.QueryRowContext(ctx, `SELECT fingerprint, doc FROM subsetd_dataset WHERE id = ?`, id).Scan(&fp, &doc)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && fp != fingerprint) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return []byte(doc), true, nil
-}
-
-// CacheDataset stores a dataset's description document.
-func (s *Store) CacheDataset(ctx context.Context, id, fingerprint string, doc []byte) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO subsetd_dataset (id, fingerprint, doc, updated_ms) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, doc = excluded.doc, updated_ms = excluded.updated_ms`,
-		id, fingerprint, string(doc), ms(s.Now()))
-	return err
 }

@@ -78,7 +78,7 @@ func TestLifecycleSuccessful(t *testing.T) {
 	err = s.FinishTask(ctx, "j1", 0, []RegionOutcome{
 		{Index: 0, Status: Successful, Files: []File{{Name: "a.nc", Size: 3}}},
 		{Index: 1, Status: Empty, Message: "no overlap"},
-	})
+	}, TaskStats{Notes: []string{"gap", "gap"}, FilesOpened: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +101,9 @@ func TestLifecycleSuccessful(t *testing.T) {
 	if r := j.Regions[2]; r.Status != Failed || r.Message != "boom" {
 		t.Fatalf("region 2: %+v", r)
 	}
+	if len(j.Notes) != 1 || j.Notes[0] != "gap" || j.FilesOpened != 2 {
+		t.Fatalf("notes %q, files opened %d", j.Notes, j.FilesOpened)
+	}
 	// Final: nothing applies any more.
 	if _, _, err := s.StartTask(ctx, "j1", 1); !errors.Is(err, ErrNotActive) {
 		t.Errorf("start after final: %v", err)
@@ -115,7 +118,7 @@ func TestJobFailsWhenNoRegionHasFiles(t *testing.T) {
 	s := newStore(t)
 	insertJob(t, s, "j", 2, 2)
 	s.StartTask(ctx, "j", 0)
-	if err := s.FinishTask(ctx, "j", 0, []RegionOutcome{{Index: 0, Status: Failed, Message: "bad"}, {Index: 1, Status: Empty}}); err != nil {
+	if err := s.FinishTask(ctx, "j", 0, []RegionOutcome{{Index: 0, Status: Failed, Message: "bad"}, {Index: 1, Status: Empty}}, TaskStats{}); err != nil {
 		t.Fatal(err)
 	}
 	if j := mustGet(t, s, "j"); j.Status != Failed || j.Message != "no region produced a file: bad" {
@@ -123,7 +126,7 @@ func TestJobFailsWhenNoRegionHasFiles(t *testing.T) {
 	}
 	insertJob(t, s, "k", 1, 1)
 	s.StartTask(ctx, "k", 0)
-	s.FinishTask(ctx, "k", 0, []RegionOutcome{{Index: 0, Status: Empty, Message: "outside"}})
+	s.FinishTask(ctx, "k", 0, []RegionOutcome{{Index: 0, Status: Empty, Message: "outside"}}, TaskStats{})
 	if j := mustGet(t, s, "k"); j.Status != Successful || j.Regions[0].Status != Empty {
 		t.Fatalf("all empty: %s %+v", j.Status, j.Regions)
 	}
@@ -142,7 +145,7 @@ func TestDismissRacesCompletion(t *testing.T) {
 		t.Fatalf("queue ids %v", ids)
 	}
 	// The running task finishes after the cancel: its result is refused.
-	if err := s.FinishTask(ctx, "j", 0, []RegionOutcome{{Index: 0, Status: Successful}}); !errors.Is(err, ErrNotActive) {
+	if err := s.FinishTask(ctx, "j", 0, []RegionOutcome{{Index: 0, Status: Successful}}, TaskStats{}); !errors.Is(err, ErrNotActive) {
 		t.Fatalf("finish after dismiss: %v", err)
 	}
 	if err := s.RequeueTask(ctx, "j", 0, ""); !errors.Is(err, ErrNotActive) {
@@ -200,7 +203,7 @@ func TestListPagingAndRetention(t *testing.T) {
 		insertJob(t, s, id, 1, 1)
 	}
 	s.StartTask(ctx, "b", 0)
-	s.FinishTask(ctx, "b", 0, []RegionOutcome{{Index: 0, Status: Successful}})
+	s.FinishTask(ctx, "b", 0, []RegionOutcome{{Index: 0, Status: Successful}}, TaskStats{})
 	page, err := s.List(ctx, ListParams{Limit: 2})
 	if err != nil || len(page) != 2 || page[0].ID != "d" || page[1].ID != "c" {
 		t.Fatalf("page 1: %v %v", page, err)
@@ -260,5 +263,76 @@ func TestIdempotencyKeyUnique(t *testing.T) {
 	}
 	if id, _, _ := s.ByIdempotencyKey(ctx, s.db, "nope"); id != "" {
 		t.Fatal("unknown key found")
+	}
+}
+
+// Tasks keep their inputs; regions decided at submission are final from
+// the start, and a job without tasks is final at once.
+func TestTaskInputsAndDecidedRegions(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	rs := []regions.Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}, {Name: "b", BBox: []float64{5, 5, 6, 6}}, {Name: "c", BBox: []float64{9, 9, 10, 10}}}
+	j := &Job{ID: "g", Dataset: "swaths", Kind: "granules", Notes: []string{"x.nc cannot be read"}, Spec: Spec{Dataset: "swaths", Request: subset.Request{Regions: rs}},
+		Created: s.Now(), Regions: []Region{{}, {Message: "no granule meets b"}, {}}}
+	tasks := []Task{{ID: 0, Regions: []int{0, 2}, Files: []string{"swaths/1.nc", "swaths/2.nc"}, RegionFiles: [][]int{{0}, {0, 1}}},
+		{ID: 1, Regions: []int{}, Files: []string{"ts/a.nc"}, Concat: true}}
+	if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.Insert(ctx, tx, j, tasks, "", "") }); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGet(t, s, "g")
+	if got.Kind != "granules" || len(got.Notes) != 1 || got.Regions[1].Status != Empty || got.Regions[1].Message != "no granule meets b" || got.Regions[1].Task != -1 || got.Regions[2].Task != 0 {
+		t.Fatalf("job %+v", got)
+	}
+	ts, err := s.Tasks(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || len(ts[0].Files) != 2 || len(ts[0].RegionFiles) != 2 || ts[0].RegionFiles[1][1] != 1 || ts[0].Concat || !ts[1].Concat || ts[1].RegionFiles != nil {
+		t.Fatalf("tasks %+v", ts)
+	}
+	// Every region decided: no task, final at once.
+	e := &Job{ID: "e", Dataset: "swaths", Spec: Spec{Dataset: "swaths", Request: subset.Request{Regions: rs[:1]}}, Created: s.Now()}
+	if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.Insert(ctx, tx, e, nil, "", "") }); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "e"); got.Status != Successful || got.Regions[0].Status != Empty || got.Message != "no region intersects the data" || got.Progress() != 100 {
+		t.Fatalf("all empty: %+v", got)
+	}
+	// A task with region file lists that do not match its regions is refused.
+	bad := &Job{ID: "bad", Dataset: "swaths", Spec: Spec{Dataset: "swaths", Request: subset.Request{Regions: rs[:1]}}, Created: s.Now()}
+	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		return s.Insert(ctx, tx, bad, []Task{{ID: 0, Regions: []int{0}, Files: []string{"a"}, RegionFiles: [][]int{{0}, {0}}}}, "", "")
+	})
+	if err == nil {
+		t.Fatal("mismatched region files accepted")
+	}
+}
+
+// A database made before the index gets the new columns.
+func TestMigrateAddsColumns(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, m := range migrations[:len(migrations)-1] {
+		if _, err := db.ExecContext(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO subsetd_task (job_id, task_id, status, regions) VALUES ('old', 0, 'accepted', '[0]')`); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(db)
+	for range 2 {
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts, err := s.Tasks(ctx, "old")
+	if err != nil || len(ts) != 1 || ts[0].Files != nil || ts[0].RegionFiles != nil || ts[0].Concat {
+		t.Fatalf("old task: %+v %v", ts, err)
 	}
 }

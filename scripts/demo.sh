@@ -19,7 +19,7 @@ trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done
 
 echo "== GET /v1/datasets/sst"
-curl -sf "$url/v1/datasets/sst" | python3 -c 'import json,sys; d=json.load(sys.stdin); print({k: d[k] for k in d if k in ("id","extent","time","files")})' || true
+curl -sf "$url/v1/datasets/sst" | python3 -c 'import json,sys; d=json.load(sys.stdin); print({k: d[k] for k in d if k in ("id","kind","file_count","extent","time")})' || true
 
 body=$(python3 - <<'PY'
 import json

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/subsetd/subsetd/jobs/catalog"
 )
 
 // Duration is a time.Duration written as "30s", "15m", "168h" in JSON.
@@ -54,10 +57,18 @@ type Config struct {
 	ShutdownGrace  Duration `json:"shutdown_grace"`   // on SIGTERM, how long running tasks may finish
 	LogLevel       string   `json:"log_level"`        // debug, info, warn, error
 	RegionsDir     string   `json:"regions_dir"`      // folder of GeoJSON region sets usable as {"ref": "<set>/<name>"}
+	IndexInterval  Duration `json:"index_interval"`   // time between scans of the data directory into the index; 0: only at start-up and on request
+	IndexWorkers   int      `json:"index_workers"`    // inspector processes of a scan
+	// Datasets are settings per dataset id: the kind (instead of the
+	// detected one), a title and a licence. Configuration file only.
+	Datasets map[string]catalog.Meta `json:"datasets"`
 
 	// WorkerCommand is the argv that starts a worker process (the binary's
 	// own path and "worker"); set by the command, not the file.
 	WorkerCommand []string `json:"-"`
+	// InspectorCommand is the argv of the index's inspector processes (the
+	// binary's own path and "inspect --stdin"); nil: this executable.
+	InspectorCommand []string `json:"-"`
 }
 
 // Default returns the default configuration.
@@ -76,6 +87,8 @@ func Default() Config {
 		MaxAttempts:    3,
 		ShutdownGrace:  Duration(30 * time.Second),
 		LogLevel:       "info",
+		IndexInterval:  Duration(10 * time.Minute),
+		IndexWorkers:   2,
 	}
 }
 
@@ -114,8 +127,21 @@ func (c *Config) Validate() error {
 			bad = append(bad, name+": must be positive")
 		}
 	}
-	if c.JobDeadline < 0 || c.ShutdownGrace < 0 {
-		bad = append(bad, "job_deadline and shutdown_grace must not be negative")
+	if c.JobDeadline < 0 || c.ShutdownGrace < 0 || c.IndexInterval < 0 {
+		bad = append(bad, "job_deadline, shutdown_grace and index_interval must not be negative")
+	}
+	if c.IndexWorkers < 1 {
+		bad = append(bad, fmt.Sprintf("index_workers: %d, need at least 1", c.IndexWorkers))
+	}
+	ids := make([]string, 0, len(c.Datasets))
+	for id := range c.Datasets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := c.Datasets[id].Validate(id); err != nil {
+			bad = append(bad, err.Error())
+		}
 	}
 	for name, v := range map[string]int64{"queue_limit": int64(c.QueueLimit), "max_body_bytes": c.MaxBodyBytes, "max_regions": int64(c.MaxRegions),
 		"regions_per_task": int64(c.RegionsPerTask), "max_attempts": int64(c.MaxAttempts)} {

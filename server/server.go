@@ -22,6 +22,7 @@ import (
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/catalog"
+	"github.com/subsetd/subsetd/jobs/index"
 	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/jobs/queue"
 )
@@ -82,20 +83,20 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	metrics := queue.NewMetrics(reg, store)
 
 	tasks := pool.New(cfg.WorkerCommand, nil, cfg.Workers)
-	describers := pool.New(cfg.WorkerCommand, nil, 2)
-	describe := func(ctx context.Context, files []string, root string) (*jobs.DatasetInfo, error) {
-		var r jobs.WorkerReply
-		if _, err := describers.Run(ctx, jobs.WorkerTask{Kind: jobs.KindDescribe, Files: files, Root: root}, &r); err != nil {
-			return nil, err
-		}
-		if r.Error != nil {
-			return nil, r.Error.Err()
-		}
-		return r.Description, nil
-	}
-	cat, err := catalog.New(cfg.Data, describe, store, log.With().Str("component", "catalog").Logger())
+	idx, err := index.Open(ctx, state)
 	if err != nil {
 		return err
+	}
+	defer idx.Close()
+	cat, err := catalog.New(cfg.Data, catalog.Options{Index: idx, Datasets: cfg.Datasets, InspectorCommand: cfg.InspectorCommand,
+		IndexWorkers: cfg.IndexWorkers, IndexInterval: time.Duration(cfg.IndexInterval), Log: log.With().Str("component", "index").Logger()})
+	if err != nil {
+		return err
+	}
+	for id := range cfg.Datasets {
+		if _, err := cat.Get(id); err != nil {
+			log.Warn().Str("dataset", id).Msg("the configuration names a dataset that is not in the data directory")
+		}
 	}
 	svc, err := queue.New(driver, store, cat, tasks, queue.Config{
 		StateDir:       state,
@@ -133,11 +134,16 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("data", cat.Root()).Str("state", state).Int("workers", cfg.Workers).Msg("subsetd serving")
+	// The index is kept up to date in the background: the API answers
+	// meanwhile and /readyz says "indexing" until the first scan ends.
+	scanCtx, stopScans := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopScans()
+	cat.Start(scanCtx)
+	log.Info().Str("addr", ln.Addr().String()).Str("data", cat.Root()).Str("state", state).Int("workers", cfg.Workers).
+		Str("index", idx.Path()).Dur("index_interval", time.Duration(cfg.IndexInterval)).Msg("subsetd serving")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	go warm(ctx, cat, log)
 
 	var serveErr error
 	select {
@@ -154,7 +160,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		log.Warn().Err(err).Msg("queue stop")
 	}
 	tasks.KillAll()
-	describers.KillAll()
+	stopScans()
+	cat.Wait()
 	// Phase 2: stop the HTTP server.
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -166,24 +173,6 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return serveErr
 	}
 	return nil
-}
-
-// warm describes every dataset in the background so that the first job on
-// each does not wait for it.
-func warm(ctx context.Context, cat *catalog.Catalog, log zerolog.Logger) {
-	ds, err := cat.List()
-	if err != nil {
-		log.Warn().Err(err).Msg("list datasets")
-		return
-	}
-	for _, d := range ds {
-		if ctx.Err() != nil {
-			return
-		}
-		if _, _, err := cat.Describe(ctx, d.ID); err != nil {
-			log.Warn().Err(err).Str("dataset", d.ID).Msg("describe dataset")
-		}
-	}
 }
 
 func openDB(ctx context.Context, path string) (*sql.DB, error) {

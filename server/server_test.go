@@ -12,10 +12,14 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/subsetd/subsetd/jobs/catalog"
 	"github.com/subsetd/subsetd/jobs/fakeworker"
 )
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == fakeworker.InspectArg {
+		fakeworker.InspectMain()
+	}
 	if os.Getenv(fakeworker.Env) == "1" {
 		fakeworker.Main()
 	}
@@ -45,6 +49,33 @@ func TestConfigFile(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "data") || !strings.Contains(err.Error(), "workers") || !strings.Contains(err.Error(), "log_level") {
 		t.Fatalf("validate: %v", err)
 	}
+	// Index settings and datasets.
+	os.WriteFile(p, []byte(`{"data": "/d", "index_interval": "1h", "index_workers": 4,
+		"datasets": {"sst": {"kind": "granules", "title": "SST swaths", "license": "CC-BY-4.0"}}}`), 0o644)
+	c = Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(c.IndexInterval) != time.Hour || c.IndexWorkers != 4 || c.Datasets["sst"].Kind != "granules" || c.Datasets["sst"].License != "CC-BY-4.0" {
+		t.Fatalf("%+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if d := Default(); time.Duration(d.IndexInterval) != 10*time.Minute || d.IndexWorkers < 1 {
+		t.Fatalf("defaults %+v", d)
+	}
+	os.WriteFile(p, []byte(`{"data": "/d", "index_interval": "-1s", "index_workers": 0, "datasets": {"a": {"kind": "cube"}, "../x": {}}}`), 0o644)
+	c = Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Validate()
+	for _, want := range []string{"index_interval", "index_workers", `datasets.a.kind: "cube"`, `"../x" cannot be a dataset id`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validate: %v, want %q", err, want)
+		}
+	}
 }
 
 func TestRunServesAndStops(t *testing.T) {
@@ -55,6 +86,8 @@ func TestRunServesAndStops(t *testing.T) {
 	cfg := Default()
 	cfg.Data, cfg.State, cfg.Addr, cfg.Workers = data, state, "127.0.0.1:0", 1
 	cfg.WorkerCommand = []string{os.Args[0]}
+	cfg.InspectorCommand = []string{os.Args[0], fakeworker.InspectArg}
+	cfg.Datasets = map[string]catalog.Meta{"sst": {Title: "Sea surface temperature", License: "CC0-1.0"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
@@ -69,6 +102,36 @@ func TestRunServesAndStops(t *testing.T) {
 	// A second server on the same state directory is refused.
 	if err := Run(context.Background(), cfg, zerolog.Nop(), nil); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second server: %v", err)
+	}
+	// Ready once the first scan of the data directory ended.
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/readyz")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				break
+			}
+		}
+		if i > 500 {
+			t.Fatalf("not ready: %v %v", err, r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r, err := http.Get(base + "/v1/datasets/sst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds struct {
+		Kind, Title, License string
+		FileCount            int `json:"file_count"`
+	}
+	json.NewDecoder(r.Body).Decode(&ds)
+	r.Body.Close()
+	if r.StatusCode != 200 || ds.Kind != "file" || ds.Title != "Sea surface temperature" || ds.License != "CC0-1.0" || ds.FileCount != 1 {
+		t.Fatalf("dataset: %d %+v", r.StatusCode, ds)
+	}
+	if _, err := os.Stat(filepath.Join(state, "index.db")); err != nil {
+		t.Fatal(err)
 	}
 	resp, err := http.Post(base+"/v1/jobs", "application/json", strings.NewReader(`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}]}`))
 	if err != nil || resp.StatusCode != 201 {

@@ -18,8 +18,31 @@ const serveAbout = `Serves the datasets of --data over HTTP: clients submit jobs
 poll them and download one NetCDF file per region (API: GET /v1/openapi.json).
 
 Each immediate sub-folder of --data is one dataset (its NetCDF/HDF5 files
-together); each NetCDF/HDF5 file directly in --data is a dataset of its own.
-A dataset's id is the folder name, or the file name without its extension.
+together, compressed .gz/.bz2/.zst ones too); each such file directly in
+--data is a dataset of its own. A dataset's id is the folder name, or the
+file name without its extensions.
+
+The server indexes --data into <state>/index.db (what each file holds, where
+and when: see 'subsetd index') at start-up, in the background (/readyz
+answers 503 "indexing" until that first scan ends), then every
+--index-interval and on POST /v1/datasets/{id}/reindex. Files are opened by
+--index-workers inspector processes, never by the server. A dataset's kind
+decides how a job combines its files:
+
+  file        one file directly in --data
+  timeseries  a folder whose files share one grid and variables and split a
+              time series: a job reads the files overlapping its time range,
+              joined along time, one output <region>.nc per region
+  granules    a folder of independent files (swaths, passes, different
+              grids): a job cuts each file that meets a region and its time
+              range, one output <region>/<file>.nc per pair; other files are
+              not opened
+
+The kind is detected by the index and can be set in the configuration file,
+with a title and a licence shown by the API:
+
+  "datasets": {"sst": {"kind": "granules", "title": "Daily SST swaths",
+                       "license": "CC-BY-4.0"}}
 
 Tasks run in worker processes ('subsetd worker', this binary), at most
 --workers at once; the queue (River on SQLite) and job files live in --state,
@@ -33,7 +56,8 @@ flag names with '_' for '-'), then the flags given on the command line:
    "retention": "168h", "queue_limit": 1000, "max_body_bytes": 1048576,
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
-   "regions_dir": ""}
+   "regions_dir": "", "index_interval": "10m", "index_workers": 2,
+   "datasets": {}}
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -59,6 +83,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Duration("shutdown-grace", time.Duration(def.ShutdownGrace), "on SIGTERM, how long running tasks may finish (`duration`)")
 	fs.String("log-level", def.LogLevel, "log `level`: debug, info, warn or error")
 	fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as {\"ref\": \"SET/NAME\"} besides the built-in ones")
+	fs.Duration("index-interval", time.Duration(def.IndexInterval), "scan --data into the index every `duration` after the scan at start-up (0: only at start-up and on POST .../reindex)")
+	fs.Int("index-workers", def.IndexWorkers, "inspector `processes` of an index scan")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -84,6 +110,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.WorkerCommand = []string{exe, "worker"}
+	cfg.InspectorCommand = []string{exe, "inspect", "--stdin"}
 	if cfg.RegionsDir != "" {
 		if err := regions.LoadDir(cfg.RegionsDir); err != nil {
 			fmt.Fprintf(stderr, "subsetd serve: %v\n", err)
@@ -137,5 +164,9 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.ShutdownGrace = server.Duration(g.(time.Duration))
 	case "log-level":
 		c.LogLevel = g.(string)
+	case "index-interval":
+		c.IndexInterval = server.Duration(g.(time.Duration))
+	case "index-workers":
+		c.IndexWorkers = g.(int)
 	}
 }

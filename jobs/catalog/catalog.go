@@ -1,44 +1,40 @@
-// Package catalog finds the datasets of the data directory and describes
-// them. Each immediate sub-folder of the data directory is a dataset made of
-// the NetCDF/HDF5 files below it; each such file directly in the data
-// directory is a dataset of its own. A dataset's id is the folder name, or
-// the file name without its extension.
+// Package catalog is the server's view of the datasets of the data
+// directory. Each immediate sub-folder of the data directory is a dataset
+// made of the NetCDF/HDF5 files below it (compressed ones included); each
+// such file directly in the data directory is a dataset of its own. A
+// dataset's id is the folder name, or the file name without its extensions.
+//
+// What the files hold comes from the index (jobs/index): the catalog keeps
+// it up to date (a scan at start-up, on a schedule and on request), answers
+// the dataset and file listings of the API from it, and decides which files
+// each region of a job needs. It never opens a data file itself: the C
+// libraries run in the index's inspector processes.
 //
 // Nothing outside the data directory is ever listed: ids are validated, and
-// symbolic links whose target lies outside are refused. Descriptions need
-// the C readers, so they are made by a function the caller gives (a worker
-// process) and cached by the files' names, sizes and times.
+// symbolic links whose target lies outside are refused.
 package catalog
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/singleflight"
 
-	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/jobs/index"
 )
 
-// Extensions of the files served, lower case.
-var Extensions = []string{".nc", ".nc4", ".netcdf", ".cdf", ".h5", ".hdf5", ".he5", ".hdf"}
-
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
 // ValidID reports whether id can name a dataset.
-func ValidID(id string) bool { return validID.MatchString(id) && !strings.Contains(id, "..") }
+func ValidID(id string) bool { return index.ValidID(id) }
 
 // Dataset is a dataset found in the data directory.
 type Dataset struct {
@@ -47,38 +43,31 @@ type Dataset struct {
 	Files       []string // absolute paths, sorted
 	Size        int64
 	Fingerprint string // changes when a file is added, removed or modified
+	// Kind and Title are filled by Datasets: the kind as configured or
+	// detected by the index ("" when the index does not know it yet).
+	Kind, Title string
 }
 
-// DescribeFunc describes the files of a dataset; root is the data
-// directory, to report file names relative to it.
-type DescribeFunc func(ctx context.Context, files []string, root string) (*jobs.DatasetInfo, error)
-
-// Cache stores descriptions across restarts (jobs.Store does).
-type Cache interface {
-	CachedDataset(ctx context.Context, id, fingerprint string) ([]byte, bool, error)
-	CacheDataset(ctx context.Context, id, fingerprint string, doc []byte) error
-}
-
-// Catalog is the set of datasets of a data directory.
+// Catalog is the set of datasets of a data directory and their index.
 type Catalog struct {
-	root     string
-	describe DescribeFunc
-	cache    Cache
-	log      zerolog.Logger
-	timeout  time.Duration
+	root string
+	idx  Index
+	meta map[string]Meta
+	opt  Options
+	log  zerolog.Logger
 
-	mu  sync.Mutex
-	mem map[string]cached
-	sf  singleflight.Group
+	scans *scanner
+
+	mu    sync.Mutex
+	infos map[string]cachedInfo
 }
 
-type cached struct {
-	fp   string
-	info *jobs.DatasetInfo
-}
-
-// New returns the catalog of the data directory dir.
-func New(dir string, describe DescribeFunc, cache Cache, log zerolog.Logger) (*Catalog, error) {
+// New returns the catalog of the data directory dir. Start begins keeping
+// its index up to date.
+func New(dir string, opt Options) (*Catalog, error) {
+	if opt.Index == nil {
+		return nil, fmt.Errorf("catalog: no index")
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -94,16 +83,37 @@ func New(dir string, describe DescribeFunc, cache Cache, log zerolog.Logger) (*C
 	if !st.IsDir() {
 		return nil, fmt.Errorf("data directory %s is not a directory", dir)
 	}
-	return &Catalog{root: root, describe: describe, cache: cache, log: log, timeout: 2 * time.Minute, mem: map[string]cached{}}, nil
+	for id, m := range opt.Datasets {
+		if err := m.Validate(id); err != nil {
+			return nil, err
+		}
+	}
+	if opt.InspectTimeout <= 0 {
+		opt.InspectTimeout = 2 * time.Minute
+	}
+	if opt.IndexWorkers < 1 {
+		opt.IndexWorkers = 1
+	}
+	c := &Catalog{root: root, idx: opt.Index, meta: opt.Datasets, opt: opt, log: opt.Log, infos: map[string]cachedInfo{}}
+	c.scans = newScanner(c)
+	return c, nil
 }
 
 // Root is the resolved data directory.
 func (c *Catalog) Root() string { return c.root }
 
+// isDataFile reports whether a file name is one of a NetCDF/HDF5 file,
+// possibly compressed: the index's rule.
 func isDataFile(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	for _, e := range Extensions {
-		if ext == e {
+	lower := strings.ToLower(name)
+	for _, c := range index.CompressionSuffixes {
+		if strings.HasSuffix(lower, c) {
+			lower = lower[:len(lower)-len(c)]
+			break
+		}
+	}
+	for _, e := range index.Extensions {
+		if strings.HasSuffix(lower, e) && len(lower) > len(e) {
 			return true
 		}
 	}
@@ -128,8 +138,26 @@ func (c *Catalog) inside(p string) (string, os.FileInfo, bool) {
 	return real, st, true
 }
 
-// entry turns a directory entry of the data directory into a dataset.
-func (c *Catalog) entry(name string) (*Dataset, bool) {
+// Resolve turns a file name relative to the data directory ('/'-separated,
+// as the index and tasks keep them) into an absolute path, refusing names
+// that leave the data directory, directly or through symbolic links.
+func (c *Catalog) Resolve(rel string) (string, error) {
+	clean := filepath.Clean(filepath.FromSlash(rel))
+	if rel == "" || filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return "", errs.E(errs.NotFound, "no file %q in the data directory", rel)
+	}
+	p := filepath.Join(c.root, clean)
+	_, st, ok := c.inside(p)
+	if !ok || !st.Mode().IsRegular() {
+		return "", errs.E(errs.NotFound, "file %s is no longer in the data directory", rel)
+	}
+	return p, nil
+}
+
+// entry turns a directory entry of the data directory into a dataset. With
+// full unset, the walk of a folder stops at its first data file: enough to
+// know the dataset exists.
+func (c *Catalog) entry(name string, full bool) (*Dataset, bool) {
 	if strings.HasPrefix(name, ".") {
 		return nil, false
 	}
@@ -161,24 +189,31 @@ func (c *Catalog) entry(name string) (*Dataset, bool) {
 			if _, fst, ok := c.inside(p); ok && fst.Mode().IsRegular() {
 				d.Files = append(d.Files, p)
 				d.Size += fst.Size()
+				if !full {
+					return filepath.SkipAll
+				}
 			}
 			return nil
 		})
 		if len(d.Files) == 0 {
 			return nil, false
 		}
-		c.fingerprint(d)
+		if full {
+			c.fingerprint(d)
+		}
 		return d, true
 	}
-	if !st.Mode().IsRegular() || !isDataFile(name) {
+	if !st.Mode().IsRegular() {
 		return nil, false
 	}
-	id := strings.TrimSuffix(name, filepath.Ext(name))
-	if !ValidID(id) {
+	id, ok := index.DatasetOf(name, false)
+	if !ok {
 		return nil, false
 	}
 	d := &Dataset{ID: id, Files: []string{path}, Size: st.Size()}
-	c.fingerprint(d)
+	if full {
+		c.fingerprint(d)
+	}
 	return d, true
 }
 
@@ -196,7 +231,8 @@ func (c *Catalog) fingerprint(d *Dataset) {
 }
 
 // List returns the datasets, sorted by id. When a folder and a file give
-// the same id, the first in name order wins and the other is logged.
+// the same id, the first in name order wins and the other is logged (the
+// index's rule too).
 func (c *Catalog) List() ([]*Dataset, error) {
 	ents, err := os.ReadDir(c.root)
 	if err != nil {
@@ -205,7 +241,7 @@ func (c *Catalog) List() ([]*Dataset, error) {
 	var out []*Dataset
 	seen := map[string]bool{}
 	for _, e := range ents {
-		d, ok := c.entry(e.Name())
+		d, ok := c.entry(e.Name(), true)
 		if !ok {
 			continue
 		}
@@ -220,74 +256,63 @@ func (c *Catalog) List() ([]*Dataset, error) {
 	return out, nil
 }
 
-// Get returns one dataset; a NotFound error when there is none.
-func (c *Catalog) Get(id string) (*Dataset, error) {
-	if !ValidID(id) {
-		return nil, errs.E(errs.NotFound, "no dataset %q", id)
-	}
+// Datasets is List with each dataset's kind and title.
+func (c *Catalog) Datasets(ctx context.Context) ([]*Dataset, error) {
 	ds, err := c.List()
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range ds {
-		if d.ID == id {
+		m := c.meta[d.ID]
+		d.Title = m.Title
+		if !d.Dir {
+			d.Kind = KindFile
+			continue
+		}
+		sum, err := c.idx.Dataset(ctx, d.ID, index.Kind(m.Kind))
+		switch {
+		case err == nil:
+			d.Kind = string(sum.Kind)
+		case errs.CodeOf(err) != errs.NotFound:
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// Get returns one dataset with its files; a NotFound error when there is
+// none.
+func (c *Catalog) Get(id string) (*Dataset, error) { return c.get(id, true) }
+
+// exists is Get without the list of files (only the first): cheap on
+// folders of many files.
+func (c *Catalog) exists(id string) (*Dataset, error) { return c.get(id, false) }
+
+func (c *Catalog) get(id string, full bool) (*Dataset, error) {
+	if !ValidID(id) {
+		return nil, errs.E(errs.NotFound, "no dataset %q", id)
+	}
+	ents, err := os.ReadDir(c.root)
+	if err != nil {
+		return nil, fmt.Errorf("read data directory: %w", err)
+	}
+	// In name order, as List: the first entry giving the id wins.
+	for _, e := range ents {
+		if name := e.Name(); name != id && !strings.HasPrefix(name, id+".") {
+			continue
+		}
+		if d, ok := c.entry(e.Name(), full); ok && d.ID == id {
 			return d, nil
 		}
 	}
 	return nil, errs.E(errs.NotFound, "no dataset %q", id)
 }
 
-// Describe returns the description of a dataset, from the cache when its
-// files did not change. Concurrent calls for one dataset share one worker.
-func (c *Catalog) Describe(ctx context.Context, id string) (*Dataset, *jobs.DatasetInfo, error) {
-	d, err := c.Get(id)
+// rel is a path of the data directory as the index names it.
+func (c *Catalog) rel(abs string) string {
+	r, err := filepath.Rel(c.root, abs)
 	if err != nil {
-		return nil, nil, err
+		return abs
 	}
-	c.mu.Lock()
-	m, ok := c.mem[id]
-	c.mu.Unlock()
-	if ok && m.fp == d.Fingerprint {
-		return d, m.info, nil
-	}
-	ch := c.sf.DoChan(id+"\x00"+d.Fingerprint, func() (any, error) {
-		// Detached: one impatient client must not fail everyone's call.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-		defer cancel()
-		if c.cache != nil {
-			if doc, ok, err := c.cache.CachedDataset(ctx, id, d.Fingerprint); err == nil && ok {
-				var info jobs.DatasetInfo
-				if json.Unmarshal(doc, &info) == nil {
-					return &info, nil
-				}
-			}
-		}
-		t0 := time.Now()
-		info, err := c.describe(ctx, d.Files, c.root)
-		if err != nil {
-			return nil, err
-		}
-		c.log.Info().Str("dataset", id).Int("files", len(d.Files)).Dur("duration", time.Since(t0)).Msg("dataset described")
-		if c.cache != nil {
-			if doc, err := json.Marshal(info); err == nil {
-				if err := c.cache.CacheDataset(ctx, id, d.Fingerprint, doc); err != nil {
-					c.log.Warn().Err(err).Str("dataset", id).Msg("cache description")
-				}
-			}
-		}
-		return info, nil
-	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return d, nil, r.Err
-		}
-		info := r.Val.(*jobs.DatasetInfo)
-		c.mu.Lock()
-		c.mem[id] = cached{d.Fingerprint, info}
-		c.mu.Unlock()
-		return d, info, nil
-	case <-ctx.Done():
-		return d, nil, context.Cause(ctx)
-	}
+	return filepath.ToSlash(r)
 }

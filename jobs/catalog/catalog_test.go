@@ -1,37 +1,14 @@
 package catalog
 
 import (
-	"context"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/rs/zerolog"
 
-	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/errs"
 )
-
-type memCache struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (c *memCache) CachedDataset(_ context.Context, id, fp string) ([]byte, bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, ok := c.m[id+fp]
-	return []byte(d), ok, nil
-}
-
-func (c *memCache) CacheDataset(_ context.Context, id, fp string, doc []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[id+fp] = string(doc)
-	return nil
-}
 
 func write(t *testing.T, p string) {
 	t.Helper()
@@ -54,6 +31,9 @@ func setup(t *testing.T) (string, string) {
 	write(t, filepath.Join(root, "multi", "2001.nc"))
 	write(t, filepath.Join(root, "multi", "sub", "2002.nc4"))
 	write(t, filepath.Join(root, "multi", "readme.md"))
+	write(t, filepath.Join(root, "multi", "2003.nc.gz"))
+	write(t, filepath.Join(root, "zipped.h5.bz2"))
+	write(t, filepath.Join(root, "archive.tar.gz"))
 	os.Symlink(filepath.Join(outside, "secret.nc"), filepath.Join(root, "leak.nc"))
 	os.Symlink(outside, filepath.Join(root, "leakdir"))
 	os.Symlink(filepath.Join(outside, "secret.nc"), filepath.Join(root, "multi", "leak.nc"))
@@ -64,7 +44,7 @@ func setup(t *testing.T) (string, string) {
 
 func TestListRefusesWhatIsNotData(t *testing.T) {
 	root, _ := setup(t)
-	c, err := New(root, nil, nil, zerolog.Nop())
+	c, err := New(root, Options{Index: openIndex(t), Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +56,7 @@ func TestListRefusesWhatIsNotData(t *testing.T) {
 	for _, d := range ds {
 		ids = append(ids, d.ID)
 	}
-	want := []string{"alias", "chl", "multi", "sst"}
+	want := []string{"alias", "chl", "multi", "sst", "zipped"}
 	if len(ids) != len(want) {
 		t.Fatalf("ids %v, want %v", ids, want)
 	}
@@ -89,55 +69,22 @@ func TestListRefusesWhatIsNotData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.Dir || len(m.Files) != 2 || filepath.Base(m.Files[0]) != "2001.nc" || filepath.Base(m.Files[1]) != "2002.nc4" {
+	if !m.Dir || len(m.Files) != 3 || filepath.Base(m.Files[0]) != "2001.nc" || filepath.Base(m.Files[1]) != "2003.nc.gz" || filepath.Base(m.Files[2]) != "2002.nc4" {
 		t.Fatalf("multi: %+v", m)
 	}
-	for _, id := range []string{"leak", "leakdir", "../secret/secret", "/etc/passwd", "..", "notes", "", "emptydir", "multi/sub"} {
+	for _, id := range []string{"leak", "leakdir", "../secret/secret", "/etc/passwd", "..", "notes", "", "emptydir", "multi/sub", "zipped.h5", "archive"} {
 		if _, err := c.Get(id); errs.CodeOf(err) != errs.NotFound {
 			t.Errorf("Get(%q) = %v, want not found", id, err)
 		}
 	}
-}
-
-func TestDescribeCaches(t *testing.T) {
-	root, _ := setup(t)
-	var calls atomic.Int32
-	describe := func(ctx context.Context, files []string, r string) (*jobs.DatasetInfo, error) {
-		calls.Add(1)
-		if r != root {
-			t.Errorf("root %q", r)
+	for _, rel := range []string{"multi/sub/2002.nc4", "sst.nc", "alias.nc"} {
+		if p, err := c.Resolve(rel); err != nil || !filepath.IsAbs(p) {
+			t.Errorf("Resolve(%q) = %q, %v", rel, p, err)
 		}
-		return &jobs.DatasetInfo{Files: []jobs.FileInfo{{Name: files[0]}}}, nil
 	}
-	cache := &memCache{m: map[string]string{}}
-	c, _ := New(root, describe, cache, zerolog.Nop())
-	var wg sync.WaitGroup
-	for range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, info, err := c.Describe(context.Background(), "sst"); err != nil || info == nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("%d describe calls, want 1", n)
-	}
-	// A new catalog (a restart) uses the persistent cache.
-	c2, _ := New(root, describe, cache, zerolog.Nop())
-	c2.Describe(context.Background(), "sst")
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("%d describe calls after restart, want 1", n)
-	}
-	// A modified file is described again.
-	os.WriteFile(filepath.Join(root, "sst.nc"), []byte("changed!"), 0o644)
-	c2.Describe(context.Background(), "sst")
-	if n := calls.Load(); n != 2 {
-		t.Fatalf("%d describe calls after a change, want 2", n)
-	}
-	if _, _, err := c2.Describe(context.Background(), "nope"); errs.CodeOf(err) != errs.NotFound {
-		t.Fatalf("unknown: %v", err)
+	for _, rel := range []string{"leak.nc", "multi/leak.nc", "../secret/secret.nc", "/etc/passwd", "", "multi", "nope.nc"} {
+		if p, err := c.Resolve(rel); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("Resolve(%q) = %q, %v, want not found", rel, p, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@
 //
 // An input file whose name contains "corrupt" fails the task as unreadable,
 // as the real readers do. SUBSETD_TEST_TASK_DELAY works as in the real worker.
+// InspectMain is the index's inspector on the same fake files.
 package fakeworker
 
 import (

@@ -14,6 +14,7 @@ type Metrics struct {
 	TaskDuration *prometheus.HistogramVec
 	BytesRead    prometheus.Counter
 	BytesWritten prometheus.Counter
+	FilesOpened  prometheus.Counter
 	TaskRetries  prometheus.Counter
 }
 
@@ -28,9 +29,10 @@ func NewMetrics(reg prometheus.Registerer, store *jobs.Store) *Metrics {
 		}, []string{"outcome"}),
 		BytesRead:    prometheus.NewCounter(prometheus.CounterOpts{Name: "subsetd_bytes_read_total", Help: "Bytes of values read from input files by the engine."}),
 		BytesWritten: prometheus.NewCounter(prometheus.CounterOpts{Name: "subsetd_bytes_written_total", Help: "Bytes of output files written."}),
+		FilesOpened:  prometheus.NewCounter(prometheus.CounterOpts{Name: "subsetd_input_files_opened_total", Help: "Input files opened by the engine in successful tasks."}),
 		TaskRetries:  prometheus.NewCounter(prometheus.CounterOpts{Name: "subsetd_task_retries_total", Help: "Tasks put back in the queue after their worker died."}),
 	}
-	reg.MustRegister(m.TaskDuration, m.BytesRead, m.BytesWritten, m.TaskRetries, &storeCollector{store: store})
+	reg.MustRegister(m.TaskDuration, m.BytesRead, m.BytesWritten, m.FilesOpened, m.TaskRetries, &storeCollector{store: store})
 	return m
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/subsetd/subsetd/jobs/catalog"
 	"github.com/subsetd/subsetd/jobs/errs"
 	"github.com/subsetd/subsetd/jobs/fakeworker"
+	"github.com/subsetd/subsetd/jobs/index"
 	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/jobs/subset"
 	"github.com/subsetd/subsetd/regions"
@@ -47,7 +48,49 @@ func setupData(t *testing.T) string {
 	os.MkdirAll(filepath.Join(data, "bad"), 0o755)
 	os.WriteFile(filepath.Join(data, "bad", "good.nc"), []byte("good"), 0o644)
 	os.WriteFile(filepath.Join(data, "bad", "corrupt.nc"), []byte("garbage"), 0o644)
+	for _, f := range []string{"ts/d1.nc", "ts/d2.nc.gz", "ts/d3.nc", "sw/g1.nc", "sw/g2.nc.gz", "sw/g3.nc", "sw/broken.nc"} {
+		os.MkdirAll(filepath.Join(data, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(data, f), []byte(f), 0o644)
+	}
 	return data
+}
+
+// entry is the index entry of a fake file: a lat/lon grid of box bbox,
+// one day of two steps from day (none when day is 0).
+func entry(dataset, path string, bbox []float64, nlat, day int) index.Entry {
+	d := &subset.Description{Format: "netcdf4",
+		Dimensions: []subset.DimInfo{{Name: "lat", Length: nlat}, {Name: "lon", Length: 4}},
+		Grids:      []subset.GridInfo{{Kind: "rectilinear", Lat: "lat", Lon: "lon"}},
+		Variables: []subset.VarInfo{{Name: "lat", Type: "float", Dimensions: []string{"lat"}}, {Name: "lon", Type: "float", Dimensions: []string{"lon"}},
+			{Name: "sst", Type: "float", Dimensions: []string{"lat", "lon"}}}}
+	if day > 0 {
+		t0 := time.Date(2020, 1, day, 0, 0, 0, 0, time.UTC)
+		d.Dimensions = append(d.Dimensions, subset.DimInfo{Name: "time", Length: 2})
+		d.Axes = []subset.AxisInfo{{Axis: "time", Variable: "time", Dimension: "time", Length: 2}}
+		d.Time = &subset.TimeCoverage{Start: t0.Format(time.RFC3339), End: t0.Add(12 * time.Hour).Format(time.RFC3339), Steps: 2, Units: "hours since 2020-01-01", Calendar: "standard"}
+	}
+	return index.Entry{Dataset: dataset, Path: path, Size: 10, ModTime: time.Unix(1700000000, 0), Record: index.Record{Path: path, Description: d, Geo: &index.Geo{BBox: bbox}}}
+}
+
+// indexData fills the index as a scan of setupData's folder would, except
+// that bad/corrupt.nc was fine when it was indexed (it broke since).
+func indexData(t *testing.T, idx *index.Store) {
+	box := []float64{0, 0, 40, 1}
+	es := []index.Entry{
+		entry("sst", "sst.nc", box, 4, 0),
+		entry("bad", "bad/good.nc", box, 4, 1),
+		entry("bad", "bad/corrupt.nc", box, 4, 2),
+		entry("ts", "ts/d1.nc", box, 4, 1),
+		entry("ts", "ts/d2.nc.gz", box, 4, 2),
+		entry("ts", "ts/d3.nc", box, 4, 3),
+		entry("sw", "sw/g1.nc", []float64{0, 0, 2, 1}, 4, 1),
+		entry("sw", "sw/g2.nc.gz", []float64{1, 0, 3, 1}, 5, 2),
+		entry("sw", "sw/g3.nc", []float64{30, 0, 40, 1}, 6, 3),
+		{Dataset: "sw", Path: "sw/broken.nc", Size: 12, ModTime: time.Unix(1700000000, 0), Record: index.Record{Error: "NetCDF: HDF error"}},
+	}
+	if err := idx.Put(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // start runs a service on state and data; extra are environment variables
@@ -76,15 +119,13 @@ func start(t *testing.T, state, data string, cfg Config, extra ...string) *env {
 	penv = append(penv, extra...)
 	p := pool.New([]string{os.Args[0]}, penv, 2)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	dp := pool.New([]string{os.Args[0]}, penv, 1)
-	describe := func(ctx context.Context, files []string, root string) (*jobs.DatasetInfo, error) {
-		var r jobs.WorkerReply
-		if _, err := dp.Run(ctx, jobs.WorkerTask{Kind: jobs.KindDescribe, Files: files, Root: root}, &r); err != nil {
-			return nil, err
-		}
-		return r.Description, nil
+	idx, err := index.Open(ctx, state)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cat, err := catalog.New(data, describe, store, log)
+	t.Cleanup(func() { idx.Close() })
+	indexData(t, idx)
+	cat, err := catalog.New(data, catalog.Options{Index: idx, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,5 +395,129 @@ func TestRetention(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.state, "jobs", j.ID)); !os.IsNotExist(err) {
 		t.Fatal(fmt.Sprint("files of an expired job kept: ", err))
+	}
+}
+
+func boxSpec(dataset string, tr *subset.TimeRange, boxes map[string][]float64, order ...string) *jobs.Spec {
+	s := &jobs.Spec{Dataset: dataset, Request: subset.Request{Time: tr}}
+	for _, n := range order {
+		s.Regions = append(s.Regions, regions.Region{Name: n, BBox: boxes[n]})
+	}
+	return s
+}
+
+// A time series: the tasks get the files of the time range, joined along
+// time; one output per region.
+func TestTimeSeriesJob(t *testing.T) {
+	e := start(t, t.TempDir(), setupData(t), Config{})
+	ctx := context.Background()
+	sp := boxSpec("ts", &subset.TimeRange{Start: "2020-01-02", End: "2020-01-03"}, map[string][]float64{"a": {0, 0, 1, 1}, "b": {5, 0, 6, 1}}, "a", "b")
+	j, _, err := e.svc.Submit(ctx, sp, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Kind != catalog.KindTimeSeries {
+		t.Fatalf("kind %q", j.Kind)
+	}
+	ts, _ := e.store.Tasks(ctx, j.ID)
+	for _, task := range ts {
+		if !task.Concat || strings.Join(task.Files, " ") != "ts/d2.nc.gz ts/d3.nc" || task.RegionFiles != nil {
+			t.Fatalf("task %+v", task)
+		}
+	}
+	j = e.wait(t, j.ID, final)
+	if j.Status != jobs.Successful || j.FilesOpened != 4 {
+		t.Fatalf("job %s %q, %d files opened", j.Status, j.Message, j.FilesOpened)
+	}
+	p, _, err := e.svc.File(ctx, j.ID, "b.nc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); !strings.Contains(string(b), "ts/d2.nc.gz") || strings.Contains(string(b), "d1.nc") {
+		t.Fatalf("b.nc made of %s", b)
+	}
+	// Out of the coverage: refused before a job exists.
+	sp.Time = &subset.TimeRange{Start: "2021-01-01"}
+	if _, _, err := e.svc.Submit(ctx, sp, ""); errs.FieldOf(err) != "time" {
+		t.Fatalf("outside: %v", err)
+	}
+}
+
+// Granules: each region gets the files it meets, each cut into
+// <region>/<granule>.nc; a region meeting none is empty at once; files no
+// region meets and unreadable ones are not opened.
+func TestGranulesJob(t *testing.T) {
+	e := start(t, t.TempDir(), setupData(t), Config{Workers: 1})
+	ctx := context.Background()
+	sp := boxSpec("sw", nil, map[string][]float64{"west": {0.5, 0, 0.8, 1}, "both": {1.5, 0, 1.8, 1}, "none": {10, 0, 11, 1}}, "west", "both", "none")
+	j, _, err := e.svc.Submit(ctx, sp, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Kind != catalog.KindGranules || j.Regions[2].Status != jobs.Empty || !strings.Contains(j.Regions[2].Message, `no file of dataset "sw" meets the region`) {
+		t.Fatalf("submitted: %+v", j)
+	}
+	if len(j.Notes) != 1 || !strings.Contains(j.Notes[0], "sw/broken.nc (NetCDF: HDF error)") {
+		t.Fatalf("notes %q", j.Notes)
+	}
+	ts, _ := e.store.Tasks(ctx, j.ID)
+	if len(ts) != 1 || strings.Join(ts[0].Files, " ") != "sw/g1.nc sw/g2.nc.gz" || fmt.Sprint(ts[0].RegionFiles) != "[[0] [0 1]]" || ts[0].Concat {
+		t.Fatalf("tasks %+v", ts)
+	}
+	j = e.wait(t, j.ID, final)
+	var got []string
+	for _, r := range j.Regions {
+		for _, f := range r.Files {
+			got = append(got, f.Name)
+		}
+	}
+	if j.Status != jobs.Successful || strings.Join(got, " ") != "west/g1.nc both/g1.nc both/g2.nc" || j.FilesOpened != 2 {
+		t.Fatalf("job %s %q files %v opened %d", j.Status, j.Message, got, j.FilesOpened)
+	}
+	if _, _, err := e.svc.File(ctx, j.ID, "both/g2.nc"); err != nil {
+		t.Fatal(err)
+	}
+	// Every region outside: the job ends at once.
+	j, _, err = e.svc.Submit(ctx, boxSpec("sw", nil, map[string][]float64{"far": {100, 0, 101, 1}}, "far"), "")
+	if err != nil || j.Status != jobs.Successful || j.Tasks != 0 || j.Message != "no region intersects the data" {
+		t.Fatalf("all empty: %+v %v", j, err)
+	}
+}
+
+func TestPlanTasks(t *testing.T) {
+	rs := make([]regions.Region, 5)
+	for i := range rs {
+		rs[i] = regions.Region{Name: fmt.Sprint("r", i), BBox: []float64{float64(10 * i), 0, float64(10*i + 1), 1}}
+	}
+	sel := &catalog.Selection{Kind: catalog.KindGranules, Files: []string{"a", "b", "c", "d"},
+		RegionFiles: [][]int{{0}, {0, 1}, {}, {3}, {1, 3}}, Empty: []string{"", "", "nothing here", "", ""}}
+	tasks, decided := planTasks("j", rs, sel, 2, 2)
+	if decided[2].Status != jobs.Empty || decided[2].Message != "nothing here" || decided[0].Status != "" {
+		t.Fatalf("decided %+v", decided)
+	}
+	seen := map[int]string{}
+	for _, task := range tasks {
+		if len(task.RegionFiles) != len(task.Regions) {
+			t.Fatalf("task %+v", task)
+		}
+		for k, i := range task.Regions {
+			var fs []string
+			for _, f := range task.RegionFiles[k] {
+				fs = append(fs, task.Files[f])
+			}
+			seen[i] = strings.Join(fs, ",")
+		}
+		// Files in the selection's order, each once, only those needed.
+		if got := strings.Join(task.Files, ","); got != "a" && got != "a,b" && got != "d" && got != "b,d" && got != "a,b,d" {
+			t.Fatalf("task files %q", got)
+		}
+	}
+	if fmt.Sprint(seen) != "map[0:a 1:a,b 3:d 4:b,d]" {
+		t.Fatalf("regions' files %v", seen)
+	}
+	ts := &catalog.Selection{Kind: catalog.KindTimeSeries, Files: []string{"x", "y"}}
+	tasks, decided = planTasks("j", rs, ts, 2, 2)
+	if decided != nil || len(tasks) != 3 || !tasks[0].Concat || len(tasks[2].Files) != 2 {
+		t.Fatalf("time series tasks %+v", tasks)
 	}
 }

@@ -244,19 +244,32 @@ func (s *Service) Ready(ctx context.Context) error {
 	if err := s.store.DB().PingContext(ctx); err != nil {
 		return errs.Wrap(errs.Unavailable, err, "database")
 	}
-	return nil
+	return s.catalog.Ready()
 }
 
 // Datasets lists the datasets.
-func (s *Service) Datasets(ctx context.Context) ([]*catalog.Dataset, error) { return s.catalog.List() }
+func (s *Service) Datasets(ctx context.Context) ([]*catalog.Dataset, error) {
+	return s.catalog.Datasets(ctx)
+}
 
-// Dataset describes one dataset.
-func (s *Service) Dataset(ctx context.Context, id string) (*catalog.Dataset, *jobs.DatasetInfo, error) {
-	d, info, err := s.catalog.Describe(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, info, nil
+// Dataset describes one dataset from the index.
+func (s *Service) Dataset(ctx context.Context, id string) (*catalog.Info, error) {
+	return s.catalog.Info(ctx, id)
+}
+
+// DatasetFiles lists the files of a dataset that match q.
+func (s *Service) DatasetFiles(ctx context.Context, id string, q catalog.FileQuery) (*catalog.FilePage, error) {
+	return s.catalog.Files(ctx, id, q)
+}
+
+// Reindex asks for a scan of one dataset.
+func (s *Service) Reindex(ctx context.Context, id string, force bool) (*catalog.IndexStatus, error) {
+	return s.catalog.Reindex(ctx, id, force)
+}
+
+// IndexStatus is the state of a dataset's indexing.
+func (s *Service) IndexStatus(ctx context.Context, id string) (*catalog.IndexStatus, error) {
+	return s.catalog.IndexStatus(ctx, id)
 }
 
 // Submit validates a job, stores it and enqueues its tasks. With an
@@ -275,17 +288,15 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
-	_, info, err := s.catalog.Describe(ctx, spec.Dataset)
+	sel, err := s.catalog.Select(ctx, spec.Dataset, &spec.Request)
 	switch {
 	case errs.CodeOf(err) == errs.NotFound:
 		return nil, false, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
 	case err != nil:
-		// The description needs the readers; when they fail here the job
-		// fails with the same problem, reported on its regions.
-		s.log.Warn().Err(err).Str("dataset", spec.Dataset).Msg("dataset description failed: variables not checked")
-	case info.Readable():
+		return nil, false, err
+	case sel.Info.FileCount > 0:
 		for i, v := range spec.Variables {
-			if !info.HasVariable(v) {
+			if !sel.Info.HasVariable(v) {
 				return nil, false, errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "dataset %q has no variable %q", spec.Dataset, v)
 			}
 		}
@@ -304,14 +315,13 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 		return nil, false, errs.E(errs.Busy, "%d jobs are queued or running, the most this server takes: try again later", n)
 	}
 	now := s.store.Now().UTC()
-	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Dataset: spec.Dataset, Spec: *spec, Created: now}
+	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Dataset: spec.Dataset, Spec: *spec, Created: now,
+		Kind: sel.Kind, Notes: sel.Notes}
 	if s.cfg.JobDeadline > 0 {
 		job.Deadline = now.Add(s.cfg.JobDeadline)
 	}
 	var tasks []jobs.Task
-	for i, g := range jobs.Plan(spec.Regions, s.cfg.Workers, s.cfg.RegionsPerTask) {
-		tasks = append(tasks, jobs.Task{JobID: job.ID, ID: i, Regions: g})
-	}
+	tasks, job.Regions = planTasks(job.ID, spec.Regions, sel, s.cfg.Workers, s.cfg.RegionsPerTask)
 	err = s.store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.store.Insert(ctx, tx, job, tasks, idemKey, hash); err != nil {
 			return err
@@ -336,7 +346,8 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 		}
 		return nil, false, err
 	}
-	s.log.Info().Str("job_id", job.ID).Str("dataset", job.Dataset).Int("regions", len(spec.Regions)).Int("tasks", len(tasks)).Msg("job accepted")
+	s.log.Info().Str("job_id", job.ID).Str("dataset", job.Dataset).Str("kind", job.Kind).Int("regions", len(spec.Regions)).
+		Int("tasks", len(tasks)).Int("files", len(sel.Files)).Msg("job accepted")
 	j, err := s.store.Get(ctx, job.ID)
 	return j, true, err
 }

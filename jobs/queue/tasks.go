@@ -75,9 +75,9 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	tctx, tcancel := context.WithTimeoutCause(ctx, timeout, cause)
 	defer tcancel()
 
-	ds, err := s.catalog.Get(job.Dataset)
+	files, err := s.inputs(job, task)
 	if err != nil {
-		s.failTask(ctx, job.ID, task.ID, fmt.Sprintf("dataset %q is no longer available", job.Dataset))
+		s.failTask(ctx, job.ID, task.ID, err.Error())
 		return nil
 	}
 	req := job.Spec.Request
@@ -90,10 +90,11 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		os.RemoveAll(tmp)
 		os.Remove(filepath.Dir(tmp)) // the job's .tmp, once no task uses it
 	}()
-	wt := jobs.WorkerTask{Kind: jobs.KindSubset, JobID: job.ID, TaskID: task.ID, Files: ds.Files, Request: &req,
-		OutDir: tmp, MemoryBudget: s.cfg.MemoryBudget, Command: "subsetd serve: job " + job.ID}
+	wt := jobs.WorkerTask{Kind: jobs.KindSubset, JobID: job.ID, TaskID: task.ID, Files: files, Request: &req,
+		OutDir: tmp, MemoryBudget: s.cfg.MemoryBudget, Command: "subsetd serve: job " + job.ID,
+		Concat: task.Concat, RegionFiles: task.RegionFiles}
 	var reply jobs.WorkerReply
-	log.Info().Int("regions", len(req.Regions)).Msg("task started")
+	log.Info().Int("regions", len(req.Regions)).Int("files", len(files)).Bool("concat", task.Concat).Msg("task started")
 	st, err := s.pool.Run(tctx, wt, &reply)
 	if err == nil && reply.Error != nil {
 		err = reply.Error.Err()
@@ -113,11 +114,20 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 			outcome = "retried"
 			return s.retry(ctx, rj, log, fmt.Errorf("store outputs: %w", err))
 		}
+		// Nothing left to take from the worker's folder: gone before the
+		// job can be seen final.
+		os.RemoveAll(tmp)
 		if s.metrics != nil {
 			s.metrics.BytesRead.Add(float64(reply.Result.BytesRead))
 			s.metrics.BytesWritten.Add(float64(reply.Result.BytesWritten))
+			s.metrics.FilesOpened.Add(float64(reply.Result.FilesOpened))
 		}
-		if err := s.store.FinishTask(context.WithoutCancel(ctx), job.ID, task.ID, out); err != nil {
+		var notes []string
+		for _, n := range reply.Result.Notes {
+			notes = append(notes, s.userMessage(n))
+		}
+		stats := jobs.TaskStats{Notes: notes, FilesOpened: reply.Result.FilesOpened}
+		if err := s.store.FinishTask(context.WithoutCancel(ctx), job.ID, task.ID, out, stats); err != nil {
 			if errors.Is(err, jobs.ErrNotActive) {
 				log.Info().Msg("task finished after its job ended: result dropped")
 				return nil
@@ -157,6 +167,28 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.failTask(ctx, job.ID, task.ID, err.Error())
 		return nil
 	}
+}
+
+// inputs are the absolute paths of a task's files: those chosen from the
+// index at submission, or every file of the dataset for tasks stored by a
+// server before the index. A file gone since is an error naming it.
+func (s *Service) inputs(job *jobs.Job, task *jobs.Task) ([]string, error) {
+	if len(task.Files) == 0 {
+		ds, err := s.catalog.Get(job.Dataset)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q is no longer available", job.Dataset)
+		}
+		return ds.Files, nil
+	}
+	out := make([]string, len(task.Files))
+	for i, f := range task.Files {
+		p, err := s.catalog.Resolve(f)
+		if err != nil {
+			return nil, fmt.Errorf("input %s is no longer in the data directory (it was when the job was submitted)", f)
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 // retry puts the task back for another attempt, or fails it after the last.

@@ -104,14 +104,22 @@ func runSubset(ctx context.Context, task *jobs.WorkerTask, env Env) (*subset.Res
 	if err := os.MkdirAll(task.OutDir, 0o755); err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "create output directory")
 	}
-	res, err := env.Run(ctx, task.Files, task.Request, subset.Options{
+	opt := subset.Options{
 		OutDir:       task.OutDir,
 		MemoryBudget: task.MemoryBudget,
 		Open:         env.Open,
 		Create:       env.Create,
+		Concat:       task.Concat,
 		Version:      env.Version,
 		Command:      task.Command,
-	})
+	}
+	var res *subset.Result
+	var err error
+	if task.RegionFiles != nil {
+		res, err = runGranules(ctx, task, env, opt)
+	} else {
+		res, err = env.Run(ctx, task.Files, task.Request, opt)
+	}
 	if err != nil {
 		return nil, err
 	}
