@@ -450,13 +450,15 @@ func (s *Service) filesDir(id string) string { return filepath.Join(s.jobDir(id)
 
 // writeManifest writes manifest.json beside the files of a final job.
 func (s *Service) writeManifest(ctx context.Context, id string) {
+	// Under the lock retention deletes under: a job deleted meanwhile
+	// must not get its folder back.
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
 	j, err := s.store.Get(context.WithoutCancel(ctx), id)
 	if err != nil || !j.Status.Final() {
 		return
 	}
 	doc, _ := json.MarshalIndent(jobs.BuildManifest(j), "", "  ")
-	s.manifestMu.Lock()
-	defer s.manifestMu.Unlock()
 	if err := os.MkdirAll(s.jobDir(id), 0o755); err == nil {
 		err = writeAtomic(filepath.Join(s.jobDir(id), "manifest.json"), append(doc, '\n'))
 		if err != nil {

@@ -353,14 +353,25 @@ func (s *Service) MaintainAt(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, id := range expired {
-		if err := os.RemoveAll(s.jobDir(id)); err != nil {
-			s.log.Error().Err(err).Str("job_id", id).Msg("remove expired job files")
-			continue
-		}
-		if err := s.store.Delete(ctx, id); err != nil {
+		if err := s.expire(ctx, id); err != nil {
 			return err
 		}
-		s.log.Info().Str("job_id", id).Msg("expired job deleted")
 	}
+	return nil
+}
+
+// expire deletes a job's files and record, excluding the manifest writer
+// (which may still be finishing the job's folder).
+func (s *Service) expire(ctx context.Context, id string) error {
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
+	if err := os.RemoveAll(s.jobDir(id)); err != nil {
+		s.log.Error().Err(err).Str("job_id", id).Msg("remove expired job files")
+		return nil // tried again at the next maintenance
+	}
+	if err := s.store.Delete(ctx, id); err != nil {
+		return err
+	}
+	s.log.Info().Str("job_id", id).Msg("expired job deleted")
 	return nil
 }
