@@ -12,8 +12,8 @@ mkdir -p "$data" var/sample/out
 [ -s "$data/sst.nc" ] || go run ./testdata/gensample -out "$data/sst.nc"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
-echo "== subsetd serve --data $data --state $state --addr 127.0.0.1:$port"
-$bin serve --data "$data" --state "$state" --addr "127.0.0.1:$port" --log-level warn &
+echo "== subsetd serve --data $data --state $state --addr 127.0.0.1:$port (log: var/sample/serve.log)"
+$bin serve --data "$data" --state "$state" --addr "127.0.0.1:$port" --log-level warn 2>var/sample/serve.log &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done
