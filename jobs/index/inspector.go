@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/subsetd/subsetd/jobs/pool"
 )
 
 // An inspector is one `subsetd inspect --stdin` process: it reads paths on
@@ -30,7 +32,7 @@ type inspector struct {
 	exited  chan struct{} // closed when the process is reaped
 	once    sync.Once
 	waitErr error
-	stderr  *tail
+	stderr  *pool.Tail
 	served  int
 }
 
@@ -51,10 +53,10 @@ func startInspector(argv []string) (*inspector, error) {
 		inW.Close()
 		return nil, err
 	}
-	in := &inspector{stdin: inW, lines: make(chan []byte), quit: make(chan struct{}), exited: make(chan struct{}), stderr: &tail{max: 16 << 10}}
+	in := &inspector{stdin: inW, lines: make(chan []byte), quit: make(chan struct{}), exited: make(chan struct{}), stderr: &pool.Tail{Max: 16 << 10}}
 	in.cmd = exec.Command(argv[0], argv[1:]...)
 	in.cmd.Stdin, in.cmd.Stdout, in.cmd.Stderr = inR, outW, in.stderr
-	in.cmd.SysProcAttr = sysProcAttr()
+	in.cmd.SysProcAttr = pool.SysProcAttr()
 	started := make(chan error, 1)
 	// Pdeathsig is tied to the thread that forked the child: keep this
 	// goroutine on its thread until the child is reaped.
@@ -155,7 +157,7 @@ func (in *inspector) crash() error {
 	default:
 		b.WriteString("it exited without answering")
 	}
-	if s := in.stderr.cause(); s != "" {
+	if s := crashCause(in.stderr); s != "" {
 		b.WriteString(" (" + s + ")")
 	}
 	return errors.New(b.String())
@@ -163,7 +165,7 @@ func (in *inspector) crash() error {
 
 // kill kills the process group and waits for the process.
 func (in *inspector) kill() {
-	killGroup(in.cmd.Process.Pid)
+	pool.KillGroup(in.cmd.Process.Pid)
 	<-in.exited
 	in.release()
 }
@@ -187,30 +189,11 @@ func (in *inspector) release() {
 	})
 }
 
-// tail keeps the last max bytes written (an inspector's standard error).
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
-	}
-	return len(b), nil
-}
-
 // cause picks the line of standard error that best says why a process
 // died: Go's fatal error or signal line, else the last line.
-func (t *tail) cause() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func crashCause(t *pool.Tail) string {
 	var last string
-	for _, l := range strings.Split(string(t.buf), "\n") {
+	for _, l := range strings.Split(t.String(), "\n") {
 		l = strings.TrimSpace(l)
 		for _, p := range []string{"fatal error:", "panic:", "SIGSEGV", "SIGABRT", "SIGBUS", "SIGFPE", "SIGILL"} {
 			if strings.HasPrefix(l, p) {

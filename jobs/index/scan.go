@@ -532,7 +532,7 @@ func (sc *scanner) inspectOne(in **inspector, j job) (result, bool) {
 			return result{job: j, rec: rec}, true
 		}
 		(*in).kill()
-		crash := (*in).stderr.cause()
+		crash := crashCause((*in).stderr)
 		*in = nil
 		switch {
 		case sc.ctx.Err() != nil:

@@ -100,7 +100,7 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	st.Wait = time.Since(t0)
 
 	var stdout bytes.Buffer
-	stderr := &tail{max: stderrKeep}
+	stderr := &Tail{Max: stderrKeep}
 	type done struct {
 		err error
 		pid int
@@ -120,7 +120,7 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 		cmd.Stdin = bytes.NewReader(in)
 		cmd.Stdout = &limitWriter{w: &stdout, n: stdoutMax}
 		cmd.Stderr = stderr
-		cmd.SysProcAttr = sysProcAttr()
+		cmd.SysProcAttr = SysProcAttr()
 		if err := cmd.Start(); err != nil {
 			started <- 0
 			finished <- done{err: fmt.Errorf("start worker: %w", err)}
@@ -143,7 +143,7 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	case res = <-finished:
 	case <-ctx.Done():
 		if st.PID != 0 {
-			killGroup(st.PID)
+			KillGroup(st.PID)
 		}
 		res = <-finished
 		st.Duration = time.Since(t1)
@@ -179,28 +179,28 @@ func (p *Pool) KillAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for pid := range p.running {
-		killGroup(pid)
+		KillGroup(pid)
 	}
 }
 
-// tail keeps the last max bytes written.
-type tail struct {
+// Tail keeps the last Max bytes written to it (a child's standard error).
+type Tail struct {
 	mu  sync.Mutex
-	max int
+	Max int
 	buf []byte
 }
 
-func (t *tail) Write(b []byte) (int, error) {
+func (t *Tail) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, b...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	if len(t.buf) > t.Max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.Max:]...)
 	}
 	return len(b), nil
 }
 
-func (t *tail) String() string {
+func (t *Tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)

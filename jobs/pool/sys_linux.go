@@ -2,8 +2,11 @@ package pool
 
 import "syscall"
 
-func sysProcAttr() *syscall.SysProcAttr {
+// SysProcAttr makes a child lead its own process group (killed as a whole
+// by KillGroup) and, on Linux, die with the process that started it.
+func SysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-func killGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+// KillGroup kills the process group led by pid.
+func KillGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
