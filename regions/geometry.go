@@ -323,35 +323,51 @@ func (p *Polygon) computeBounds() BBox {
 	if whole || len(arcs) == 0 {
 		return BBox{West: -180, South: s, East: 180, North: n}
 	}
-	// Merge arcs on the circle and find the largest gap; the box runs
-	// from the end of the gap eastwards to its start.
-	sort.Slice(arcs, func(i, j int) bool { return arcs[i].lo < arcs[j].lo })
-	var merged []arc
-	for _, a := range arcs {
-		if k := len(merged); k > 0 && a.lo <= merged[k-1].hi {
-			merged[k-1].hi = math.Max(merged[k-1].hi, a.hi)
-		} else {
-			merged = append(merged, a)
-		}
+	spans := make([][2]float64, len(arcs))
+	for i, a := range arcs {
+		spans[i] = [2]float64{a.lo, a.hi}
 	}
-	// The first arc may overlap the last across the wrap.
-	bestGap, west, east := -1.0, 0.0, 0.0
-	for i, a := range merged {
-		next := merged[(i+1)%len(merged)]
-		nlo := next.lo
-		if i == len(merged)-1 {
-			nlo += 360
-		}
-		gap := nlo - a.hi
-		if gap > bestGap {
-			bestGap, west, east = gap, next.lo, a.hi
-		}
-	}
-	if bestGap <= 0 {
+	west, east, whole := CoverArc(spans)
+	if whole {
 		return BBox{West: -180, South: s, East: 180, North: n}
 	}
 	if east > 180 {
 		east -= 360 * math.Ceil((east-180)/360)
 	}
 	return BBox{West: west, South: s, East: east, North: n}
+}
+
+// CoverArc returns the shortest arc of longitude covering every span
+// [lo, hi] (lo in [-180, 180), hi >= lo): it runs from the end of the largest
+// gap between the merged spans eastwards to the gap's start, so east may
+// exceed 180. whole is true when no gap is left.
+func CoverArc(spans [][2]float64) (west, east float64, whole bool) {
+	if len(spans) == 0 {
+		return -180, 180, true
+	}
+	sorted := append([][2]float64(nil), spans...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i][0] < sorted[j][0] })
+	var merged [][2]float64
+	for _, a := range sorted {
+		if k := len(merged); k > 0 && a[0] <= merged[k-1][1] {
+			merged[k-1][1] = math.Max(merged[k-1][1], a[1])
+		} else {
+			merged = append(merged, a)
+		}
+	}
+	best := -1.0
+	for i, a := range merged {
+		next := merged[(i+1)%len(merged)]
+		gap := next[0] - a[1]
+		if i == len(merged)-1 {
+			gap += 360
+		}
+		if gap > best {
+			best, west, east = gap, next[0], a[1]
+		}
+	}
+	if best <= 0 {
+		return -180, 180, true
+	}
+	return west, east, false
 }

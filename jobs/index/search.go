@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -546,32 +545,13 @@ func (s *Store) Dataset(ctx context.Context, id string, kind Kind) (*DatasetSumm
 	return sum, nil
 }
 
-// unionLon is the shortest longitude interval covering spans: from the end
-// of the largest gap between them round to its start.
+// unionLon is the shortest longitude interval covering spans.
 func unionLon(spans []span) (w, e float64) {
-	sort.Slice(spans, func(i, j int) bool { return spans[i].w < spans[j].w })
-	var merged []span
-	for _, s := range spans {
-		if k := len(merged); k > 0 && s.w <= merged[k-1].e {
-			merged[k-1].e = math.Max(merged[k-1].e, s.e)
-		} else {
-			merged = append(merged, s)
-		}
+	arcs := make([][2]float64, len(spans))
+	for i, s := range spans {
+		arcs[i] = [2]float64{s.w, s.e}
 	}
-	best := -1.0
-	for i, a := range merged {
-		next := merged[(i+1)%len(merged)]
-		gap := next.w - a.e
-		if i == len(merged)-1 {
-			gap += 360
-		}
-		if gap > best {
-			best, w, e = gap, next.w, a.e
-		}
-	}
-	if best <= 0 {
-		return -180, 180
-	}
+	w, e, _ = regions.CoverArc(arcs)
 	return w, e
 }
 
