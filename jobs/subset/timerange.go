@@ -158,3 +158,40 @@ func timeCoverage(u cftime.Units, vals []float64) string {
 	}
 	return a.String() + ".." + b.String()
 }
+
+// TimePart asks a run for part Index of Of contiguous parts of the selected
+// time steps (of the file's first time axis), so that several processes can
+// cut one job in parallel without reading the same chunks twice; Merge joins
+// the parts afterwards. The zero value means all steps.
+type TimePart struct {
+	Index int `json:"index"`
+	Of    int `json:"of"`
+}
+
+// planTimePart narrows the time selection to one part.
+func (p *filePlan) planTimePart(part TimePart, req *Request) {
+	var d *ncmodel.Dim
+	for _, x := range sortedDims(p.coords.Axes) {
+		if p.coords.Axes[x].Axis == AxisTime {
+			d = x
+			break
+		}
+	}
+	if d == nil {
+		// No time axis: part 0 takes everything.
+		p.noSteps = part.Index > 0
+		return
+	}
+	sel := p.common[d]
+	if sel == nil {
+		sel = &dimSel{runs: []regions.Run{{Start: 0, Count: d.Len}}, stride: p.strideFor(d, req.Stride)}
+	}
+	n := sel.outLen()
+	a, b := part.Index*n/part.Of, (part.Index+1)*n/part.Of
+	if a >= b {
+		p.noSteps = true
+		return
+	}
+	r := sel.runs[0]
+	p.common[d] = &dimSel{runs: []regions.Run{{Start: r.Start + a*sel.stride, Count: (b-a-1)*sel.stride + 1}}, stride: sel.stride}
+}
