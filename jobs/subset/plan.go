@@ -30,15 +30,13 @@ func outCount(count, stride int) int { return (count + stride - 1) / stride }
 
 // filePlan is what to do with one input file.
 type filePlan struct {
-	src     ncmodel.Source
-	file    *ncmodel.File
-	coords  Coords
-	vars    []*ncmodel.Var           // output variables, in file order
-	allVars bool                     // no variable list given: keep every dimension
-	common  map[*ncmodel.Dim]*dimSel // time, vertical and strided dimensions
-	regions []*regionPlan
-	// noSteps is set when this run\'s part of the time steps is empty.
-	noSteps   bool
+	src       ncmodel.Source
+	file      *ncmodel.File
+	coords    Coords
+	vars      []*ncmodel.Var           // output variables, in file order
+	allVars   bool                     // no variable list given: keep every dimension
+	common    map[*ncmodel.Dim]*dimSel // time, vertical and strided dimensions
+	regions   []*regionPlan
 	coordVals map[*ncmodel.Var][]float64
 	gridDims  map[*ncmodel.Dim]bool         // horizontal dimensions of every grid
 	noMask    map[*ncmodel.Var]bool         // coordinates and bounds: never masked
@@ -91,7 +89,7 @@ func (p *filePlan) strideFor(d *ncmodel.Dim, stride map[string]int) int {
 }
 
 // plan prepares the cut of every region from one file.
-func plan(src ncmodel.Source, req *Request, areas []regions.Resolved, part ...TimePart) (*filePlan, error) {
+func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan, error) {
 	f := src.File()
 	name := baseName(f.Path)
 	p := &filePlan{src: src, file: f, coords: FindCoords(f), common: map[*ncmodel.Dim]*dimSel{}, lonVars: map[*ncmodel.Var]*ncmodel.Dim{}, gridDims: map[*ncmodel.Dim]bool{}}
@@ -153,9 +151,6 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved, part ...Ti
 	}
 	if err := p.planVertical(req); err != nil {
 		return nil, err
-	}
-	if len(part) > 0 && part[0].Of > 1 {
-		p.planTimePart(part[0], req)
 	}
 	for _, v := range f.Vars() {
 		for _, d := range v.Dims {

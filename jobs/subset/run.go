@@ -45,8 +45,6 @@ type Options struct {
 	// one output per region, concatenated along time in time order (as
 	// ncrcat would, then cut). The files must share one grid.
 	Concat bool
-	// TimePart restricts the run to a part of the selected time steps.
-	TimePart TimePart
 	// Version and Command are recorded in the outputs' metadata.
 	Version string
 	Command string
@@ -191,15 +189,9 @@ func runConcat(ctx context.Context, files []string, req *Request, areas []region
 }
 
 func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regions.Resolved, opt Options, stem string, res *Result, emptyMsgs [][]string) error {
-	p, err := plan(src, req, areas, opt.TimePart)
+	p, err := plan(src, req, areas)
 	if err != nil {
 		return err
-	}
-	if p.noSteps {
-		for _, rp := range p.regions {
-			emptyMsgs[rp.index] = append(emptyMsgs[rp.index], fmt.Sprintf("no time step in part %d of %d", opt.TimePart.Index+1, opt.TimePart.Of))
-		}
-		return nil
 	}
 	r := &runner{src: src, plan: p, budget: opt.MemoryBudget, opt: opt, req: req}
 	var live []*regionPlan
