@@ -462,3 +462,20 @@ func TestGeneratedGrids(t *testing.T) {
 			inside: func(lon, lat float64) bool { return pip(a, lon, lat) || pip(b, lon, lat) }})
 	})
 }
+
+// TestDefaultFillDeclared: a masked variable without _FillValue gets
+// netCDF's default fill, declared in the output.
+func TestDefaultFillDeclared(t *testing.T) {
+	in := fixture(t, "swath")
+	region, _ := boxCase([]float64{-5, -25, 5, 0})
+	_, res := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
+	src := openT(t, res.Regions[0].Files[0].Path)
+	v := src.File().FindVar("flags")
+	a, ok := v.Attr("_FillValue")
+	if !ok || a.Type != ncmodel.Byte || fmt.Sprint(a.Value) != "[-127]" {
+		t.Errorf("flags _FillValue: %+v %v", a, ok)
+	}
+	if _, ok := openT(t, in).File().FindVar("flags").Attr("_FillValue"); ok {
+		t.Fatal("the input already declares a fill: the test shows nothing")
+	}
+}
