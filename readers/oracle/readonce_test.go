@@ -188,7 +188,7 @@ func BenchmarkFourteenRegions(b *testing.B) {
 }
 
 // BenchmarkPolygonVsBBox cuts a 1,000-vertex polygon and its bounding box
-// out of a 1 x 1800 x 3600 grid (the mask target of the regions issue).
+// out of a 1 x 1800 x 3600 grid (target: well under 200 ms for the mask).
 func BenchmarkPolygonVsBBox(b *testing.B) {
 	in := gridFile(b, 1, 1800, 3600, []int{1, 512, 512})
 	var pts []string
