@@ -73,7 +73,9 @@ type TimeCoverage struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func dimName(d *ncmodel.Dim) string {
+// DimName names a dimension the way descriptions and OutFile.Shape do: its
+// name in the root group, its full path ("/Grid/lat") below it.
+func DimName(d *ncmodel.Dim) string {
 	if d.Group == nil || d.Group.Parent == nil {
 		return d.Name
 	}
@@ -96,7 +98,7 @@ func Describe(src ncmodel.Source) (*Description, error) {
 			d.Groups = append(d.Groups, g.Path())
 		}
 		for _, x := range g.Dims {
-			d.Dimensions = append(d.Dimensions, DimInfo{Name: dimName(x), Length: x.Len, Unlimited: x.Unlimited})
+			d.Dimensions = append(d.Dimensions, DimInfo{Name: DimName(x), Length: x.Len, Unlimited: x.Unlimited})
 		}
 	})
 	for _, a := range f.Root.Attrs {
@@ -122,7 +124,7 @@ func Describe(src ncmodel.Source) (*Description, error) {
 		d.Grids = append(d.Grids, GridInfo{Kind: string(g.Kind), Lat: varName(g.Lat), Lon: varName(g.Lon)})
 	}
 	for x, co := range c.Axes {
-		d.Axes = append(d.Axes, AxisInfo{Axis: string(co.Axis), Variable: varName(co.Var), Dimension: dimName(x), Length: x.Len})
+		d.Axes = append(d.Axes, AxisInfo{Axis: string(co.Axis), Variable: varName(co.Var), Dimension: DimName(x), Length: x.Len})
 	}
 	sort.Slice(d.Axes, func(i, j int) bool {
 		if d.Axes[i].Axis != d.Axes[j].Axis {

@@ -360,11 +360,7 @@ func (r *runner) finish(o *output) error {
 	shape := map[string]int{}
 	o.desc.Root.Walk(func(g *ncmodel.Group) {
 		for _, d := range g.Dims {
-			key := d.Name
-			if g.Parent != nil {
-				key = g.Path() + "/" + d.Name
-			}
-			shape[key] = d.Len
+			shape[DimName(d)] = d.Len
 		}
 	})
 	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: hex.EncodeToString(sh.Sum(nil)), Md5: hex.EncodeToString(m5.Sum(nil)), Shape: shape, Source: baseName(r.plan.file.Path)}

@@ -190,7 +190,7 @@ func verifyFile(outDir string, f *subset.OutFile, open func(string) (ncmodel.Sou
 		var found *ncmodel.Dim
 		file.Root.Walk(func(g *ncmodel.Group) {
 			for _, d := range g.Dims {
-				if found == nil && d.Name == name {
+				if found == nil && subset.DimName(d) == name {
 					found = d
 				}
 			}

@@ -131,6 +131,13 @@ func TestVerifyShape(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
 	st.Put(filepath.Join(dir, "x.nc"), grid(2))
+	// Dimensions below the root are named by their path, as the engine reports them.
+	g := grid(2).File()
+	ocean := &ncmodel.Group{Name: "ocean", Parent: g.Root}
+	ocean.Dims = []*ncmodel.Dim{{Name: "depth", Len: 4, Group: ocean}}
+	g.Root.Groups = []*ncmodel.Group{ocean}
+	os.WriteFile(filepath.Join(dir, "g.nc"), []byte("x"), 0o644)
+	st.Put(filepath.Join(dir, "g.nc"), memfile.New(g))
 	for _, c := range []struct {
 		f    subset.OutFile
 		want string
@@ -140,6 +147,8 @@ func TestVerifyShape(t *testing.T) {
 		{subset.OutFile{Name: "../x.nc"}, "not inside"},
 		{subset.OutFile{Name: "x.nc", Size: 7}, "size is 1"},
 		{subset.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 2}}, ""},
+		{subset.OutFile{Name: "g.nc", Shape: map[string]int{"time": 2, "/ocean/depth": 4}}, ""},
+		{subset.OutFile{Name: "g.nc", Shape: map[string]int{"/ocean/depth": 5}}, "/ocean/depth has length 4, expected 5"},
 	} {
 		r := subset.RegionResult{Name: "x", Status: subset.StatusSuccessful, Files: []subset.OutFile{c.f}}
 		Verify(dir, &r, st.Open)
@@ -147,13 +156,14 @@ func TestVerifyShape(t *testing.T) {
 			if r.Status != subset.StatusSuccessful {
 				t.Errorf("%+v: %s", c.f, r.Message)
 			}
-			os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
+			os.WriteFile(filepath.Join(dir, c.f.Name), []byte("x"), 0o644)
 			continue
 		}
 		if r.Status != subset.StatusFailed || !strings.Contains(r.Message, c.want) {
 			t.Errorf("%+v: got %s %q, want %q", c.f, r.Status, r.Message, c.want)
 		}
 		os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
+		os.WriteFile(filepath.Join(dir, "g.nc"), []byte("x"), 0o644)
 	}
 }
 
