@@ -47,15 +47,8 @@ data:
 
 func smallFile(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cdl := filepath.Join(dir, "small.cdl")
-	if err := os.WriteFile(cdl, []byte(smallCDL), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	nc := filepath.Join(dir, "small.nc")
-	if out, err := exec.Command("ncgen", "-k", "nc4", "-o", nc, cdl).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v\n%s (run scripts/setup.sh)", err, out)
-	}
+	nc := filepath.Join(t.TempDir(), "small.nc")
+	ncgen(t, nc, smallCDL, "nc4")
 	return nc
 }
 
