@@ -1,57 +1,18 @@
 package oracle
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/subsetd/subsetd/jobs/subset"
 	"github.com/subsetd/subsetd/readers/nccompare"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/testdata/fixtures"
 )
 
-var built sync.Map // fixture name -> path
-
-// fixture turns testdata/grids/<name>.cdl into a NetCDF file with ncgen, of
-// the kind its first line names ("// ncgen-kind: nc4").
-func fixture(t *testing.T, name string) string {
-	t.Helper()
-	if p, ok := built.Load(name); ok {
-		return p.(string)
-	}
-	cdl := filepath.Join("..", "..", "testdata", "grids", name+".cdl")
-	f, err := os.Open(cdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	f.Close()
-	kind, ok := strings.CutPrefix(strings.TrimSpace(line), "// ncgen-kind:")
-	if !ok {
-		t.Fatalf("%s: first line must be // ncgen-kind: KIND", cdl)
-	}
-	dir, err := os.MkdirTemp("", "subsetd-fixture-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, name+".nc")
-	if b, err := exec.Command("ncgen", "-k", strings.TrimSpace(kind), "-o", out, cdl).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen %s: %v\n%s (run scripts/setup.sh)", cdl, err, b)
-	}
-	built.Store(name, out)
-	return out
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	built.Range(func(_, p any) bool { os.RemoveAll(filepath.Dir(p.(string))); return true })
-	os.Exit(code)
-}
+// fixture is the NetCDF file of testdata/grids/<name>.cdl.
+func fixture(t *testing.T, name string) string { return fixtures.Build(t, name) }
 
 var latlon = grid{lat: "lat", lon: "lon", latDim: "lat", lonDim: "lon"}
 
