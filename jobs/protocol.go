@@ -13,8 +13,7 @@ import (
 
 // Task kinds.
 const (
-	KindSubset   = "subset"
-	KindDescribe = "describe"
+	KindSubset = "subset"
 )
 
 // WorkerTask is the one task given to a worker process.
@@ -36,15 +35,12 @@ type WorkerTask struct {
 	// and cut for those regions only, giving <region>/<file stem>.nc; a
 	// file no region needs is never opened.
 	RegionFiles [][]int `json:"region_files,omitempty"`
-	// Describe only: paths are reported relative to Root.
-	Root string `json:"root,omitempty"`
 }
 
 // WorkerReply is what a worker prints.
 type WorkerReply struct {
-	Result      *subset.Result `json:"result,omitempty"`
-	Description *DatasetInfo   `json:"description,omitempty"`
-	Error       *ReplyError    `json:"error,omitempty"`
+	Result *subset.Result `json:"result,omitempty"`
+	Error  *ReplyError    `json:"error,omitempty"`
 }
 
 // ReplyError carries an errs.Error across the process boundary.

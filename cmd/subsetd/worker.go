@@ -15,7 +15,7 @@ import (
 )
 
 const workerAbout = `Runs one task for 'subsetd serve' and exits: reads the task as JSON on
-standard input, cuts the regions (or describes a dataset) with the C readers,
+standard input, cuts the regions with the C readers,
 checks the files it wrote (size, sha256 and md5, dimensions, values read back)
 and prints the reply as JSON on standard output. Logs go to standard error.
 
@@ -23,7 +23,8 @@ It is started by the server, one process per task, so that a crash of the C
 libraries on a bad file fails one task and never the server. Not meant to be
 run by hand, except to debug a task:
 
-  echo '{"kind":"describe","files":["/data/sst.nc"]}' | subsetd worker
+  echo '{"kind":"subset","files":["/data/sst.nc"],"out_dir":"/tmp/out",
+        "request":{"regions":[{"name":"a","bbox":[0,0,10,10]}]}}' | subsetd worker
 
 The environment variable SUBSETD_TEST_TASK_DELAY (a duration) makes the
 worker wait before cutting; the end-to-end tests use it to cancel or kill
@@ -50,11 +51,10 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	}
 	log := zerolog.New(stderr).With().Timestamp().Str("component", "worker").Int("pid", os.Getpid()).Logger()
 	return worker.Main(context.Background(), os.Stdin, stdout, worker.Env{
-		Open:     open.Source,
-		Create:   open.Sink,
-		Run:      subset.Run,
-		Describe: subset.Describe,
-		Version:  version,
-		Log:      log,
+		Open:    open.Source,
+		Create:  open.Sink,
+		Run:     subset.Run,
+		Version: version,
+		Log:     log,
 	})
 }

@@ -40,10 +40,9 @@ const CrashDirEnv = "FAKEWORKER_CRASH_DIR"
 func Main() {
 	log := zerolog.New(os.Stderr).With().Timestamp().Logger()
 	os.Exit(worker.Main(context.Background(), os.Stdin, os.Stdout, worker.Env{
-		Open:     open,
-		Run:      run,
-		Describe: subset.Describe,
-		Log:      log,
+		Open: open,
+		Run:  run,
+		Log:  log,
 	}))
 }
 

@@ -1,5 +1,5 @@
 // Package worker is the worker side of the protocol in package jobs: it
-// reads one task, runs the engine (or describes a dataset), checks what was
+// reads one task, runs the engine, checks what was
 // written, and prints one reply. cmd/subsetd's `worker` command wires it to
 // the C readers; tests wire it to fakes.
 //

@@ -24,12 +24,11 @@ import (
 
 // Env is what a worker needs from the outside: the readers and the engine.
 type Env struct {
-	Open     func(path string) (ncmodel.Source, error)
-	Create   func(path string, format ncmodel.Format) (ncmodel.Sink, error)
-	Run      func(ctx context.Context, files []string, req *subset.Request, opt subset.Options) (*subset.Result, error)
-	Describe FileDescriber // subset.Describe if nil
-	Version  string
-	Log      zerolog.Logger
+	Open    func(path string) (ncmodel.Source, error)
+	Create  func(path string, format ncmodel.Format) (ncmodel.Sink, error)
+	Run     func(ctx context.Context, files []string, req *subset.Request, opt subset.Options) (*subset.Result, error)
+	Version string
+	Log     zerolog.Logger
 }
 
 // TestDelayEnv names an environment variable read only by tests: a duration
@@ -52,17 +51,11 @@ func Main(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error().Str("stack", string(debug.Stack())).Msgf("panic: %v", p)
-				reply.Result, reply.Description = nil, nil
+				reply.Result = nil
 				reply.Error = jobs.NewReplyError(errs.E(errs.Internal, "internal error in the worker: %v", p))
 			}
 		}()
 		switch task.Kind {
-		case jobs.KindDescribe:
-			d := env.Describe
-			if d == nil {
-				d = subset.Describe
-			}
-			reply.Description = Describe(task.Files, task.Root, env.Open, d)
 		case jobs.KindSubset:
 			res, err := runSubset(ctx, &task, env)
 			if err != nil {

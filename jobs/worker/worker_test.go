@@ -53,31 +53,6 @@ func run(t *testing.T, env Env, task jobs.WorkerTask) *jobs.WorkerReply {
 	return &r
 }
 
-func TestDescribe(t *testing.T) {
-	st := &memfile.Store{}
-	st.Put("/d/a.nc", grid(3))
-	st.Put("/d/b.nc", grid(5))
-	r := run(t, Env{Open: st.Open}, jobs.WorkerTask{Kind: jobs.KindDescribe, Root: "/d", Files: []string{"/d/a.nc", "/d/bad.nc", "/d/b.nc"}})
-	d := r.Description
-	if r.Error != nil || d == nil {
-		t.Fatalf("%+v", r)
-	}
-	if len(d.Files) != 3 || d.Files[0].Name != "a.nc" || d.Files[1].Error == "" || d.Files[2].Format != "netcdf4" {
-		t.Fatalf("files %+v", d.Files)
-	}
-	if !d.HasVariable("sst") || d.HasVariable("chl") || !d.Readable() {
-		t.Fatalf("variables %+v", d.Variables)
-	}
-	if e := d.Extent; e == nil || e.South != -10 || e.North != 10 || e.West != 100 || e.East != 102 {
-		t.Fatalf("extent %+v", d.Extent)
-	}
-	if tc := d.Time; tc == nil || tc.Steps != 4 || !strings.HasPrefix(tc.Start, "2000-01-01") || !strings.HasPrefix(tc.End, "2000-01-02") {
-		t.Fatalf("time %+v", d.Time)
-	}
-}
-
-// fakeRun writes one file per region on disk and describes it as the
-// engine would; outputs re-open from st as a 2-latitude grid.
 func fakeRun(st *memfile.Store, corrupt string) func(context.Context, []string, *subset.Request, subset.Options) (*subset.Result, error) {
 	return func(ctx context.Context, files []string, req *subset.Request, opt subset.Options) (*subset.Result, error) {
 		res := &subset.Result{}
