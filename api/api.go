@@ -24,9 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
-	"github.com/subsetd/subsetd/jobs/errs"
 	"github.com/subsetd/subsetd/regions"
 )
 

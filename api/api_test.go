@@ -20,10 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/subsetd/subsetd/api/openapitest"
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/testutil/openapitest"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
-	"github.com/subsetd/subsetd/jobs/errs"
 )
 
 // fake is an in-memory Backend.

@@ -1,6 +1,6 @@
 // Package api is the HTTP interface of subsetd: chi handlers, the JSON
 // documents they send, errors as application/problem+json (RFC 9457) mapped
-// from jobs/errs codes in one table, and the OpenAPI document that
+// from internal/errs codes in one table, and the OpenAPI document that
 // describes it all (openapi.json, embedded and served).
 //
 // Handlers are thin: they decode, call the Backend and encode. They never

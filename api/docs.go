@@ -3,8 +3,8 @@ package api
 import (
 	"time"
 
+	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
 )
 
 // Link is a link of a document (OGC API style).

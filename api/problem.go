@@ -8,7 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/internal/errs"
 )
 
 // statusOf maps error codes to HTTP statuses: the one table.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/regions"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/api"
-	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/readers/open"
 )
 

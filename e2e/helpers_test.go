@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/api"
-	"github.com/subsetd/subsetd/api/openapitest"
+	"github.com/subsetd/subsetd/internal/testutil/openapitest"
 )
 
 var (

@@ -3,11 +3,11 @@ package jobs
 import (
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/engine"
 )
 
 // Status is the status of a job, a task or a region, in the vocabulary of
-// OGC API - Processes. Regions end in one of the subset.Status* values
+// OGC API - Processes. Regions end in one of the engine.Status* values
 // (successful, empty, failed) or dismissed.
 type Status string
 
@@ -18,7 +18,7 @@ const (
 	Successful Status = "successful"
 	Failed     Status = "failed"
 	Dismissed  Status = "dismissed"
-	Empty      Status = subset.StatusEmpty // regions only
+	Empty      Status = engine.StatusEmpty // regions only
 )
 
 // JobStatuses lists the statuses a job can have, for validation of filters.
@@ -30,7 +30,7 @@ func (s Status) Final() bool { return s != Accepted && s != Running }
 // Spec is what a user submits: a dataset and a subset request.
 type Spec struct {
 	Dataset string `json:"dataset"`
-	subset.Request
+	engine.Request
 }
 
 // Job is a submitted job with the state of its regions, as stored.

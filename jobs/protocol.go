@@ -1,8 +1,8 @@
 package jobs
 
 import (
-	"github.com/subsetd/subsetd/jobs/errs"
-	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/errs"
 )
 
 // The worker protocol: the server starts `subsetd worker`, writes one
@@ -23,7 +23,7 @@ type WorkerTask struct {
 	TaskID int      `json:"task_id,omitempty"`
 	Files  []string `json:"files"`
 	// Subset only.
-	Request      *subset.Request `json:"request,omitempty"`
+	Request      *engine.Request `json:"request,omitempty"`
 	OutDir       string          `json:"out_dir,omitempty"`
 	MemoryBudget int64           `json:"memory_budget,omitempty"`
 	Command      string          `json:"command,omitempty"` // recorded in the outputs' history
@@ -39,7 +39,7 @@ type WorkerTask struct {
 
 // WorkerReply is what a worker prints.
 type WorkerReply struct {
-	Result *subset.Result `json:"result,omitempty"`
+	Result *engine.Result `json:"result,omitempty"`
 	Error  *ReplyError    `json:"error,omitempty"`
 }
 

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/internal/errs"
 )
 
 // The state machine. Every status change of a job, task or region goes

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/internal/errs"
 )
 
 // Store keeps jobs, their regions and tasks in SQL tables beside River's,

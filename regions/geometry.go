@@ -7,7 +7,7 @@ import (
 	"sort"
 
 	"github.com/paulmach/orb"
-	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/internal/errs"
 )
 
 // Area is what a region covers: a box or a polygon. Bounds is the box the

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/subsetd/subsetd/jobs/errs"
+	"github.com/subsetd/subsetd/internal/errs"
 )
 
 // Region is one area of interest as users write it in requests and region

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/catalog"
+	"github.com/subsetd/subsetd/catalog"
 )
 
 // Duration is a time.Duration written as "30s", "15m", "168h" in JSON.

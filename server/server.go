@@ -20,9 +20,9 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/subsetd/subsetd/api"
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/catalog/index"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
-	"github.com/subsetd/subsetd/jobs/index"
 	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/jobs/queue"
 )

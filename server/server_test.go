@@ -12,8 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/subsetd/subsetd/jobs/catalog"
-	"github.com/subsetd/subsetd/jobs/fakeworker"
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
 )
 
 func TestMain(m *testing.M) {

@@ -15,8 +15,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/index"
-	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -241,16 +241,16 @@ func synthetic(rng *rand.Rand, dataset string, i int) index.Entry {
 	g := randomGranule(rng)
 	lat, lon := g.axes()
 	start := epoch.Add(time.Duration(g.hours) * time.Hour).Format(time.RFC3339)
-	d := &subset.Description{Format: "classic",
-		Dimensions: []subset.DimInfo{{Name: "time", Length: 1}, {Name: "lat", Length: side}, {Name: "lon", Length: side}},
-		Variables: []subset.VarInfo{
+	d := &engine.Description{Format: "classic",
+		Dimensions: []engine.DimInfo{{Name: "time", Length: 1}, {Name: "lat", Length: side}, {Name: "lon", Length: side}},
+		Variables: []engine.VarInfo{
 			{Name: "time", Type: "double", Dimensions: []string{"time"}, Shape: []int{1}},
 			{Name: "lat", Type: "double", Dimensions: []string{"lat"}, Shape: []int{side}},
 			{Name: "lon", Type: "double", Dimensions: []string{"lon"}, Shape: []int{side}},
 			{Name: "sst", Type: "float", Dimensions: []string{"time", "lat", "lon"}, Shape: []int{1, side, side}}},
-		Grids: []subset.GridInfo{{Kind: "rectilinear", Lat: "lat", Lon: "lon"}},
-		Axes:  []subset.AxisInfo{{Axis: "time", Variable: "time", Dimension: "time", Length: 1}},
-		Time:  &subset.TimeCoverage{Start: start, End: start, Steps: 1, Units: "hours since 2015-01-01 00:00:00", Calendar: "standard"},
+		Grids: []engine.GridInfo{{Kind: "rectilinear", Lat: "lat", Lon: "lon"}},
+		Axes:  []engine.AxisInfo{{Axis: "time", Variable: "time", Dimension: "time", Length: 1}},
+		Time:  &engine.TimeCoverage{Start: start, End: start, Steps: 1, Units: "hours since 2015-01-01 00:00:00", Calendar: "standard"},
 	}
 	rec := index.Record{Description: d, Geo: index.GeoOf([]index.GridCoords{{Kind: "rectilinear", Lat: lat, Lon: lon}})}
 	return index.Entry{Dataset: dataset, Path: fmt.Sprintf("%s/synthetic/s%07d.nc", dataset, i), Size: 3000,

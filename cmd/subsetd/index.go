@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/index"
+	"github.com/subsetd/subsetd/catalog/index"
 )
 
 const indexAbout = `Indexes the data directory into <state>/index.db: for every NetCDF/HDF5 file

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/index"
+	"github.com/subsetd/subsetd/catalog/index"
 	"github.com/subsetd/subsetd/regions"
 )
 

@@ -13,9 +13,9 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/subsetd/subsetd/jobs/index"
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/open"
 )
 
@@ -61,7 +61,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		d, err := subset.Describe(src)
+		d, err := engine.Describe(src)
 		src.Close()
 		if err != nil {
 			fmt.Fprintf(stderr, "subsetd inspect: %s: %v\n", path, err)
@@ -77,7 +77,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func printDescription(w io.Writer, d *subset.Description) {
+func printDescription(w io.Writer, d *engine.Description) {
 	fmt.Fprintf(w, "file:    %s\nformat:  %s\n", d.Path, d.Format)
 	if len(d.Groups) > 0 {
 		fmt.Fprintf(w, "groups:  %s\n", strings.Join(d.Groups, " "))
@@ -161,15 +161,15 @@ func inspectRecord(path string, withSha bool) (rec index.Record) {
 		return rec
 	}
 	defer src.Close()
-	d, err := subset.Describe(src)
+	d, err := engine.Describe(src)
 	if err != nil {
 		rec.Error = err.Error()
 		return rec
 	}
 	var grids []index.GridCoords
-	for _, g := range subset.FindCoords(src.File()).Grids {
-		lat, err1 := subset.CoordValues(src, g.Lat)
-		lon, err2 := subset.CoordValues(src, g.Lon)
+	for _, g := range engine.FindCoords(src.File()).Grids {
+		lat, err1 := engine.CoordValues(src, g.Lat)
+		lon, err2 := engine.CoordValues(src, g.Lon)
 		if err1 != nil || err2 != nil {
 			// A box from the other grids would be too small: no box at all
 			// is wrong too. The file fails, as a cut of it would.
@@ -199,16 +199,16 @@ func inspectRecord(path string, withSha bool) (rec index.Record) {
 // auxTime is the coverage of an auxiliary time variable (the time of each
 // point of a track, of each scan of a swath) for a file without a time
 // axis: Describe looks at 1-D coordinate variables only.
-func auxTime(src ncmodel.Source) *subset.TimeCoverage {
+func auxTime(src ncmodel.Source) *engine.TimeCoverage {
 	for _, v := range src.File().Vars() {
-		if v.IsCoordinate() || len(v.Dims) == 0 || len(v.Dims) > 2 || subset.AxisOf(v) != subset.AxisTime {
+		if v.IsCoordinate() || len(v.Dims) == 0 || len(v.Dims) > 2 || engine.AxisOf(v) != engine.AxisTime {
 			continue
 		}
-		u, err := subset.TimeAxis(v)
+		u, err := engine.TimeAxis(v)
 		if err != nil {
 			continue
 		}
-		vals, err := subset.CoordValues(src, v)
+		vals, err := engine.CoordValues(src, v)
 		if err != nil {
 			continue
 		}
@@ -230,7 +230,7 @@ func auxTime(src ncmodel.Source) *subset.TimeCoverage {
 		if c, ok := v.Attr("calendar"); ok {
 			cal = c.Text()
 		}
-		return &subset.TimeCoverage{Start: a.String(), End: b.String(), Steps: len(vals), Units: v.AttrString("units"), Calendar: cal}
+		return &engine.TimeCoverage{Start: a.String(), End: b.String(), Steps: len(vals), Units: v.AttrString("units"), Calendar: cal}
 	}
 	return nil
 }

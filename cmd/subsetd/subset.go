@@ -14,8 +14,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/subsetd/subsetd/jobs/errs"
-	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -82,10 +82,10 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	vertical := fs.String("vertical", "", "vertical range `MIN/MAX` in the vertical coordinate's units (either side may be empty)")
 	stride := fs.String("stride", "", "strides `AXIS=N,...` per axis (time, lat, lon, vertical) or dimension name")
 	out := fs.String("out", ".", "output `DIR`")
-	deflate := fs.Int("deflate", subset.DefaultDeflate, "deflate `level` 0-9 for netcdf4 output (shuffle is on when > 0)")
-	format := fs.String("format", subset.FormatNetCDF4, "output `format`: netcdf4 or netcdf3 (64-bit offset)")
+	deflate := fs.Int("deflate", engine.DefaultDeflate, "deflate `level` 0-9 for netcdf4 output (shuffle is on when > 0)")
+	format := fs.String("format", engine.FormatNetCDF4, "output `format`: netcdf4 or netcdf3 (64-bit offset)")
 	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
-	memory := fs.Int("memory", subset.DefaultMemoryBudget>>20, "memory budget for values in `MiB`")
+	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget for values in `MiB`")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -98,7 +98,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	req := &subset.Request{Output: subset.Output{Format: *format}}
+	req := &engine.Request{Output: engine.Output{Format: *format}}
 	if *regionsDir != "" {
 		if err := regions.LoadDir(*regionsDir); err != nil {
 			return fail(err)
@@ -138,7 +138,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *timeRange != "" {
-		t, err := subset.ParseTimeFlag(*timeRange)
+		t, err := engine.ParseTimeFlag(*timeRange)
 		if err != nil {
 			return fail(err)
 		}
@@ -160,7 +160,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	}
 	deflateSet := false
 	fs.Visit(func(f *flag.Flag) { deflateSet = deflateSet || f.Name == "deflate" })
-	if *format != subset.FormatNetCDF3 || deflateSet {
+	if *format != engine.FormatNetCDF3 || deflateSet {
 		req.Output.Deflate = deflate
 	}
 	if err := req.Validate(); err != nil {
@@ -168,7 +168,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := subset.Run(ctx, fs.Args(), req, subset.Options{
+	res, err := engine.Run(ctx, fs.Args(), req, engine.Options{
 		OutDir: *out, MemoryBudget: int64(*memory) << 20,
 		Open: open.Source, Create: open.Sink,
 		Version: version, Command: "subsetd subset " + strings.Join(args, " "), Concat: *concat,
@@ -181,7 +181,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	}
 	failed := 0
 	for _, r := range res.Regions {
-		if r.Status == subset.StatusFailed {
+		if r.Status == engine.StatusFailed {
 			failed++
 		}
 	}
@@ -206,10 +206,10 @@ func writeJSON(w io.Writer, v any) {
 	enc.Encode(v)
 }
 
-func printResult(w io.Writer, res *subset.Result) {
+func printResult(w io.Writer, res *engine.Result) {
 	for _, r := range res.Regions {
 		switch r.Status {
-		case subset.StatusSuccessful:
+		case engine.StatusSuccessful:
 			for _, f := range r.Files {
 				fmt.Fprintf(w, "%-12s %-10s %s  %s  %d bytes  sha256:%s\n", r.Name, r.Status, f.Path, fmtShape(f.Shape), f.Size, f.Sha256)
 			}
@@ -296,12 +296,12 @@ func regionsFromGeoJSON(path string, data []byte) ([]regions.Region, error) {
 	return out, nil
 }
 
-func parseVertical(s string) (*subset.VerticalRange, error) {
+func parseVertical(s string) (*engine.VerticalRange, error) {
 	a, b, ok := strings.Cut(s, "/")
 	if !ok {
 		return nil, errs.F(errs.Invalid, "--vertical", "%q must be MIN/MAX", s)
 	}
-	v := &subset.VerticalRange{}
+	v := &engine.VerticalRange{}
 	for i, p := range []string{a, b} {
 		p = strings.TrimSpace(p)
 		if p == "" {

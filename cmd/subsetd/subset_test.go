@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
+	"github.com/subsetd/subsetd/engine"
 )
 
 const smallCDL = `netcdf small {
@@ -66,7 +66,7 @@ func TestSubsetJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res subset.Result
+	var res engine.Result
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
@@ -227,7 +227,7 @@ func TestInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	var d subset.Description
+	var d engine.Description
 	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
 		t.Fatal(err)
 	}

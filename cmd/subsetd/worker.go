@@ -8,10 +8,10 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/jobs/worker"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
 const workerAbout = `Runs one task for 'subsetd serve' and exits: reads the task as JSON on
@@ -53,7 +53,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	return worker.Main(context.Background(), os.Stdin, stdout, worker.Env{
 		Open:    open.Source,
 		Create:  open.Sink,
-		Run:     subset.Run,
+		Run:     engine.Run,
 		Version: version,
 		Log:     log,
 	})

@@ -1,8 +1,8 @@
 package queue
 
 import (
+	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
 	"github.com/subsetd/subsetd/regions"
 )
 

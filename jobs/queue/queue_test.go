@@ -17,13 +17,13 @@ import (
 	"github.com/rs/zerolog"
 	_ "modernc.org/sqlite"
 
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
-	"github.com/subsetd/subsetd/jobs/errs"
-	"github.com/subsetd/subsetd/jobs/fakeworker"
-	"github.com/subsetd/subsetd/jobs/index"
 	"github.com/subsetd/subsetd/jobs/pool"
-	"github.com/subsetd/subsetd/jobs/subset"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -58,16 +58,16 @@ func setupData(t *testing.T) string {
 // entry is the index entry of a fake file: a lat/lon grid of box bbox,
 // one day of two steps from day (none when day is 0).
 func entry(dataset, path string, bbox []float64, nlat, day int) index.Entry {
-	d := &subset.Description{Format: "netcdf4",
-		Dimensions: []subset.DimInfo{{Name: "lat", Length: nlat}, {Name: "lon", Length: 4}},
-		Grids:      []subset.GridInfo{{Kind: "rectilinear", Lat: "lat", Lon: "lon"}},
-		Variables: []subset.VarInfo{{Name: "lat", Type: "float", Dimensions: []string{"lat"}}, {Name: "lon", Type: "float", Dimensions: []string{"lon"}},
+	d := &engine.Description{Format: "netcdf4",
+		Dimensions: []engine.DimInfo{{Name: "lat", Length: nlat}, {Name: "lon", Length: 4}},
+		Grids:      []engine.GridInfo{{Kind: "rectilinear", Lat: "lat", Lon: "lon"}},
+		Variables: []engine.VarInfo{{Name: "lat", Type: "float", Dimensions: []string{"lat"}}, {Name: "lon", Type: "float", Dimensions: []string{"lon"}},
 			{Name: "sst", Type: "float", Dimensions: []string{"lat", "lon"}}}}
 	if day > 0 {
 		t0 := time.Date(2020, 1, day, 0, 0, 0, 0, time.UTC)
-		d.Dimensions = append(d.Dimensions, subset.DimInfo{Name: "time", Length: 2})
-		d.Axes = []subset.AxisInfo{{Axis: "time", Variable: "time", Dimension: "time", Length: 2}}
-		d.Time = &subset.TimeCoverage{Start: t0.Format(time.RFC3339), End: t0.Add(12 * time.Hour).Format(time.RFC3339), Steps: 2, Units: "hours since 2020-01-01", Calendar: "standard"}
+		d.Dimensions = append(d.Dimensions, engine.DimInfo{Name: "time", Length: 2})
+		d.Axes = []engine.AxisInfo{{Axis: "time", Variable: "time", Dimension: "time", Length: 2}}
+		d.Time = &engine.TimeCoverage{Start: t0.Format(time.RFC3339), End: t0.Add(12 * time.Hour).Format(time.RFC3339), Steps: 2, Units: "hours since 2020-01-01", Calendar: "standard"}
 	}
 	return index.Entry{Dataset: dataset, Path: path, Size: 10, ModTime: time.Unix(1700000000, 0), Record: index.Record{Path: path, Description: d, Geo: &index.Geo{BBox: bbox}}}
 }
@@ -251,8 +251,8 @@ func TestSubmitValidates(t *testing.T) {
 		{spec("sst"), errs.Invalid, "regions", "at least one"},
 		{spec("sst", "a", "b", "c", "d"), errs.TooLarge, "regions", "at most 3"},
 		{spec("sst", "a", "A"), errs.Invalid, "regions[1].name", "twice"},
-		{&jobs.Spec{Dataset: "sst", Request: subset.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{0, 10, 1, 5}}}}}, errs.Invalid, "regions[0].bbox", "south"},
-		{&jobs.Spec{Dataset: "sst", Request: subset.Request{Regions: spec("", "a").Regions, Variables: []string{"sst", "chl"}}}, errs.Invalid, "variables[1]", "no variable"},
+		{&jobs.Spec{Dataset: "sst", Request: engine.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{0, 10, 1, 5}}}}}, errs.Invalid, "regions[0].bbox", "south"},
+		{&jobs.Spec{Dataset: "sst", Request: engine.Request{Regions: spec("", "a").Regions, Variables: []string{"sst", "chl"}}}, errs.Invalid, "variables[1]", "no variable"},
 	}
 	for _, c := range cases {
 		_, _, err := e.svc.Submit(ctx, c.spec, "")
@@ -398,8 +398,8 @@ func TestRetention(t *testing.T) {
 	}
 }
 
-func boxSpec(dataset string, tr *subset.TimeRange, boxes map[string][]float64, order ...string) *jobs.Spec {
-	s := &jobs.Spec{Dataset: dataset, Request: subset.Request{Time: tr}}
+func boxSpec(dataset string, tr *engine.TimeRange, boxes map[string][]float64, order ...string) *jobs.Spec {
+	s := &jobs.Spec{Dataset: dataset, Request: engine.Request{Time: tr}}
 	for _, n := range order {
 		s.Regions = append(s.Regions, regions.Region{Name: n, BBox: boxes[n]})
 	}
@@ -411,7 +411,7 @@ func boxSpec(dataset string, tr *subset.TimeRange, boxes map[string][]float64, o
 func TestTimeSeriesJob(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{})
 	ctx := context.Background()
-	sp := boxSpec("ts", &subset.TimeRange{Start: "2020-01-02", End: "2020-01-03"}, map[string][]float64{"a": {0, 0, 1, 1}, "b": {5, 0, 6, 1}}, "a", "b")
+	sp := boxSpec("ts", &engine.TimeRange{Start: "2020-01-02", End: "2020-01-03"}, map[string][]float64{"a": {0, 0, 1, 1}, "b": {5, 0, 6, 1}}, "a", "b")
 	j, _, err := e.svc.Submit(ctx, sp, "")
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +437,7 @@ func TestTimeSeriesJob(t *testing.T) {
 		t.Fatalf("b.nc made of %s", b)
 	}
 	// Out of the coverage: refused before a job exists.
-	sp.Time = &subset.TimeRange{Start: "2021-01-01"}
+	sp.Time = &engine.TimeRange{Start: "2021-01-01"}
 	if _, _, err := e.svc.Submit(ctx, sp, ""); errs.FieldOf(err) != "time" {
 		t.Fatalf("outside: %v", err)
 	}

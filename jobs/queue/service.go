@@ -22,9 +22,9 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/rs/zerolog"
 
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/catalog"
-	"github.com/subsetd/subsetd/jobs/errs"
 	"github.com/subsetd/subsetd/jobs/pool"
 )
 

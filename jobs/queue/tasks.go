@@ -11,9 +11,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
-	"github.com/subsetd/subsetd/jobs/errs"
-	"github.com/subsetd/subsetd/jobs/subset"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -253,7 +253,7 @@ func (s *Service) unregister(jobID string, taskID int) {
 // place moves the files of a task's regions from the worker's temporary
 // directory into the job's files directory (rename, then fsync of the
 // directory) and returns the regions' outcomes.
-func (s *Service) place(job *jobs.Job, task *jobs.Task, res *subset.Result) ([]jobs.RegionOutcome, error) {
+func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) ([]jobs.RegionOutcome, error) {
 	if len(res.Regions) != len(task.Regions) {
 		return nil, fmt.Errorf("the worker reported %d regions for %d", len(res.Regions), len(task.Regions))
 	}
@@ -267,9 +267,9 @@ func (s *Service) place(job *jobs.Job, task *jobs.Task, res *subset.Result) ([]j
 		}
 		o := jobs.RegionOutcome{Index: idx, Message: s.userMessage(r.Message)}
 		switch r.Status {
-		case subset.StatusSuccessful:
+		case engine.StatusSuccessful:
 			o.Status = jobs.Successful
-		case subset.StatusEmpty:
+		case engine.StatusEmpty:
 			o.Status = jobs.Empty
 		default:
 			o.Status = jobs.Failed

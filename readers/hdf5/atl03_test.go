@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // atl03 is the real ICESat-2 file of ../shared/realdata (see its README).

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // internalAttrs are the HDF5 dimension-scale and netCDF-4 bookkeeping

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // wantEdge is the model of the file internal/h5fixture writes (see the

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 func TestOpenErrors(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/hdf5/internal/h5fixture"
-	"github.com/subsetd/subsetd/readers/ncmodel"
 )
 
 // ncgenFixture builds a NetCDF-4 (HDF5) file from a CDL file of testdata/.

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // wantTypes is the model of testdata/types.cdl: the same as ncdump -h shows,

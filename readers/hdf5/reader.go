@@ -11,7 +11,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // Reader is an HDF5 file opened read-only. Its methods may be called from

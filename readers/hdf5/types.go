@@ -7,7 +7,7 @@ import (
 	"bytes"
 	"unsafe"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // kind is how the values of a dataset or attribute are read.

@@ -3,15 +3,15 @@ package netcdf_test
 import (
 	"testing"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel/ncmodeltest"
 	"github.com/subsetd/subsetd/readers/netcdf"
-	"github.com/subsetd/subsetd/readers/readertest"
 )
 
 // TestConformance runs the suite every reader/writer pair passes (the
 // in-memory fake runs it too), so the fake and netCDF-C cannot drift apart.
 func TestConformance(t *testing.T) {
-	readertest.Exercise(t, readertest.Impl{
+	ncmodeltest.Exercise(t, ncmodeltest.Impl{
 		Name:   "netcdf",
 		Create: func(p string, f ncmodel.Format) (ncmodel.Sink, error) { return netcdf.Create(p, f) },
 		Open:   func(p string) (ncmodel.Source, error) { return netcdf.Open(p) },

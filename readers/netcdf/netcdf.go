@@ -15,7 +15,7 @@ import (
 	"unsafe"
 
 	gonc "github.com/fhs/go-netcdf/netcdf"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // mu serialises every netCDF-C call in the process (the library keeps

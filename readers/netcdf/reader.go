@@ -11,7 +11,7 @@ import (
 	"unsafe"
 
 	gonc "github.com/fhs/go-netcdf/netcdf"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // Reader is an open NetCDF file.

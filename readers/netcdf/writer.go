@@ -10,7 +10,7 @@ import (
 	"unsafe"
 
 	gonc "github.com/fhs/go-netcdf/netcdf"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // Writer is a NetCDF file being written.

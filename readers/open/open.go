@@ -7,8 +7,8 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/hdf5"
-	"github.com/subsetd/subsetd/readers/ncmodel"
 	"github.com/subsetd/subsetd/readers/netcdf"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -39,7 +39,7 @@ data:
 `
 
 // pythonSelect asks cftime (python3-netcdf4) which time indices fall in
-// [start, end) given as ISO dates: an oracle independent of regions/cftime.
+// [start, end) given as ISO dates: an oracle independent of cftime.
 func pythonSelect(t *testing.T, values []float64, units, calendar, start, endExclusive string) []int {
 	t.Helper()
 	py := "/usr/bin/python3"
@@ -109,14 +109,14 @@ func TestCalendarsAgainstCftimeAndNCKS(t *testing.T) {
 				t.Fatalf("ncgen: %v %s", err, out)
 			}
 			want := pythonSelect(t, tc.values, tc.units, strings.ToLower(tc.calendar), "2001-02-28T00:00:00", tc.end)
-			req := &subset.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}},
-				Time: &subset.TimeRange{Start: "2001-02-28", End: "2001-03-01"}}
+			req := &engine.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}},
+				Time: &engine.TimeRange{Start: "2001-02-28", End: "2001-03-01"}}
 			_, res := cut(t, in, req)
 			if len(want) == 0 {
 				t.Fatalf("oracle selected nothing: the test data is wrong")
 			}
 			r := res.Regions[0]
-			if r.Status != subset.StatusSuccessful {
+			if r.Status != engine.StatusSuccessful {
 				t.Fatalf("%s: %s", r.Status, r.Message)
 			}
 			if got := r.Files[0].Shape["time"]; got != len(want) {
@@ -136,15 +136,15 @@ func TestCalendarNoneRefusesDates(t *testing.T) {
 	if out, err := exec.Command("ncgen", "-k", "nc4", "-o", in, filepath.Join(dir, "none.cdl")).CombinedOutput(); err != nil {
 		t.Fatalf("ncgen: %v %s", err, out)
 	}
-	req := &subset.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{-180, -90, 180, 90}}}, Time: &subset.TimeRange{Start: "2001-01-01"}}
-	_, err := subset.Run(t.Context(), []string{in}, req, subset.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink})
+	req := &engine.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: "2001-01-01"}}
+	_, err := engine.Run(t.Context(), []string{in}, req, engine.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink})
 	if err == nil || !strings.Contains(err.Error(), "calendar none") {
 		t.Errorf("calendar none: %v", err)
 	}
 	// Without a time range the file is cut normally.
 	req.Time = nil
 	_, res := cut(t, in, req)
-	if res.Regions[0].Status != subset.StatusSuccessful {
+	if res.Regions[0].Status != engine.StatusSuccessful {
 		t.Errorf("%+v", res.Regions[0])
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -45,9 +45,9 @@ data:
 	return base + ".nc"
 }
 
-func concatRun(t *testing.T, files []string, req *subset.Request) *subset.Result {
+func concatRun(t *testing.T, files []string, req *engine.Request) *engine.Result {
 	t.Helper()
-	res, err := subset.Run(t.Context(), files, req, subset.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink, Concat: true})
+	res, err := engine.Run(t.Context(), files, req, engine.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink, Concat: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +62,12 @@ func TestConcatEqualsNcrcat(t *testing.T) {
 	if b, err := exec.Command("ncrcat", "-O", d1, d2, d3, joined).CombinedOutput(); err != nil {
 		t.Fatalf("ncrcat: %v %s", err, b)
 	}
-	req := &subset.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{10.5, 0.5, 13, 2}}},
-		Time: &subset.TimeRange{Start: "2020-01-01T12:00", End: "2020-01-03T00:00"}}
+	req := &engine.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{10.5, 0.5, 13, 2}}},
+		Time: &engine.TimeRange{Start: "2020-01-01T12:00", End: "2020-01-03T00:00"}}
 	// Given out of order: the files are put in time order.
 	res := concatRun(t, []string{d3, d1, d2}, req)
 	r := res.Regions[0]
-	if r.Status != subset.StatusSuccessful || len(r.Files) != 1 || r.Files[0].Name != "r.nc" {
+	if r.Status != engine.StatusSuccessful || len(r.Files) != 1 || r.Files[0].Name != "r.nc" {
 		t.Fatalf("%+v", r)
 	}
 	want := ncks(t, joined, "-d", "lat,1,2", "-d", "lon,1,3", "-d", "time,1,4")
@@ -87,7 +87,7 @@ func TestConcatOverlapAndGap(t *testing.T) {
 	c := dailyFile(t, dir, 4, 0, 12)
 	res := concatRun(t, []string{a, b, c}, bboxReq("r", 0, -90, 360, 90))
 	r := res.Regions[0]
-	if r.Status != subset.StatusSuccessful {
+	if r.Status != engine.StatusSuccessful {
 		t.Fatalf("%+v", r)
 	}
 	if got := r.Files[0].Shape["time"]; got != 5 {
@@ -107,7 +107,7 @@ func TestConcatRefusesDifferentGrids(t *testing.T) {
 	dir := t.TempDir()
 	a := dailyFile(t, dir, 1, 0, 12)
 	other := fixture(t, "lon180")
-	_, err := subset.Run(t.Context(), []string{a, other}, bboxReq("r", 0, -90, 360, 90), subset.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink, Concat: true})
+	_, err := engine.Run(t.Context(), []string{a, other}, bboxReq("r", 0, -90, 360, 90), engine.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink, Concat: true})
 	if err == nil || !strings.Contains(err.Error(), "do not") {
 		t.Errorf("different grids joined: %v", err)
 	}

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/nccompare"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/regions"
-	"github.com/subsetd/subsetd/testdata/fixtures"
 )
 
 // fixture is the NetCDF file of testdata/grids/<name>.cdl.
@@ -23,11 +23,11 @@ func TestFixturesAgainstNCKS(t *testing.T) {
 		fixture string
 		g       grid
 		box     []float64
-		mod     func(*subset.Request)
+		mod     func(*engine.Request)
 	}
-	stride := func(m map[string]int) func(*subset.Request) { return func(r *subset.Request) { r.Stride = m } }
-	nc3 := func(r *subset.Request) { r.Output.Format = subset.FormatNetCDF3 }
-	deflate9 := func(r *subset.Request) { nine := 9; r.Output.Deflate = &nine }
+	stride := func(m map[string]int) func(*engine.Request) { return func(r *engine.Request) { r.Stride = m } }
+	nc3 := func(r *engine.Request) { r.Output.Format = engine.FormatNetCDF3 }
+	deflate9 := func(r *engine.Request) { nine := 9; r.Output.Deflate = &nine }
 	cases := []cse{
 		{"lon180", latlon, []float64{-30, -20, 30, 20}, nil},
 		{"lon180", latlon, []float64{160, -30, -160, 30}, nil},
@@ -80,7 +80,7 @@ func TestFixturesAgainstNCKS(t *testing.T) {
 func TestVerticalRange(t *testing.T) {
 	lo, hi := 10.0, 60.0
 	req := bboxReq("r", -60, -20, 60, 20)
-	req.Vertical = &subset.VerticalRange{Min: &lo, Max: &hi}
+	req.Vertical = &engine.VerticalRange{Min: &lo, Max: &hi}
 	g := latlon
 	g.extra = []string{"-d", "depth,1,2"} // 15 and 50 m
 	checkRegion(t, fixture(t, "vertical"), g, req)
@@ -99,7 +99,7 @@ func TestVariableSubset(t *testing.T) {
 		req := bboxReq("r", -60, -20, 60, 20)
 		req.Variables = []string{tc.vars}
 		_, res := cut(t, in, req)
-		if res.Regions[0].Status != subset.StatusSuccessful {
+		if res.Regions[0].Status != engine.StatusSuccessful {
 			t.Fatal(res.Regions[0].Message)
 		}
 		src := openT(t, res.Regions[0].Files[0].Path)
@@ -138,10 +138,10 @@ func TestCalendarFixtures(t *testing.T) {
 			// From the day of the second step to the day of the fourth, whole days.
 			start, end := days[1], days[3]
 			want := pythonSelect(t, vals, units, calAttr, start+"T00:00:00", pythonNextDay(t, end, calAttr)+"T00:00:00")
-			req := &subset.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}}, Time: &subset.TimeRange{Start: start, End: end}}
+			req := &engine.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: start, End: end}}
 			_, res := cut(t, in, req)
 			r := res.Regions[0]
-			if r.Status != subset.StatusSuccessful {
+			if r.Status != engine.StatusSuccessful {
 				t.Fatalf("%s %s", r.Status, r.Message)
 			}
 			if got := r.Files[0].Shape["time"]; got != len(want) || len(want) < 3 {

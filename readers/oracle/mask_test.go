@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/nccompare"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -61,7 +61,7 @@ func allValues(t *testing.T, src ncmodel.Source, v *ncmodel.Var) []float64 {
 		t.Fatal(err)
 	}
 	vals := a.Float64s()
-	subset.Unpack(v, vals)
+	engine.Unpack(v, vals)
 	return vals
 }
 
@@ -105,15 +105,15 @@ func checkMask(t *testing.T, c maskCase) {
 			idx /= shape[d]
 		}
 	}
-	_, res := cut(t, c.in, &subset.Request{Regions: []regions.Region{c.region}})
+	_, res := cut(t, c.in, &engine.Request{Regions: []regions.Region{c.region}})
 	r := res.Regions[0]
 	if hi[0] < 0 {
-		if r.Status != subset.StatusEmpty {
+		if r.Status != engine.StatusEmpty {
 			t.Fatalf("nothing inside, but status %s %s", r.Status, r.Message)
 		}
 		return
 	}
-	if r.Status != subset.StatusSuccessful {
+	if r.Status != engine.StatusSuccessful {
 		t.Fatalf("%s: %s", r.Status, r.Message)
 	}
 	ours := openT(t, r.Files[0].Path)
@@ -298,8 +298,8 @@ func checkMask1D(t *testing.T, in string, region regions.Region, inside func(lon
 	box := bboxReq("p", b.West, b.South, b.East, b.North)
 	boxOut, boxRes := cut(t, in, box)
 	_ = boxOut
-	_, polyRes := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
-	if boxRes.Regions[0].Status != subset.StatusSuccessful || polyRes.Regions[0].Status != subset.StatusSuccessful {
+	_, polyRes := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
+	if boxRes.Regions[0].Status != engine.StatusSuccessful || polyRes.Regions[0].Status != engine.StatusSuccessful {
 		t.Fatalf("box %+v polygon %+v", boxRes.Regions[0], polyRes.Regions[0])
 	}
 	boxSrc, polySrc := openT(t, boxRes.Regions[0].Files[0].Path), openT(t, polyRes.Regions[0].Files[0].Path)
@@ -360,7 +360,7 @@ func TestMaskFalseKeepsBox(t *testing.T) {
 	region, _ := polyCase([][2]float64{{-60, -40}, {60, -40}, {0, 50}})
 	f := false
 	region.Mask = &f
-	_, res := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
+	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
 	_, box := cut(t, in, bboxReq("p", -60, -40, 60, 50))
 	compare(t, res.Regions[0].Files[0].Path, box.Regions[0].Files[0].Path, nccompare.Options{})
 }
@@ -406,8 +406,8 @@ func TestPlainHDF5Track(t *testing.T) {
 	checkMask(t, maskCase{in: in, lat: "/gt1l/heights/lat_ph", lon: "/gt1l/heights/lon_ph", region: region, inside: inside,
 		noNCKS: true})
 	// The output is NetCDF-4 with the input's groups, readable by ncdump.
-	_, res := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
-	if res.Regions[0].Status != subset.StatusSuccessful {
+	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
+	if res.Regions[0].Status != engine.StatusSuccessful {
 		t.Fatalf("%+v", res.Regions[0])
 	}
 	out := res.Regions[0].Files[0].Path
@@ -468,7 +468,7 @@ func TestGeneratedGrids(t *testing.T) {
 func TestDefaultFillDeclared(t *testing.T) {
 	in := fixture(t, "swath")
 	region, _ := boxCase([]float64{-5, -25, 5, 0})
-	_, res := cut(t, in, &subset.Request{Regions: []regions.Region{region}})
+	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
 	src := openT(t, res.Regions[0].Files[0].Path)
 	v := src.File().FindVar("flags")
 	a, ok := v.Attr("_FillValue")

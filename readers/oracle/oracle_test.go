@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/nccompare"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -33,10 +33,10 @@ func needNCO(t *testing.T) {
 }
 
 // cut runs the engine with the real readers.
-func cut(t *testing.T, in string, req *subset.Request) (string, *subset.Result) {
+func cut(t *testing.T, in string, req *engine.Request) (string, *engine.Result) {
 	t.Helper()
 	out := t.TempDir()
-	res, err := subset.Run(context.Background(), []string{in}, req, subset.Options{
+	res, err := engine.Run(context.Background(), []string{in}, req, engine.Options{
 		OutDir: out, Open: open.Source, Create: open.Sink, Version: "test",
 	})
 	if err != nil {
@@ -168,7 +168,7 @@ type grid struct {
 
 // checkRegion cuts one region and compares the output with ncks: one ncks
 // call for a contiguous cut, two halves for a cut across the data's seam.
-func checkRegion(t *testing.T, in string, g grid, req *subset.Request) {
+func checkRegion(t *testing.T, in string, g grid, req *engine.Request) {
 	t.Helper()
 	needNCO(t)
 	r := req.Regions[0]
@@ -180,12 +180,12 @@ func checkRegion(t *testing.T, in string, g grid, req *subset.Request) {
 	latSpan, ok := expectLat(lat, r.BBox[1], r.BBox[3])
 	lonRuns := expectLon(lon, r.BBox[0], r.BBox[2])
 	if !ok || len(lonRuns) == 0 {
-		if rr.Status != subset.StatusEmpty {
+		if rr.Status != engine.StatusEmpty {
 			t.Fatalf("region %s: status %s (%s), want empty", r.Name, rr.Status, rr.Message)
 		}
 		return
 	}
-	if rr.Status != subset.StatusSuccessful || len(rr.Files) != 1 {
+	if rr.Status != engine.StatusSuccessful || len(rr.Files) != 1 {
 		t.Fatalf("region %s: status %s (%s)", r.Name, rr.Status, rr.Message)
 	}
 	ours := rr.Files[0].Path
@@ -243,8 +243,8 @@ func checkRegion(t *testing.T, in string, g grid, req *subset.Request) {
 	}
 }
 
-func bboxReq(name string, b ...float64) *subset.Request {
-	return &subset.Request{Regions: []regions.Region{{Name: name, BBox: b}}}
+func bboxReq(name string, b ...float64) *engine.Request {
+	return &engine.Request{Regions: []regions.Region{{Name: name, BBox: b}}}
 }
 
 const realdata = "../../../shared/realdata"
@@ -299,7 +299,7 @@ func TestRealDataEveryFile(t *testing.T) {
 		t.Run(strings.SplitN(name, "__", 2)[1], func(t *testing.T) {
 			path := filepath.Join(realdata, name)
 			src := openT(t, path)
-			d, err := subset.Describe(src)
+			d, err := engine.Describe(src)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,11 +307,11 @@ func TestRealDataEveryFile(t *testing.T) {
 				t.Errorf("no horizontal grid found: %+v", d.Axes)
 			}
 			req := bboxReq("r", -180, -90, 180, 90)
-			res, err := subset.Run(t.Context(), []string{path}, req, subset.Options{OutDir: t.TempDir(), Open: open.Source, Create: open.Sink})
+			res, err := engine.Run(t.Context(), []string{path}, req, engine.Options{OutDir: t.TempDir(), Open: open.Source, Create: open.Sink})
 			switch {
 			case err != nil:
 				t.Errorf("cut failed: %v", err)
-			case res.Regions[0].Status != subset.StatusSuccessful:
+			case res.Regions[0].Status != engine.StatusSuccessful:
 				t.Errorf("whole-globe cut: %+v", res.Regions[0])
 			}
 		})
@@ -329,7 +329,7 @@ func TestNCOEdgeFilesIdentity(t *testing.T) {
 				t.Fatalf("ncgen: %v %s", err, b)
 			}
 			_, res := cut(t, in, bboxReq("g", -180, -90, 180, 90))
-			if res.Regions[0].Status != subset.StatusSuccessful {
+			if res.Regions[0].Status != engine.StatusSuccessful {
 				t.Fatalf("%+v", res.Regions[0])
 			}
 			compare(t, res.Regions[0].Files[0].Path, in, nccompare.Options{})

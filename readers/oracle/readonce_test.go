@@ -10,9 +10,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/subsetd/subsetd/jobs/subset"
-	"github.com/subsetd/subsetd/readers/nccompare"
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/readers/netcdf"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/regions"
@@ -101,17 +101,17 @@ func (s *readStats) open(path string) (ncmodel.Source, error) {
 	return counting{Source: src, mu: &s.mu, bytes: &s.bytes, maxRead: &s.maxRead}, nil
 }
 
-func runWith(t *testing.T, in string, req *subset.Request, budget int64, st *readStats) (string, *subset.Result) {
+func runWith(t *testing.T, in string, req *engine.Request, budget int64, st *readStats) (string, *engine.Result) {
 	t.Helper()
 	out := t.TempDir()
-	res, err := subset.Run(context.Background(), []string{in}, req, subset.Options{
+	res, err := engine.Run(context.Background(), []string{in}, req, engine.Options{
 		OutDir: out, Open: st.open, Create: open.Sink, MemoryBudget: budget, Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range res.Regions {
-		if r.Status != subset.StatusSuccessful {
+		if r.Status != engine.StatusSuccessful {
 			t.Fatalf("%s: %s %s", r.Name, r.Status, r.Message)
 		}
 	}
@@ -128,11 +128,11 @@ func TestReadOnce(t *testing.T) {
 		rs = append(rs, regions.Region{Name: fmt.Sprintf("r%d", i), BBox: []float64{w, -20, w + 30, 20}})
 	}
 	var together readStats
-	outAll, _ := runWith(t, in, &subset.Request{Regions: rs}, 0, &together)
+	outAll, _ := runWith(t, in, &engine.Request{Regions: rs}, 0, &together)
 	var separate int64
 	for _, r := range rs {
 		var one readStats
-		outOne, _ := runWith(t, in, &subset.Request{Regions: []regions.Region{r}}, 0, &one)
+		outOne, _ := runWith(t, in, &engine.Request{Regions: []regions.Region{r}}, 0, &one)
 		separate += one.bytes
 		compare(t, filepath.Join(outAll, r.Name+".nc"), filepath.Join(outOne, r.Name+".nc"), nccompare.Options{})
 	}
@@ -152,7 +152,7 @@ func TestReadOnce(t *testing.T) {
 // the same files.
 func TestMemoryBudget(t *testing.T) {
 	in := gridFile(t, 6, 90, 180, []int{1, 45, 45})
-	req := &subset.Request{Regions: []regions.Region{
+	req := &engine.Request{Regions: []regions.Region{
 		{Name: "a", BBox: []float64{-100, -60, 100, 60}},
 		{Name: "wrap", BBox: []float64{150, -30, -150, 30}},
 	}}
@@ -181,7 +181,7 @@ func BenchmarkFourteenRegions(b *testing.B) {
 	}
 	for b.Loop() {
 		out := b.TempDir()
-		if _, err := subset.Run(context.Background(), []string{in}, &subset.Request{Regions: rs}, subset.Options{OutDir: out, Open: open.Source, Create: open.Sink}); err != nil {
+		if _, err := engine.Run(context.Background(), []string{in}, &engine.Request{Regions: rs}, engine.Options{OutDir: out, Open: open.Source, Create: open.Sink}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -210,7 +210,7 @@ func BenchmarkPolygonVsBBox(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := subset.Run(context.Background(), []string{in}, &subset.Request{Regions: []regions.Region{tc.r}}, subset.Options{OutDir: b.TempDir(), Open: open.Source, Create: open.Sink}); err != nil {
+				if _, err := engine.Run(context.Background(), []string{in}, &engine.Request{Regions: []regions.Region{tc.r}}, engine.Options{OutDir: b.TempDir(), Open: open.Source, Create: open.Sink}); err != nil {
 					b.Fatal(err)
 				}
 			}

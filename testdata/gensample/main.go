@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/subsetd/subsetd/readers/ncmodel"
+	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/netcdf"
 )
 

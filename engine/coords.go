@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"math"
+	"strings"
+
+	"github.com/subsetd/subsetd/ncmodel"
+)
+
+// Axis is the role of a coordinate.
+type Axis string
+
+// The axes subsetd selects on.
+const (
+	AxisLat      Axis = "lat"
+	AxisLon      Axis = "lon"
+	AxisTime     Axis = "time"
+	AxisVertical Axis = "vertical"
+)
+
+// GridKind says how latitude and longitude are laid out.
+type GridKind string
+
+// Grid kinds. Rectilinear grids have 1-D latitude and longitude coordinate
+// variables on their own dimensions; curvilinear grids (and swaths) have
+// 2-D latitude/longitude over two shared dimensions; tracks have 1-D
+// latitude/longitude over one shared dimension.
+const (
+	Rectilinear GridKind = "rectilinear"
+	Curvilinear GridKind = "curvilinear"
+	Track       GridKind = "track"
+)
+
+// Grid is one horizontal grid of a file: its latitude and longitude
+// coordinates and the dimensions they span.
+type Grid struct {
+	Kind     GridKind
+	Lat, Lon *ncmodel.Var
+}
+
+// Coord is a 1-D coordinate variable with its axis.
+type Coord struct {
+	Axis Axis
+	Var  *ncmodel.Var
+}
+
+// Coords is what was found in a file.
+type Coords struct {
+	Grids []Grid
+	// Axes maps a dimension to its 1-D coordinate, for dimensions that are
+	// latitude, longitude, time or vertical.
+	Axes map[*ncmodel.Dim]Coord
+}
+
+var latUnits = map[string]bool{"degrees_north": true, "degree_north": true, "degree_n": true, "degrees_n": true, "degreen": true, "degreesn": true}
+var lonUnits = map[string]bool{"degrees_east": true, "degree_east": true, "degree_e": true, "degrees_e": true, "degreee": true, "degreese": true}
+
+var verticalStdNames = map[string]bool{
+	"depth": true, "height": true, "altitude": true, "air_pressure": true, "model_level_number": true,
+	"height_above_reference_ellipsoid": true, "height_above_mean_sea_level": true, "depth_below_geoid": true,
+	"sea_floor_depth_below_sea_surface": false,
+}
+
+var pressureUnits = map[string]bool{"pa": true, "hpa": true, "kpa": true, "mbar": true, "millibar": true, "bar": true, "atm": true, "dbar": true, "decibar": true}
+
+// AxisOf classifies a variable by its CF attributes (standard_name, units,
+// axis, positive), then by its name; "" when it is none of the axes.
+func AxisOf(v *ncmodel.Var) Axis {
+	std := strings.ToLower(v.AttrString("standard_name"))
+	units := strings.ToLower(strings.TrimSpace(v.AttrString("units")))
+	axis := strings.ToUpper(strings.TrimSpace(v.AttrString("axis")))
+	switch {
+	case std == "latitude" || latUnits[units]:
+		return AxisLat
+	case std == "longitude" || lonUnits[units]:
+		return AxisLon
+	case std == "time" || axis == "T" || strings.Contains(units, " since "):
+		return AxisTime
+	case axis == "Z" || v.AttrString("positive") != "" || verticalStdNames[std] ||
+		strings.HasPrefix(std, "atmosphere_") && strings.HasSuffix(std, "_coordinate") ||
+		strings.HasPrefix(std, "ocean_") && strings.HasSuffix(std, "_coordinate"):
+		return AxisVertical
+	}
+	if axis == "Y" && (units == "" || strings.HasPrefix(units, "degree")) && std != "grid_latitude" && std != "projection_y_coordinate" {
+		return AxisLat
+	}
+	if axis == "X" && (units == "" || strings.HasPrefix(units, "degree")) && std != "grid_longitude" && std != "projection_x_coordinate" {
+		return AxisLon
+	}
+	if std == "" && units == "" || strings.HasPrefix(units, "degree") {
+		switch strings.ToLower(v.Name) {
+		case "lat", "latitude", "nav_lat":
+			return AxisLat
+		case "lon", "longitude", "nav_lon":
+			return AxisLon
+		}
+	}
+	if pressureUnits[units] && v.IsCoordinate() {
+		return AxisVertical
+	}
+	if strings.EqualFold(v.Name, "time") && v.IsCoordinate() {
+		return AxisTime
+	}
+	return ""
+}
+
+// FindCoords finds the horizontal grids and the 1-D axes of a file.
+func FindCoords(f *ncmodel.File) Coords {
+	c := Coords{Axes: map[*ncmodel.Dim]Coord{}}
+	var lats, lons []*ncmodel.Var
+	for _, v := range f.Vars() {
+		if !v.IsCoordinate() || v.Type == ncmodel.String || v.Type == ncmodel.Char {
+			continue
+		}
+		ax := AxisOf(v)
+		if ax == "" {
+			continue
+		}
+		if _, dup := c.Axes[v.Dims[0]]; dup {
+			continue
+		}
+		c.Axes[v.Dims[0]] = Coord{Axis: ax, Var: v}
+		switch ax {
+		case AxisLat:
+			lats = append(lats, v)
+		case AxisLon:
+			lons = append(lons, v)
+		}
+	}
+	// Pair 1-D lat and lon coordinates that some variable uses together;
+	// a lone pair in a file pairs by itself.
+	paired := map[*ncmodel.Var]bool{}
+	for _, v := range f.Vars() {
+		var la, lo *ncmodel.Var
+		for _, d := range v.Dims {
+			if co, ok := c.Axes[d]; ok {
+				switch co.Axis {
+				case AxisLat:
+					la = co.Var
+				case AxisLon:
+					lo = co.Var
+				}
+			}
+		}
+		if la != nil && lo != nil && !paired[la] && !paired[lo] {
+			paired[la], paired[lo] = true, true
+			c.Grids = append(c.Grids, Grid{Kind: Rectilinear, Lat: la, Lon: lo})
+		}
+	}
+	if len(c.Grids) == 0 && len(lats) == 1 && len(lons) == 1 {
+		c.Grids = append(c.Grids, Grid{Kind: Rectilinear, Lat: lats[0], Lon: lons[0]})
+	}
+	// Auxiliary (multi-dimensional or along-track) latitude/longitude,
+	// named by `coordinates` attributes or standard names.
+	seen := map[*ncmodel.Var]bool{}
+	for _, g := range c.Grids {
+		seen[g.Lat], seen[g.Lon] = true, true
+	}
+	var auxLat, auxLon []*ncmodel.Var
+	for _, v := range f.Vars() {
+		if seen[v] || v.IsCoordinate() || len(v.Dims) == 0 || len(v.Dims) > 2 {
+			continue
+		}
+		switch AxisOf(v) {
+		case AxisLat:
+			auxLat = append(auxLat, v)
+		case AxisLon:
+			auxLon = append(auxLon, v)
+		}
+	}
+	for _, la := range auxLat {
+		for _, lo := range auxLon {
+			if seen[lo] || !sameDims(la, lo) {
+				continue
+			}
+			kind := Curvilinear
+			if len(la.Dims) == 1 {
+				kind = Track
+			}
+			c.Grids = append(c.Grids, Grid{Kind: kind, Lat: la, Lon: lo})
+			seen[la], seen[lo] = true, true
+			break
+		}
+	}
+	return c
+}
+
+func sameDims(a, b *ncmodel.Var) bool {
+	if len(a.Dims) != len(b.Dims) {
+		return false
+	}
+	for i := range a.Dims {
+		if a.Dims[i] != b.Dims[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// CoordValues reads a 1-D (or any) coordinate variable whole and returns its
+// values unpacked (scale_factor/add_offset), with fill and missing values
+// and values outside valid_min/valid_max as NaN.
+func CoordValues(src ncmodel.Source, v *ncmodel.Var) ([]float64, error) {
+	start := make([]int, len(v.Dims))
+	a, err := src.Read(v, start, v.Shape(), nil)
+	if err != nil {
+		return nil, err
+	}
+	vals := a.Float64s()
+	Unpack(v, vals)
+	return vals, nil
+}
+
+// Unpack applies a variable's fill, missing, valid range and packing
+// attributes to raw values in place.
+func Unpack(v *ncmodel.Var, vals []float64) {
+	var bad []float64
+	for _, name := range []string{"_FillValue", "missing_value"} {
+		if a, ok := v.Attr(name); ok {
+			bad = append(bad, a.Float64s()...)
+		}
+	}
+	lo, hi := math.Inf(-1), math.Inf(1)
+	if a, ok := v.Attr("valid_min"); ok && len(a.Float64s()) == 1 {
+		lo = a.Float64s()[0]
+	}
+	if a, ok := v.Attr("valid_max"); ok && len(a.Float64s()) == 1 {
+		hi = a.Float64s()[0]
+	}
+	if a, ok := v.Attr("valid_range"); ok && len(a.Float64s()) == 2 {
+		lo, hi = a.Float64s()[0], a.Float64s()[1]
+	}
+	scale, offset := 1.0, 0.0
+	if a, ok := v.Attr("scale_factor"); ok && len(a.Float64s()) == 1 {
+		scale = a.Float64s()[0]
+	}
+	if a, ok := v.Attr("add_offset"); ok && len(a.Float64s()) == 1 {
+		offset = a.Float64s()[0]
+	}
+	for i, x := range vals {
+		isBad := x < lo || x > hi
+		for _, b := range bad {
+			if x == b {
+				isBad = true
+			}
+		}
+		if isBad {
+			vals[i] = math.NaN()
+			continue
+		}
+		vals[i] = x*scale + offset
+	}
+}

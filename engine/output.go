@@ -1,0 +1,310 @@
+package engine
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// chunkTarget is the size in bytes output chunks aim at.
+const chunkTarget = 1 << 20
+
+// outputFile builds the description of one region's output: the input's
+// groups, dimensions cut to the selection, the output variables with their
+// attributes, storage options, and updated global metadata.
+func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int) (*ncmodel.File, map[*ncmodel.Var]*ncmodel.Var, map[*ncmodel.Var][]byte) {
+	keep := map[*ncmodel.Var]bool{}
+	usedDims := map[*ncmodel.Dim]bool{}
+	fills := map[*ncmodel.Var][]byte{}
+vars:
+	for _, v := range p.vars {
+		for _, d := range v.Dims {
+			if rp.dropped[d] {
+				continue vars
+			}
+		}
+		keep[v] = true
+		for _, d := range v.Dims {
+			usedDims[d] = true
+		}
+	}
+	dims := map[*ncmodel.Dim]*ncmodel.Dim{}
+	vars := map[*ncmodel.Var]*ncmodel.Var{}
+	var copyGroup func(g, parent *ncmodel.Group) *ncmodel.Group
+	copyGroup = func(g, parent *ncmodel.Group) *ncmodel.Group {
+		o := &ncmodel.Group{Name: g.Name, Parent: parent, Attrs: append([]ncmodel.Attr(nil), g.Attrs...)}
+		for _, d := range g.Dims {
+			if !p.allVars && !usedDims[d] {
+				continue
+			}
+			n := d.Len
+			if s := p.selFor(rp, d); s != nil {
+				n = s.outLen()
+			}
+			od := &ncmodel.Dim{Name: d.Name, Len: n, Unlimited: d.Unlimited, Group: o}
+			dims[d] = od
+			o.Dims = append(o.Dims, od)
+		}
+		for _, v := range g.Vars {
+			if !keep[v] {
+				continue
+			}
+			ov := &ncmodel.Var{Name: v.Name, Type: v.Type, Group: o, Attrs: append([]ncmodel.Attr(nil), v.Attrs...)}
+			if p.masked(rp, v) {
+				fill, declared := fillValue(v)
+				fills[v] = fill
+				if !declared {
+					ov.Attrs = append(ov.Attrs, ncmodel.Attr{Name: "_FillValue", Type: v.Type, Value: ncmodel.DecodeValues(v.Type, fill)})
+				}
+			}
+			for _, d := range v.Dims {
+				ov.Dims = append(ov.Dims, dims[d])
+			}
+			if !format.IsNetCDF3() && len(ov.Dims) > 0 {
+				ov.Chunks = chunkShape(ov, chunkTarget)
+				if v.Type != ncmodel.String && deflate > 0 {
+					ov.Deflate = deflate
+					ov.Shuffle = v.Type.Size() > 1
+				}
+			}
+			vars[v] = ov
+			o.Vars = append(o.Vars, ov)
+		}
+		for _, c := range g.Groups {
+			oc := copyGroup(c, o)
+			if p.allVars || len(oc.Vars) > 0 || len(oc.Groups) > 0 {
+				o.Groups = append(o.Groups, oc)
+			}
+		}
+		return o
+	}
+	out := &ncmodel.File{Format: format, Root: copyGroup(p.file.Root, nil)}
+	return out, vars, fills
+}
+
+// masked reports whether a region's masks apply to variable v: a data
+// variable (not a coordinate or bounds) spanning every dimension of a mask.
+func (p *filePlan) masked(rp *regionPlan, v *ncmodel.Var) bool {
+	if p.noMask[v] || v.Type == ncmodel.String || v.Type == ncmodel.Char {
+		return false
+	}
+	for _, m := range rp.masks {
+		if m.applies(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// fillValue returns the raw value masked cells get: _FillValue, else
+// missing_value, else netCDF's default fill (declared=false: the output
+// must declare it).
+func fillValue(v *ncmodel.Var) (raw []byte, declared bool) {
+	for _, name := range []string{"_FillValue", "missing_value"} {
+		if a, ok := v.Attr(name); ok && a.Type == v.Type {
+			if b, n, err := ncmodel.EncodeValues(v.Type, a.Value); err == nil && n >= 1 {
+				return b[:v.Type.Size()], true
+			}
+		}
+	}
+	return ncmodel.DefaultFill(v.Type), false
+}
+
+// applies reports whether v spans every dimension of the mask.
+func (m *gridMask) applies(v *ncmodel.Var) bool {
+	for _, d := range m.dims {
+		found := false
+		for _, x := range v.Dims {
+			found = found || x == d
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// apply sets the cells of a (written at output position at) that lie
+// outside the region to fill.
+func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte) {
+	if !m.applies(v) {
+		return
+	}
+	pos := make([]int, len(m.dims)) // where each mask dimension is in v
+	for i, d := range m.dims {
+		for j, x := range v.Dims {
+			if x == d {
+				pos[i] = j
+			}
+		}
+	}
+	rank := len(a.Shape)
+	es := a.Type.Size()
+	idx := make([]int, rank)
+	for k := 0; k < a.Len(); k++ {
+		mi := 0
+		for i := range m.dims {
+			mi = mi*m.shape[i] + at[pos[i]] + idx[pos[i]]
+		}
+		if !m.inside[mi] {
+			copy(a.Data[k*es:(k+1)*es], fill)
+		}
+		for d := rank - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < a.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+}
+
+// chunkShape picks chunk sizes: whole along the last dimensions, one step
+// along leading (time-like, unlimited) dimensions, halving the largest
+// until a chunk holds about target bytes.
+func chunkShape(v *ncmodel.Var, target int) []int {
+	c := make([]int, len(v.Dims))
+	for i, d := range v.Dims {
+		c[i] = max(d.Len, 1)
+	}
+	size := func() int { return ncmodel.Product(c) * max(v.Type.Size(), 1) }
+	for i := 0; i < len(c)-2 && size() > target; i++ {
+		c[i] = 1
+	}
+	for size() > target {
+		big := 0
+		for i := range c {
+			if c[i] > c[big] {
+				big = i
+			}
+		}
+		if c[big] == 1 {
+			break
+		}
+		c[big] = (c[big] + 1) / 2
+	}
+	for i, d := range v.Dims {
+		if d.Unlimited && len(c) > 1 && c[i] > 1 && i == 0 {
+			c[i] = min(c[i], 1024)
+		}
+	}
+	return c
+}
+
+// regionMeta holds what the metadata of one output says about its extent.
+type regionMeta struct {
+	latMin, latMax float64
+	lonWest        float64
+	lonEast        float64
+	timeStart      string
+	timeEnd        string
+}
+
+// setGlobalAttrs updates the root attributes of an output: history, ACDD
+// extent attributes, and the request that made it.
+func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Region, name string, sources []string, opt Options, now time.Time) {
+	set := func(name string, t ncmodel.Type, v any) {
+		for i := range root.Attrs {
+			if root.Attrs[i].Name == name {
+				root.Attrs[i] = ncmodel.Attr{Name: name, Type: t, Value: v}
+				return
+			}
+		}
+		root.Attrs = append(root.Attrs, ncmodel.Attr{Name: name, Type: t, Value: v})
+	}
+	if !math.IsNaN(m.latMin) {
+		set("geospatial_lat_min", ncmodel.Double, []float64{m.latMin})
+		set("geospatial_lat_max", ncmodel.Double, []float64{m.latMax})
+		set("geospatial_lon_min", ncmodel.Double, []float64{m.lonWest})
+		set("geospatial_lon_max", ncmodel.Double, []float64{m.lonEast})
+	}
+	if m.timeStart != "" {
+		set("time_coverage_start", ncmodel.Char, m.timeStart)
+		set("time_coverage_end", ncmodel.Char, m.timeEnd)
+	}
+	cmd := opt.Command
+	if cmd == "" {
+		cmd = "subsetd subset"
+	}
+	line := now.UTC().Format("2006-01-02T15:04:05Z") + ": " + cmd + " (subsetd " + opt.Version + ", region " + name + ")"
+	hist := ""
+	if a, ok := root.Attr("history"); ok {
+		hist = strings.TrimRight(a.Text(), "\n")
+	}
+	if hist != "" {
+		hist += "\n"
+	}
+	set("history", ncmodel.Char, hist+line)
+	one := *req
+	one.Regions = []regions.Region{region}
+	js, _ := json.Marshal(one)
+	set("subsetd_request", ncmodel.Char, string(js))
+	set("subsetd_version", ncmodel.Char, opt.Version)
+	set("subsetd_source", ncmodel.Char, strings.Join(sources, ", "))
+}
+
+// extentOf computes the metadata extent of a region from its selections.
+func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64) regionMeta {
+	m := regionMeta{latMin: math.NaN()}
+	if rp.extent != nil {
+		m = *rp.extent
+	}
+	var times []string
+	for _, d := range sortedDims(p.coords.Axes) {
+		c := p.coords.Axes[d]
+		if c.Axis != AxisTime || coordVals[c.Var] == nil {
+			continue
+		}
+		u, err := TimeAxis(c.Var)
+		if err != nil {
+			continue
+		}
+		vals := selected(coordVals[c.Var], p.selFor(rp, d))
+		if len(vals) == 0 {
+			continue
+		}
+		lo, hi := minMax(vals)
+		a, err1 := u.Decode(lo)
+		b, err2 := u.Decode(hi)
+		if err1 == nil && err2 == nil {
+			times = append(times, a.String(), b.String())
+		}
+	}
+	if len(times) > 0 {
+		sort.Strings(times)
+		m.timeStart, m.timeEnd = times[0], times[len(times)-1]
+	}
+	return m
+}
+
+// selected returns the values a selection takes, with run shifts applied.
+func selected(vals []float64, s *dimSel) []float64 {
+	if s == nil {
+		return vals
+	}
+	var out []float64
+	for _, r := range s.runs {
+		for i := r.Start; i < r.Start+r.Count; i += s.stride {
+			out = append(out, vals[i]+r.Shift)
+		}
+	}
+	return out
+}
+
+func minMax(vals []float64) (float64, float64) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if !math.IsNaN(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if lo > hi {
+		return math.NaN(), math.NaN()
+	}
+	return lo, hi
+}

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// Request is what to cut, the same shape in the CLI's region files, the REST
+// API and the tasks given to worker processes.
+type Request struct {
+	Regions   []regions.Region `json:"regions"`
+	Variables []string         `json:"variables,omitempty"`
+	Time      *TimeRange       `json:"time,omitempty"`
+	Vertical  *VerticalRange   `json:"vertical,omitempty"`
+	// Stride per axis ("time", "lat", "lon", "vertical") or per dimension name.
+	Stride map[string]int `json:"stride,omitempty"`
+	Output Output         `json:"output,omitzero"`
+}
+
+// TimeRange is an inclusive ISO 8601 range; either end may be empty (open).
+// An end given to the day (or month, year) includes that whole day.
+type TimeRange struct {
+	Start string `json:"start,omitempty"`
+	End   string `json:"end,omitempty"`
+}
+
+// VerticalRange selects levels whose coordinate value lies in [Min, Max]
+// (in the vertical coordinate's own units); either end may be absent.
+type VerticalRange struct {
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
+}
+
+// Output says how files are written.
+type Output struct {
+	// Format is "netcdf4" (default) or "netcdf3" (64-bit offset).
+	Format string `json:"format,omitempty"`
+	// Deflate is the zlib level 0..9 for netcdf4 (default 1, with shuffle).
+	Deflate *int `json:"deflate,omitempty"`
+}
+
+// Output formats.
+const (
+	FormatNetCDF4 = "netcdf4"
+	FormatNetCDF3 = "netcdf3"
+)
+
+// DefaultDeflate is the deflate level when none is asked for.
+const DefaultDeflate = 1
+
+// FileFormat is the ncmodel format to write.
+func (o Output) FileFormat() ncmodel.Format {
+	if o.Format == FormatNetCDF3 {
+		return ncmodel.Format64BitOffset
+	}
+	return ncmodel.FormatNetCDF4
+}
+
+// DeflateLevel is the deflate level to use (0 for netCDF-3).
+func (o Output) DeflateLevel() int {
+	if o.Format == FormatNetCDF3 {
+		return 0
+	}
+	if o.Deflate == nil {
+		return DefaultDeflate
+	}
+	return *o.Deflate
+}
+
+// Validate checks everything that can be checked without opening a file.
+func (r *Request) Validate() error {
+	if err := regions.ValidateList("regions", r.Regions); err != nil {
+		return err
+	}
+	return r.validateOptions()
+}
+
+// validateOptions checks everything but the regions.
+func (r *Request) validateOptions() error {
+	seen := map[string]bool{}
+	for i, v := range r.Variables {
+		if strings.TrimSpace(v) == "" {
+			return errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "empty variable name")
+		}
+		if seen[v] {
+			return errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "variable %q is listed twice", v)
+		}
+		seen[v] = true
+	}
+	if r.Time != nil {
+		if _, _, err := r.Time.Parse(); err != nil {
+			return err
+		}
+	}
+	if v := r.Vertical; v != nil {
+		for _, p := range []*float64{v.Min, v.Max} {
+			if p != nil && (math.IsNaN(*p) || math.IsInf(*p, 0)) {
+				return errs.F(errs.Invalid, "vertical", "vertical bounds must be finite numbers")
+			}
+		}
+		if v.Min != nil && v.Max != nil && *v.Min > *v.Max {
+			return errs.F(errs.Invalid, "vertical", "min (%v) is greater than max (%v)", *v.Min, *v.Max)
+		}
+	}
+	for k, s := range r.Stride {
+		if s < 1 {
+			return errs.F(errs.Invalid, "stride."+k, "stride must be a positive integer, got %d", s)
+		}
+	}
+	switch r.Output.Format {
+	case "", FormatNetCDF4, FormatNetCDF3:
+	default:
+		return errs.F(errs.Invalid, "output.format", "unknown format %q: use %q or %q", r.Output.Format, FormatNetCDF4, FormatNetCDF3)
+	}
+	if d := r.Output.Deflate; d != nil {
+		if *d < 0 || *d > 9 {
+			return errs.F(errs.Invalid, "output.deflate", "deflate level must be 0..9, got %d", *d)
+		}
+		if r.Output.Format == FormatNetCDF3 && *d != 0 {
+			return errs.F(errs.Invalid, "output.deflate", "netcdf3 output cannot be compressed")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,562 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// DefaultMemoryBudget bounds the bytes of values held at once.
+const DefaultMemoryBudget = 256 << 20
+
+// maxCluster bounds how many regions are written at once (open outputs).
+const maxCluster = 64
+
+// TempPrefix starts the names of files being written; a crash may leave
+// them behind, and start-up code removes them.
+const TempPrefix = ".subsetd-tmp-"
+
+// Options are the environment of a run: where to write, how to reach files.
+type Options struct {
+	// OutDir receives one file per region: <region>.nc for one input file,
+	// <region>/<input stem>.nc for several.
+	OutDir string
+	// MemoryBudget bounds the bytes of values held at once (DefaultMemoryBudget if 0).
+	MemoryBudget int64
+	// Open opens an input file; Create creates an output file. The C readers
+	// provide them (readers/open); tests may pass the in-memory fake.
+	Open   func(path string) (ncmodel.Source, error)
+	Create func(path string, format ncmodel.Format) (ncmodel.Sink, error)
+	// Concat treats several files as one time series split along time:
+	// one output per region, concatenated along time in time order (as
+	// ncrcat would, then cut). The files must share one grid.
+	Concat bool
+	// Version and Command are recorded in the outputs' metadata.
+	Version string
+	Command string
+	// Now is the clock for metadata (time.Now if nil).
+	Now func() time.Time
+}
+
+// Region statuses.
+const (
+	StatusSuccessful = "successful"
+	StatusEmpty      = "empty"
+	StatusFailed     = "failed"
+)
+
+// Result is the outcome of a run, one entry per region in request order.
+type Result struct {
+	Regions      []RegionResult `json:"regions"`
+	BytesRead    int64          `json:"bytes_read"`
+	BytesWritten int64          `json:"bytes_written"`
+	FilesOpened  int            `json:"files_opened"`
+	// Notes tell what a user should know: overlapping time steps taken
+	// once, gaps in a time series.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// RegionResult is the outcome for one region.
+type RegionResult struct {
+	Name    string    `json:"name"`
+	Status  string    `json:"status"`
+	Message string    `json:"message,omitempty"`
+	Files   []OutFile `json:"files,omitempty"`
+}
+
+// OutFile is one written file.
+type OutFile struct {
+	Name   string         `json:"name"` // relative to OutDir, with '/' separators
+	Path   string         `json:"path"`
+	Size   int64          `json:"size"`
+	Sha256 string         `json:"sha256"`
+	Md5    string         `json:"md5"`
+	Shape  map[string]int `json:"shape"` // output dimension lengths by name (group path for dims below the root)
+	Source string         `json:"source"`
+}
+
+// Run cuts every region of req out of files and writes the outputs under
+// opt.OutDir. An error is returned for problems that concern the whole run
+// (an unreadable file, an unknown variable, a bad time range, an output
+// folder that cannot be written); problems of one region are reported in
+// its RegionResult. Nothing is left at a final path unless it is complete.
+func Run(ctx context.Context, files []string, req *Request, opt Options) (*Result, error) {
+	if err := req.validateOptions(); err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, errs.E(errs.Invalid, "no input file given")
+	}
+	if opt.MemoryBudget <= 0 {
+		opt.MemoryBudget = DefaultMemoryBudget
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	areas, err := regions.ResolveList("regions", req.Regions)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWritable(opt.OutDir); err != nil {
+		return nil, err
+	}
+	res := &Result{Regions: make([]RegionResult, len(req.Regions))}
+	emptyMsgs := make([][]string, len(req.Regions))
+	for i, a := range areas {
+		res.Regions[i] = RegionResult{Name: a.Name}
+	}
+	if opt.Concat && len(files) > 1 {
+		return runConcat(ctx, files, req, areas, opt, res, emptyMsgs)
+	}
+	names := outputNames(files)
+	for fi, path := range files {
+		if err := context.Cause(ctx); err != nil {
+			return res, err
+		}
+		src, err := opt.Open(path)
+		if err != nil {
+			return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(path))
+		}
+		res.FilesOpened++
+		err = runFile(ctx, src, req, areas, opt, names[fi], res, emptyMsgs)
+		src.Close()
+		if err != nil {
+			return res, err
+		}
+	}
+	finishStatus(res, emptyMsgs)
+	return res, nil
+}
+
+// finishStatus sets each region's status from what it produced.
+func finishStatus(res *Result, emptyMsgs [][]string) {
+	for i := range res.Regions {
+		r := &res.Regions[i]
+		switch {
+		case r.Status == StatusFailed:
+		case len(r.Files) > 0:
+			r.Status = StatusSuccessful
+		default:
+			r.Status = StatusEmpty
+			r.Message = strings.Join(emptyMsgs[i], "; ")
+		}
+	}
+}
+
+// runConcat cuts files that split one time series as if they were one.
+func runConcat(ctx context.Context, files []string, req *Request, areas []regions.Resolved, opt Options, res *Result, emptyMsgs [][]string) (*Result, error) {
+	var srcs []ncmodel.Source
+	closeAll := func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}
+	for _, path := range files {
+		src, err := opt.Open(path)
+		if err != nil {
+			closeAll()
+			return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(path))
+		}
+		srcs = append(srcs, src)
+		res.FilesOpened++
+	}
+	c, err := newConcat(srcs)
+	if err != nil {
+		closeAll()
+		return res, err
+	}
+	defer c.Close()
+	res.Notes = append(res.Notes, c.notes...)
+	if err := runFile(ctx, c, req, areas, opt, "", res, emptyMsgs); err != nil {
+		return res, err
+	}
+	finishStatus(res, emptyMsgs)
+	return res, nil
+}
+
+func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regions.Resolved, opt Options, stem string, res *Result, emptyMsgs [][]string) error {
+	p, err := plan(src, req, areas)
+	if err != nil {
+		return err
+	}
+	r := &runner{src: src, plan: p, budget: opt.MemoryBudget, opt: opt, req: req}
+	var live []*regionPlan
+	for _, rp := range p.regions {
+		if rp.empty != "" {
+			emptyMsgs[rp.index] = append(emptyMsgs[rp.index], rp.empty)
+			continue
+		}
+		live = append(live, rp)
+	}
+	for _, cl := range p.clusters(live) {
+		outs, err := r.writeCluster(ctx, cl, stem)
+		if err != nil {
+			if errs.CodeOf(err) == errs.Unreadable || context.Cause(ctx) != nil {
+				return err
+			}
+			for _, rp := range cl {
+				rr := &res.Regions[rp.index]
+				rr.Status, rr.Message = StatusFailed, err.Error()
+			}
+			continue
+		}
+		for _, o := range outs {
+			rr := &res.Regions[o.rp.index]
+			if o.err != nil {
+				rr.Status, rr.Message = StatusFailed, o.err.Error()
+				continue
+			}
+			rr.Files = append(rr.Files, o.file)
+			res.BytesWritten += o.file.Size
+		}
+	}
+	res.BytesRead += r.bytesRead
+	return nil
+}
+
+// runner cuts the regions of one plan.
+type runner struct {
+	src       ncmodel.Source
+	plan      *filePlan
+	budget    int64
+	opt       Options
+	req       *Request
+	bytesRead int64
+}
+
+// output is one region's file being written.
+type output struct {
+	rp    *regionPlan
+	name  string // relative final name
+	final string
+	tmp   string
+	sink  ncmodel.Sink
+	desc  *ncmodel.File
+	vars  map[*ncmodel.Var]*ncmodel.Var
+	first map[string][]byte       // first value written per variable, checked after writing
+	fills map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
+	file  OutFile
+	err   error
+}
+
+func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
+	ov := o.vars[v]
+	if fill := o.fills[v]; fill != nil {
+		for _, m := range o.rp.masks {
+			m.apply(v, at, a, fill)
+		}
+	}
+	if o.first != nil && a.Len() > 0 && a.Type != ncmodel.String {
+		zero := true
+		for _, x := range at {
+			zero = zero && x == 0
+		}
+		if zero {
+			o.first[ov.Path()] = append([]byte(nil), a.Data[:a.Type.Size()]...)
+		}
+	}
+	if err := o.sink.Write(ov.Path(), at, a); err != nil {
+		return errs.Wrap(errs.Internal, err, "writing %s", o.name)
+	}
+	return nil
+}
+
+// writeCluster writes the outputs of a group of regions read together.
+func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string) (outs []*output, err error) {
+	p := r.plan
+	defer func() {
+		for _, o := range outs {
+			if o.sink != nil {
+				o.sink.Close()
+			}
+			if err != nil || o.err != nil {
+				os.Remove(o.tmp)
+			}
+		}
+	}()
+	format := r.req.Output.FileFormat()
+	for _, rp := range cl {
+		name := rp.name + ".nc"
+		if stem != "" {
+			name = rp.name + "/" + stem + ".nc"
+		}
+		final := filepath.Join(r.opt.OutDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return outs, errs.Wrap(errs.Internal, err, "output folder")
+		}
+		o := &output{rp: rp, name: name, final: final, tmp: filepath.Join(filepath.Dir(final), TempPrefix+randomHex()+".nc"), first: map[string][]byte{}}
+		outs = append(outs, o)
+		o.desc, o.vars, o.fills = p.outputFile(rp, format, r.req.Output.DeflateLevel())
+		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, sourceNames(r.src), r.opt, r.opt.Now())
+		sink, err := r.opt.Create(o.tmp, format)
+		if err != nil {
+			return outs, errs.Wrap(errs.Internal, err, "creating output for region %s", rp.name)
+		}
+		o.sink = sink
+		if err := sink.Define(o.desc); err != nil {
+			o.err = errs.Wrap(errs.Invalid, err, "region %s: cannot write %s", rp.name, format)
+		}
+	}
+	for _, v := range p.vars {
+		var targets []target
+		for _, o := range outs {
+			if o.err == nil {
+				targets = append(targets, target{out: o, boxes: p.boxes(v, o.rp)})
+			}
+		}
+		if err := r.copyVar(ctx, p, v, targets); err != nil {
+			return outs, err
+		}
+	}
+	for _, o := range outs {
+		if o.err != nil {
+			continue
+		}
+		sink := o.sink
+		o.sink = nil
+		if err := sink.Close(); err != nil {
+			o.err = errs.Wrap(errs.Internal, err, "closing output of region %s", o.rp.name)
+			continue
+		}
+		o.err = r.finish(o)
+	}
+	return outs, nil
+}
+
+// finish checks a written file by reading it back, checksums it and moves
+// it to its final name.
+func (r *runner) finish(o *output) error {
+	if err := r.verify(o); err != nil {
+		return errs.Wrap(errs.Internal, err, "checking output of region %s", o.rp.name)
+	}
+	f, err := os.Open(o.tmp)
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "checksum")
+	}
+	sh, m5 := sha256.New(), md5.New()
+	n, err := io.Copy(io.MultiWriter(sh, m5), f)
+	f.Close()
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "checksum")
+	}
+	if err := os.Rename(o.tmp, o.final); err != nil {
+		return errs.Wrap(errs.Internal, err, "moving output into place")
+	}
+	syncDir(filepath.Dir(o.final))
+	shape := map[string]int{}
+	o.desc.Root.Walk(func(g *ncmodel.Group) {
+		for _, d := range g.Dims {
+			shape[DimName(d)] = d.Len
+		}
+	})
+	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: hex.EncodeToString(sh.Sum(nil)), Md5: hex.EncodeToString(m5.Sum(nil)), Shape: shape, Source: baseName(r.plan.file.Path)}
+	return nil
+}
+
+// verify re-opens a written file: every variable with its shape, and the
+// first value of each as written.
+func (r *runner) verify(o *output) error {
+	src, err := r.opt.Open(o.tmp)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	got := src.File()
+	for _, want := range o.vars {
+		v := got.FindVar(want.Path())
+		if v == nil {
+			return fmt.Errorf("variable %s missing", want.Path())
+		}
+		ws, gs := want.Shape(), v.Shape()
+		if fmt.Sprint(ws) != fmt.Sprint(gs) {
+			return fmt.Errorf("variable %s has shape %v, want %v", want.Path(), gs, ws)
+		}
+		first, ok := o.first[want.Path()]
+		if !ok {
+			continue
+		}
+		one := make([]int, len(gs))
+		for i := range one {
+			one[i] = 1
+		}
+		a, err := src.Read(v, make([]int, len(gs)), one, nil)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(a.Data, first) {
+			return fmt.Errorf("variable %s: first value reads back as %x, wrote %x", want.Path(), a.Data, first)
+		}
+	}
+	return nil
+}
+
+// clusters groups regions whose reads overlap enough that reading their
+// union once costs no more than reading them separately.
+func (p *filePlan) clusters(rps []*regionPlan) [][]*regionPlan {
+	main := p.mainVar()
+	if main == nil {
+		out := make([][]*regionPlan, len(rps))
+		for i, rp := range rps {
+			out[i] = []*regionPlan{rp}
+		}
+		return out
+	}
+	type cl struct {
+		rps   []*regionPlan
+		boxes []box
+		cost  float64
+	}
+	cost := func(bs []box) float64 {
+		lo, hi := boxSpan(bs[0])
+		sum := 0.0
+		for _, b := range bs {
+			l, h := boxSpan(b)
+			for i := range lo {
+				lo[i], hi[i] = min(lo[i], l[i]), max(hi[i], h[i])
+			}
+			sum += readCost(main, l, h)
+		}
+		return min(sum, readCost(main, lo, hi))
+	}
+	var cls []*cl
+	for _, rp := range rps {
+		bs := p.boxes(main, rp)
+		c0 := cost(bs)
+		best, gain := -1, 0.0
+		for i, c := range cls {
+			if len(c.rps) >= maxCluster {
+				continue
+			}
+			merged := cost(append(append([]box(nil), c.boxes...), bs...))
+			if g := c.cost + c0 - merged; g >= 0 && (best < 0 || g > gain) {
+				best, gain = i, g
+			}
+		}
+		if best < 0 {
+			cls = append(cls, &cl{rps: []*regionPlan{rp}, boxes: bs, cost: c0})
+			continue
+		}
+		c := cls[best]
+		c.rps = append(c.rps, rp)
+		c.boxes = append(c.boxes, bs...)
+		c.cost = cost(c.boxes)
+	}
+	out := make([][]*regionPlan, len(cls))
+	for i, c := range cls {
+		out[i] = c.rps
+	}
+	return out
+}
+
+// mainVar is the largest output variable on a horizontal grid: the one
+// whose reads dominate the cost.
+func (p *filePlan) mainVar() *ncmodel.Var {
+	var best *ncmodel.Var
+	size := 0
+	for _, v := range p.vars {
+		onGrid := false
+		for _, d := range v.Dims {
+			onGrid = onGrid || p.gridDims[d]
+		}
+		if n := ncmodel.Product(v.Shape()) * v.Type.Size(); onGrid && n > size {
+			best, size = v, n
+		}
+	}
+	return best
+}
+
+// coordValuesFor returns the unpacked values of the file's 1-D coordinates,
+// read once.
+func (p *filePlan) coordValuesFor() map[*ncmodel.Var][]float64 {
+	if p.coordVals != nil {
+		return p.coordVals
+	}
+	p.coordVals = map[*ncmodel.Var][]float64{}
+	for _, c := range p.coords.Axes {
+		if vals, err := CoordValues(p.src, c.Var); err == nil {
+			p.coordVals[c.Var] = vals
+		}
+	}
+	return p.coordVals
+}
+
+// outputNames returns, per input file, the stem of its outputs: "" for a
+// single file (outputs are <region>.nc), else a unique file stem.
+func outputNames(files []string) []string {
+	out := make([]string, len(files))
+	if len(files) == 1 {
+		return out
+	}
+	seen := map[string]int{}
+	for i, f := range files {
+		stem := baseName(f)
+		for _, ext := range []string{".gz", ".bz2", ".zst", ".nc", ".nc4", ".h5", ".hdf5", ".he5", ".cdf"} {
+			stem = strings.TrimSuffix(stem, ext)
+		}
+		seen[stem]++
+		if n := seen[stem]; n > 1 {
+			stem = fmt.Sprintf("%s-%d", stem, n)
+		}
+		out[i] = stem
+	}
+	return out
+}
+
+func checkWritable(dir string) error {
+	if dir == "" {
+		return errs.E(errs.Invalid, "no output folder given")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errs.Wrap(errs.Internal, err, "output folder %q is not writable", dir)
+	}
+	f, err := os.CreateTemp(dir, TempPrefix+"probe-")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return errs.Wrap(errs.Internal, err, "output folder %q is not writable", dir)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// sourceNames lists the input files behind a source.
+func sourceNames(src ncmodel.Source) []string {
+	if c, ok := src.(*concatSource); ok {
+		var out []string
+		for _, s := range c.srcs {
+			out = append(out, baseName(s.File().Path))
+		}
+		return out
+	}
+	return []string{baseName(src.File().Path)}
+}
+
+func randomHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
