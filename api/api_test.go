@@ -284,7 +284,7 @@ func TestSubmitAndGet(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	resp, body = c.do("GET", "/v1/jobs/job001", "")
-	if !bytes.Contains(body, []byte(`"expires":"2025-01-02T00:01:01Z"`)) {
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"expires":"2025-01-02T00:01:01Z"`)) {
 		t.Fatalf("expiry: %s", body)
 	}
 }

@@ -160,7 +160,7 @@ func gen(args []string) error {
 	}
 	find := func(what string, b []byte) (int, error) {
 		i := bytes.Index(base, b)
-		if i < 0 || bytes.Index(base[i+1:], b) >= 0 {
+		if i < 0 || bytes.Contains(base[i+1:], b) {
 			return 0, fmt.Errorf("template: cannot place %s", what)
 		}
 		return i, nil

@@ -111,11 +111,7 @@ func TestVariableSubset(t *testing.T) {
 			t.Errorf("--vars %s gives %v, want %s", tc.vars, got, tc.want)
 		}
 		// Values equal ncks -v of the same variables.
-		var vs []string
-		for _, v := range got {
-			vs = append(vs, v)
-		}
-		want := ncks(t, in, "-v", strings.Join(vs, ","), "-d", "lat,2,6", "-d", "lon,4,7")
+		want := ncks(t, in, "-v", strings.Join(got, ","), "-d", "lat,2,6", "-d", "lon,4,7")
 		compare(t, res.Regions[0].Files[0].Path, want, nccompare.Options{})
 	}
 }
