@@ -30,11 +30,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/internal/datafile"
 	"github.com/subsetd/subsetd/internal/errs"
 )
-
-// ValidID reports whether id can name a dataset.
-func ValidID(id string) bool { return index.ValidID(id) }
 
 // Dataset is a dataset found in the data directory.
 type Dataset struct {
@@ -102,24 +100,6 @@ func New(dir string, opt Options) (*Catalog, error) {
 // Root is the resolved data directory.
 func (c *Catalog) Root() string { return c.root }
 
-// isDataFile reports whether a file name is one of a NetCDF/HDF5 file,
-// possibly compressed: the index's rule.
-func isDataFile(name string) bool {
-	lower := strings.ToLower(name)
-	for _, c := range index.CompressionSuffixes {
-		if strings.HasSuffix(lower, c) {
-			lower = lower[:len(lower)-len(c)]
-			break
-		}
-	}
-	for _, e := range index.Extensions {
-		if strings.HasSuffix(lower, e) && len(lower) > len(e) {
-			return true
-		}
-	}
-	return false
-}
-
 // inside resolves p and reports whether it lies in the data directory.
 func (c *Catalog) inside(p string) (string, os.FileInfo, bool) {
 	real, err := filepath.EvalSymlinks(p)
@@ -167,7 +147,7 @@ func (c *Catalog) entry(name string, full bool) (*Dataset, bool) {
 		return nil, false
 	}
 	if st.IsDir() {
-		if !ValidID(name) {
+		if !datafile.ValidID(name) {
 			return nil, false
 		}
 		d := &Dataset{ID: name, Dir: true}
@@ -181,7 +161,7 @@ func (c *Catalog) entry(name string, full bool) (*Dataset, bool) {
 				}
 				return nil
 			}
-			if e.IsDir() || !isDataFile(e.Name()) {
+			if e.IsDir() || !datafile.IsDataFile(e.Name()) {
 				return nil
 			}
 			// Report the path under the data directory, not the target:
@@ -206,8 +186,8 @@ func (c *Catalog) entry(name string, full bool) (*Dataset, bool) {
 	if !st.Mode().IsRegular() {
 		return nil, false
 	}
-	id, ok := index.DatasetOf(name, false)
-	if !ok {
+	id, err := datafile.DatasetID(name, false)
+	if err != nil {
 		return nil, false
 	}
 	d := &Dataset{ID: id, Files: []string{path}, Size: st.Size()}
@@ -289,7 +269,7 @@ func (c *Catalog) Get(id string) (*Dataset, error) { return c.get(id, true) }
 func (c *Catalog) exists(id string) (*Dataset, error) { return c.get(id, false) }
 
 func (c *Catalog) get(id string, full bool) (*Dataset, error) {
-	if !ValidID(id) {
+	if !datafile.ValidID(id) {
 		return nil, errs.E(errs.NotFound, "no dataset %q", id)
 	}
 	ents, err := os.ReadDir(c.root)

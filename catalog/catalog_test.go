@@ -42,8 +42,9 @@ func setup(t *testing.T) (string, string) {
 	return root, outside
 }
 
-func TestListRefusesWhatIsNotData(t *testing.T) {
-	root, _ := setup(t)
+// listIDs returns the ids of the datasets of root, in List's order.
+func listIDs(t *testing.T, root string) []string {
+	t.Helper()
 	c, err := New(root, Options{Index: openIndex(t), Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,16 @@ func TestListRefusesWhatIsNotData(t *testing.T) {
 	for _, d := range ds {
 		ids = append(ids, d.ID)
 	}
+	return ids
+}
+
+func TestListRefusesWhatIsNotData(t *testing.T) {
+	root, _ := setup(t)
+	c, err := New(root, Options{Index: openIndex(t), Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := listIDs(t, root)
 	want := []string{"alias", "chl", "multi", "sst", "zipped"}
 	if len(ids) != len(want) {
 		t.Fatalf("ids %v, want %v", ids, want)

@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/internal/datafile"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -35,8 +36,8 @@ type Meta struct {
 
 // Validate checks the settings of dataset id.
 func (m Meta) Validate(id string) error {
-	if !ValidID(id) {
-		return fmt.Errorf("datasets: %q cannot be a dataset id (letters, digits, '.', '_', '-')", id)
+	if err := datafile.CheckID(id); err != nil {
+		return fmt.Errorf("datasets: %w", err)
 	}
 	switch m.Kind {
 	case "", KindTimeSeries, KindGranules:

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/subsetd/subsetd/internal/datafile"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/regions"
@@ -495,25 +496,13 @@ func (p *filePlan) coordValuesFor() map[*ncmodel.Var][]float64 {
 }
 
 // outputNames returns, per input file, the stem of its outputs: "" for a
-// single file (outputs are <region>.nc), else a unique file stem.
+// single file (outputs are <region>.nc), else the file's unique output name
+// (datafile.OutputNames).
 func outputNames(files []string) []string {
-	out := make([]string, len(files))
 	if len(files) == 1 {
-		return out
+		return []string{""}
 	}
-	seen := map[string]int{}
-	for i, f := range files {
-		stem := baseName(f)
-		for _, ext := range []string{".gz", ".bz2", ".zst", ".nc", ".nc4", ".h5", ".hdf5", ".he5", ".cdf"} {
-			stem = strings.TrimSuffix(stem, ext)
-		}
-		seen[stem]++
-		if n := seen[stem]; n > 1 {
-			stem = fmt.Sprintf("%s-%d", stem, n)
-		}
-		out[i] = stem
-	}
-	return out
+	return datafile.OutputNames(files)
 }
 
 func checkWritable(dir string) error {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/datafile"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
 )
@@ -40,7 +40,7 @@ func runGranules(ctx context.Context, task *jobs.WorkerTask, env Env, opt engine
 	}
 	empties := make([][]string, len(req.Regions))
 	fails := make([][]string, len(req.Regions))
-	stems := granuleStems(task.Files)
+	stems := datafile.OutputNames(task.Files)
 	for k, file := range task.Files {
 		if len(users[k]) == 0 {
 			continue
@@ -129,29 +129,4 @@ func runGranules(ctx context.Context, task *jobs.WorkerTask, env Env, opt engine
 		}
 	}
 	return res, nil
-}
-
-// granuleStems names the outputs of each file: its name without the
-// compression and format extensions, made unique with -2, -3...
-func granuleStems(files []string) []string {
-	out := make([]string, len(files))
-	seen := map[string]int{}
-	for i, f := range files {
-		stem := path.Base(filepath.ToSlash(f))
-		for _, ext := range []string{".gz", ".bz2", ".zst"} {
-			if strings.HasSuffix(strings.ToLower(stem), ext) {
-				stem = stem[:len(stem)-len(ext)]
-				break
-			}
-		}
-		if ext := path.Ext(stem); ext != "" && ext != stem {
-			stem = strings.TrimSuffix(stem, ext)
-		}
-		seen[stem]++
-		if n := seen[stem]; n > 1 {
-			stem = fmt.Sprintf("%s-%d", stem, n)
-		}
-		out[i] = stem
-	}
-	return out
 }

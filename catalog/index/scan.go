@@ -7,55 +7,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/subsetd/subsetd/internal/datafile"
 )
-
-// Extensions are the names of the files indexed (lower case), each possibly
-// followed by a compression suffix (CompressionSuffixes).
-var Extensions = []string{".nc", ".nc4", ".netcdf", ".cdf", ".h5", ".hdf5", ".he5", ".hdf"}
-
-// CompressionSuffixes are the compressions the readers decompress.
-var CompressionSuffixes = []string{".gz", ".bz2", ".zst"}
-
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidID reports whether id can name a dataset (the same rule as the
-// server's dataset listing).
-func ValidID(id string) bool { return validID.MatchString(id) && !strings.Contains(id, "..") }
-
-// splitName returns a data file's name without its compression suffix and
-// extension ("sst.nc.gz" -> "sst"), and whether it is a data file at all.
-func splitName(name string) (string, bool) {
-	lower := strings.ToLower(name)
-	for _, c := range CompressionSuffixes {
-		if strings.HasSuffix(lower, c) {
-			lower, name = lower[:len(lower)-len(c)], name[:len(name)-len(c)]
-			break
-		}
-	}
-	for _, e := range Extensions {
-		if strings.HasSuffix(lower, e) && len(lower) > len(e) {
-			return name[:len(name)-len(e)], true
-		}
-	}
-	return "", false
-}
-
-// DatasetOf returns the dataset id of a file or folder directly in the
-// data directory: a folder's name, a data file's name without extensions.
-func DatasetOf(name string, dir bool) (string, bool) {
-	if dir {
-		return name, ValidID(name)
-	}
-	id, ok := splitName(name)
-	return id, ok && ValidID(id)
-}
 
 // ScanOptions configure a scan.
 type ScanOptions struct {
@@ -191,7 +151,7 @@ func (s *Store) Scan(ctx context.Context, opts ScanOptions) (*Report, error) {
 	}
 	defer func() { <-s.scan }()
 	t0 := time.Now()
-	if opts.Dataset != "" && !ValidID(opts.Dataset) {
+	if opts.Dataset != "" && !datafile.ValidID(opts.Dataset) {
 		return nil, fmt.Errorf("bad dataset id %q", opts.Dataset)
 	}
 	root, err := filepath.Abs(opts.Root)
@@ -376,14 +336,12 @@ func (sc *scanner) walk(jobs chan<- job, results chan<- result) {
 		if !st.IsDir() && !st.Mode().IsRegular() {
 			continue
 		}
-		if !st.IsDir() {
-			if _, ok := splitName(name); !ok {
-				continue
-			}
+		if !st.IsDir() && !datafile.IsDataFile(name) {
+			continue
 		}
-		id, ok := DatasetOf(name, st.IsDir())
-		if !ok {
-			sc.refuse(name, fmt.Sprintf("%q cannot be a dataset id (letters, digits, '.', '_', '-')", id))
+		id, err := datafile.DatasetID(name, st.IsDir())
+		if err != nil {
+			sc.refuse(name, err.Error())
 			continue
 		}
 		if prev, dup := ids[id]; dup {
@@ -430,7 +388,7 @@ func (sc *scanner) walkDataset(jobs chan<- job, results chan<- result, id, name,
 		if d.IsDir() {
 			return nil
 		}
-		if _, ok := splitName(d.Name()); !ok {
+		if !datafile.IsDataFile(d.Name()) {
 			return nil
 		}
 		real, st := p, os.FileInfo(nil)

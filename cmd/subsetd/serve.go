@@ -20,7 +20,7 @@ poll them and download one NetCDF file per region (API: GET /v1/openapi.json).
 Each immediate sub-folder of --data is one dataset (its NetCDF/HDF5 files
 together, compressed .gz/.bz2/.zst ones too); each such file directly in
 --data is a dataset of its own. A dataset's id is the folder name, or the
-file name without its extensions.
+file name without its extensions (A.NC.GZ is A).
 
 The server indexes --data into <state>/index.db (what each file holds, where
 and when: see 'subsetd index') at start-up, in the background (/readyz
@@ -35,8 +35,8 @@ decides how a job combines its files:
               joined along time, one output <region>.nc per region
   granules    a folder of independent files (swaths, passes, different
               grids): a job cuts each file that meets a region and its time
-              range, one output <region>/<file>.nc per pair; other files are
-              not opened
+              range, one output <region>/<file stem>.nc per pair; other files
+              are not opened
 
 The kind is detected by the index and can be set in the configuration file,
 with a title and a licence shown by the API:

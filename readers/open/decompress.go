@@ -15,11 +15,14 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/subsetd/subsetd/internal/datafile"
 )
 
-// Compressed inputs (*.gz, *.bz2, *.zst, as agencies deliver them) are
-// decompressed as a stream into a cache folder, keyed by the sha256 of the
-// compressed bytes, so repeated jobs do not decompress again. The cache is
+// Compressed inputs (*.gz, *.bz2, *.zst, as agencies deliver them: the
+// suffixes of datafile.CompressionOf) are decompressed as a stream into a
+// cache folder, keyed by the sha256 of the compressed bytes, so repeated
+// jobs do not decompress again. The cache is
 // bounded: the least recently used files go first. Several processes may
 // share it: files appear by rename, complete or not at all.
 
@@ -37,32 +40,10 @@ func SetCache(dir string, maxBytes int64) {
 	cacheDir, cacheMax = dir, maxBytes
 }
 
-// CompressionOf returns the compression a file name says ("gz", "bz2",
-// "zst") or "".
-func CompressionOf(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".gz", ".gzip":
-		return "gz"
-	case ".bz2":
-		return "bz2"
-	case ".zst", ".zstd":
-		return "zst"
-	}
-	return ""
-}
-
-// StripCompression removes a compression suffix: "a.nc.gz" -> "a.nc".
-func StripCompression(name string) string {
-	if CompressionOf(name) != "" {
-		return strings.TrimSuffix(name, filepath.Ext(name))
-	}
-	return name
-}
-
 // Decompressed returns the path of the decompressed copy of a compressed
 // file, decompressing it into the cache when it is not there yet.
 func Decompressed(path string) (string, error) {
-	kind := CompressionOf(path)
+	plain, kind := datafile.SplitCompression(filepath.Base(path))
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -78,7 +59,7 @@ func Decompressed(path string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("decompression cache: %w", err)
 	}
-	out := filepath.Join(dir, hex.EncodeToString(h.Sum(nil))[:32]+"-"+StripCompression(filepath.Base(path)))
+	out := filepath.Join(dir, hex.EncodeToString(h.Sum(nil))[:32]+"-"+plain)
 	if _, err := os.Stat(out); err == nil {
 		now := time.Now()
 		os.Chtimes(out, now, now) // recently used
@@ -89,16 +70,16 @@ func Decompressed(path string) (string, error) {
 	}
 	var r io.Reader
 	switch kind {
-	case "gz":
+	case datafile.Gzip:
 		zr, err := gzip.NewReader(f)
 		if err != nil {
 			return "", fmt.Errorf("%s: not gzip data: %w", filepath.Base(path), err)
 		}
 		defer zr.Close()
 		r = zr
-	case "bz2":
+	case datafile.Bzip2:
 		r = bzip2.NewReader(f)
-	case "zst":
+	case datafile.Zstd:
 		zr, err := zstd.NewReader(f)
 		if err != nil {
 			return "", fmt.Errorf("%s: not zstd data: %w", filepath.Base(path), err)

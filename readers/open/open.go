@@ -7,15 +7,16 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/subsetd/subsetd/internal/datafile"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/hdf5"
 	"github.com/subsetd/subsetd/readers/netcdf"
 )
 
 // Source opens an input file read-only; compressed files (.gz, .bz2,
-// .zst) are read through the decompression cache.
+// .zst: datafile.CompressionOf) are read through the decompression cache.
 func Source(path string) (ncmodel.Source, error) {
-	if CompressionOf(path) != "" {
+	if datafile.CompressionOf(path) != "" {
 		plain, err := Decompressed(path)
 		if err != nil {
 			return nil, err

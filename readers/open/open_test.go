@@ -39,10 +39,13 @@ func TestCompressedInputs(t *testing.T) {
 	zw.Write(raw)
 	zw.Close()
 	os.WriteFile(filepath.Join(dir, "x.nc.zst"), zs.Bytes(), 0o644)
+	// The suffixes the index takes, in any case.
+	os.WriteFile(filepath.Join(dir, "y.nc.zstd"), zs.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "Z.NC.GZ"), gz.Bytes(), 0o644)
 	if b, err := exec.Command("bzip2", "-k", "-c", plain).Output(); err == nil {
 		os.WriteFile(filepath.Join(dir, "x.nc.bz2"), b, 0o644)
 	}
-	for _, name := range []string{"x.nc.gz", "x.nc.zst", "x.nc.bz2"} {
+	for _, name := range []string{"x.nc.gz", "x.nc.zst", "y.nc.zstd", "Z.NC.GZ", "x.nc.bz2"} {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err != nil {
 			continue

@@ -55,6 +55,12 @@ func open(path string) (ncmodel.Source, error) {
 	if strings.Contains(filepath.Base(path), "corrupt") {
 		return nil, errs.E(errs.Unreadable, "%s: NetCDF: Unknown file format", path)
 	}
+	return Grid(path), nil
+}
+
+// Grid is the fake's file: sst on a lat(4) x lon(4) grid, cell centres at
+// -30, -10, 10 and 30 degrees on both axes.
+func Grid(path string) *memfile.File {
 	root := &ncmodel.Group{}
 	lat := &ncmodel.Dim{Name: "lat", Len: 4, Group: root}
 	lon := &ncmodel.Dim{Name: "lon", Len: 4, Group: root}
@@ -68,7 +74,7 @@ func open(path string) (ncmodel.Source, error) {
 	f := memfile.New(&ncmodel.File{Path: path, Format: ncmodel.FormatNetCDF4, Root: root})
 	f.SetFunc("lat", func(i []int) float64 { return float64(-30 + 20*i[0]) })
 	f.SetFunc("lon", func(i []int) float64 { return float64(-30 + 20*i[0]) })
-	return f, nil
+	return f
 }
 
 func run(ctx context.Context, files []string, req *engine.Request, opt engine.Options) (*engine.Result, error) {
