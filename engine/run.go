@@ -42,6 +42,11 @@ type Options struct {
 	// provide them (readers/open); tests may pass the in-memory fake.
 	Open   func(path string) (ncmodel.Source, error)
 	Create func(path string, format ncmodel.Format) (ncmodel.Sink, error)
+	// Files reads back, renames and removes written outputs by path: the
+	// operating system's files when nil. It must see the files Create
+	// makes, so an in-memory Create (memfile.Store) comes with an
+	// in-memory Files.
+	Files Files
 	// Concat treats several files as one time series split along time:
 	// one output per region, concatenated along time in time order (as
 	// ncrcat would, then cut). The files must share one grid.
@@ -52,6 +57,21 @@ type Options struct {
 	// Now is the clock for metadata (time.Now if nil).
 	Now func() time.Time
 }
+
+// Files is where outputs are checksummed and moved into place once their
+// Sink is closed.
+type Files interface {
+	Open(path string) (io.ReadCloser, error)
+	Rename(from, to string) error
+	Remove(path string) error
+}
+
+// osFiles are the operating system's files.
+type osFiles struct{}
+
+func (osFiles) Open(path string) (io.ReadCloser, error) { return os.Open(path) }
+func (osFiles) Rename(from, to string) error            { return os.Rename(from, to) }
+func (osFiles) Remove(path string) error                { return os.Remove(path) }
 
 // Region statuses.
 const (
@@ -107,6 +127,9 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Files == nil {
+		opt.Files = osFiles{}
 	}
 	areas, err := regions.ResolveList("regions", req.Regions)
 	if err != nil {
@@ -285,7 +308,7 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string
 				o.sink.Close()
 			}
 			if err != nil || o.err != nil {
-				os.Remove(o.tmp)
+				r.opt.Files.Remove(o.tmp)
 			}
 		}
 	}()
@@ -344,7 +367,7 @@ func (r *runner) finish(o *output) error {
 	if err := r.verify(o); err != nil {
 		return errs.Wrap(errs.Internal, err, "checking output of region %s", o.rp.name)
 	}
-	f, err := os.Open(o.tmp)
+	f, err := r.opt.Files.Open(o.tmp)
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "checksum")
 	}
@@ -354,7 +377,7 @@ func (r *runner) finish(o *output) error {
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "checksum")
 	}
-	if err := os.Rename(o.tmp, o.final); err != nil {
+	if err := r.opt.Files.Rename(o.tmp, o.final); err != nil {
 		return errs.Wrap(errs.Internal, err, "moving output into place")
 	}
 	syncDir(filepath.Dir(o.final))

@@ -2,6 +2,7 @@ package memfile_test
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -251,5 +252,45 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestFilesAreTheStoreAsAFileSystem(t *testing.T) {
+	var st memfile.Store
+	a, b := memfile.New(grid()), memfile.New(grid())
+	st.Put("/out/a.nc", a)
+	files := st.Files()
+	read := func(path string) []byte {
+		t.Helper()
+		r, err := files.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var buf strings.Builder
+		if _, err := io.Copy(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		return []byte(buf.String())
+	}
+	if got := read("/out/a.nc"); string(got) != string(b.Bytes()) || len(got) == 0 {
+		t.Errorf("Open reads %d bytes, not the file's Bytes (%d)", len(got), len(b.Bytes()))
+	}
+	// One value changed changes the bytes.
+	b.SetFunc("count", func(i []int) float64 { return float64(i[0] + i[1]) })
+	if string(a.Bytes()) == string(b.Bytes()) {
+		t.Error("different values encode the same")
+	}
+	if err := files.Rename("/out/a.nc", "/out/b.nc"); err != nil || st.Get("/out/b.nc") != a || st.Get("/out/a.nc") != nil {
+		t.Errorf("rename: %v, paths %v", err, st.Paths())
+	}
+	if _, err := files.Open("/out/a.nc"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("open of a moved file: %v", err)
+	}
+	if err := files.Remove("/out/b.nc"); err != nil || len(st.Paths()) != 0 {
+		t.Errorf("remove: %v, paths %v", err, st.Paths())
+	}
+	if err := files.Remove("/out/b.nc"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("second remove: %v", err)
 	}
 }
