@@ -338,7 +338,9 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string
 	for _, v := range p.vars {
 		var targets []target
 		for _, o := range outs {
-			if o.err == nil {
+			// A region that misses one of the file's grids has none of
+			// that grid's variables.
+			if _, kept := o.vars[v]; o.err == nil && kept {
 				targets = append(targets, target{out: o, boxes: p.boxes(v, o.rp)})
 			}
 		}
