@@ -243,6 +243,9 @@ func (s *Store) finalize(ctx context.Context, tx *sql.Tx, jobID string) error {
 		}
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	status, msg := Successful, ""
 	switch {
 	case counts[Failed] > 0 && counts[Successful] == 0:

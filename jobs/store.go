@@ -3,14 +3,17 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/sqlmigrate"
 )
 
 // Store keeps jobs, their regions and tasks in SQL tables beside River's,
@@ -35,101 +38,22 @@ func NewStore(db *sql.DB) *Store {
 // DB is the store's database.
 func (s *Store) DB() *sql.DB { return s.db }
 
-var migrations = []string{
-	`CREATE TABLE IF NOT EXISTS subsetd_job (
-		id TEXT PRIMARY KEY,
-		dataset TEXT NOT NULL,
-		status TEXT NOT NULL,
-		message TEXT NOT NULL DEFAULT '',
-		spec TEXT NOT NULL,
-		tasks INTEGER NOT NULL,
-		idem_key TEXT UNIQUE,
-		idem_hash TEXT NOT NULL DEFAULT '',
-		created_ms INTEGER NOT NULL,
-		started_ms INTEGER NOT NULL DEFAULT 0,
-		finished_ms INTEGER NOT NULL DEFAULT 0,
-		updated_ms INTEGER NOT NULL,
-		deadline_ms INTEGER NOT NULL DEFAULT 0
-	)`,
-	`CREATE INDEX IF NOT EXISTS subsetd_job_status ON subsetd_job (status, id)`,
-	`CREATE TABLE IF NOT EXISTS subsetd_region (
-		job_id TEXT NOT NULL REFERENCES subsetd_job (id) ON DELETE CASCADE,
-		idx INTEGER NOT NULL,
-		name TEXT NOT NULL,
-		task_id INTEGER NOT NULL,
-		status TEXT NOT NULL,
-		message TEXT NOT NULL DEFAULT '',
-		files TEXT NOT NULL DEFAULT '[]',
-		PRIMARY KEY (job_id, idx)
-	)`,
-	`CREATE TABLE IF NOT EXISTS subsetd_task (
-		job_id TEXT NOT NULL REFERENCES subsetd_job (id) ON DELETE CASCADE,
-		task_id INTEGER NOT NULL,
-		status TEXT NOT NULL,
-		regions TEXT NOT NULL,
-		attempts INTEGER NOT NULL DEFAULT 0,
-		river_id INTEGER NOT NULL DEFAULT 0,
-		message TEXT NOT NULL DEFAULT '',
-		PRIMARY KEY (job_id, task_id)
-	)`,
-	`CREATE INDEX IF NOT EXISTS subsetd_task_status ON subsetd_task (status)`,
-	// Descriptions of datasets cached by servers before the index.
-	`DROP TABLE IF EXISTS subsetd_dataset`,
-}
+//go:embed migrations
+var migrationFiles embed.FS
 
-// columns are added to tables made by older versions (and to new ones).
-var columns = []struct{ table, column, def string }{
-	{"subsetd_job", "kind", "TEXT NOT NULL DEFAULT ''"},
-	{"subsetd_job", "notes", "TEXT NOT NULL DEFAULT '[]'"},
-	{"subsetd_job", "files_opened", "INTEGER NOT NULL DEFAULT 0"},
-	{"subsetd_task", "files", "TEXT NOT NULL DEFAULT '[]'"},
-	{"subsetd_task", "region_files", "TEXT NOT NULL DEFAULT 'null'"},
-	{"subsetd_task", "concat", "INTEGER NOT NULL DEFAULT 0"},
-}
-
-// Migrate creates the store's tables if they do not exist and adds the
-// columns they lack.
+// Migrate brings the store's tables to the newest of migrations/ (numbered,
+// one folder per SQL dialect; a database written before the version table
+// is adopted).
 func (s *Store) Migrate(ctx context.Context) error {
-	for _, m := range migrations {
-		if _, err := s.db.ExecContext(ctx, m); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
+	files, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
 	}
-	have := map[string]map[string]bool{}
-	for _, c := range columns {
-		if have[c.table] == nil {
-			cols, err := s.columnsOf(ctx, c.table)
-			if err != nil {
-				return fmt.Errorf("migrate: %w", err)
-			}
-			have[c.table] = cols
-		}
-		if have[c.table][c.column] {
-			continue
-		}
-		if _, err := s.db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def); err != nil {
-			return fmt.Errorf("migrate: add %s.%s: %w", c.table, c.column, err)
-		}
+	set := sqlmigrate.Set{Table: "subsetd_job_migration", FS: files, Baseline: 1}
+	if err := sqlmigrate.Migrate(ctx, s.db, sqlmigrate.SQLite, set); err != nil {
+		return fmt.Errorf("job store: %w", err)
 	}
 	return nil
-}
-
-// columnsOf lists a table's columns (portable: no PRAGMA, no catalog).
-func (s *Store) columnsOf(ctx context.Context, table string) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT * FROM `+table+` WHERE 1 = 0`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	names, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, n := range names {
-		out[strings.ToLower(n)] = true
-	}
-	return out, rows.Err()
 }
 
 // ErrNotActive is returned by transitions that found the job or task in a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,17 +15,7 @@ import (
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	s := NewStore(db)
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return migrate(t, openFixture(t, ""))
 }
 
 // insertJob stores a job of n regions split in tasks of per regions.
@@ -305,34 +294,5 @@ func TestTaskInputsAndDecidedRegions(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatal("mismatched region files accepted")
-	}
-}
-
-// A database made before the index gets the new columns.
-func TestMigrateAddsColumns(t *testing.T) {
-	ctx := context.Background()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	for _, m := range migrations[:len(migrations)-1] {
-		if _, err := db.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO subsetd_task (job_id, task_id, status, regions) VALUES ('old', 0, 'accepted', '[0]')`); err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(db)
-	for range 2 {
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ts, err := s.Tasks(ctx, "old")
-	if err != nil || len(ts) != 1 || ts[0].Files != nil || ts[0].RegionFiles != nil || ts[0].Concat {
-		t.Fatalf("old task: %+v %v", ts, err)
 	}
 }

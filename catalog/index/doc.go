@@ -2,7 +2,8 @@
 // each file holds (format, variables, dimensions), where (a lat/lon box, and
 // for 2-D coordinates a footprint polygon) and when (decoded time coverage),
 // kept in SQLite (modernc.org/sqlite, an R*Tree on the boxes) so that a job
-// finds the files it needs without opening any.
+// finds the files it needs without opening any. The schema is the numbered
+// files of migrations/, applied when the index is opened (internal/sqlmigrate).
 //
 // A Scan walks the data directory with one walker, N inspector processes
 // (`subsetd inspect --stdin`, the only place files are opened: the C

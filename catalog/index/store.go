@@ -3,9 +3,11 @@ package index
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,15 +15,12 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/subsetd/subsetd/internal/sqlmigrate"
 )
 
 // FileName is the name of the index database in the state directory.
 const FileName = "index.db"
-
-// schemaVersion is kept in PRAGMA user_version. The index is a cache of
-// what the files say: on a version change its tables are dropped and the
-// next scan fills them again.
-const schemaVersion = 1
 
 // The R*Tree has four dimensions: the dataset (its row id ± 0.25), the
 // longitude, the latitude and the time (Unix seconds), every extent padded
@@ -32,42 +31,6 @@ const schemaVersion = 1
 // finds them and a search by place does not; files without a time cover
 // [-timeInf, timeInf]. Coordinates are 32-bit floats rounded outwards:
 // searches re-check every hit against the exact values of the files table.
-const schema = `
-CREATE TABLE datasets (
-	id         INTEGER PRIMARY KEY,
-	name       TEXT NOT NULL UNIQUE,
-	scanned_at INTEGER NOT NULL DEFAULT 0 -- Unix ns of the end of the last scan
-);
-CREATE TABLE files (
-	id            INTEGER PRIMARY KEY,
-	dataset_id    INTEGER NOT NULL REFERENCES datasets(id),
-	path          TEXT NOT NULL UNIQUE,   -- relative to the data root, '/'-separated
-	size          INTEGER NOT NULL,
-	mtime_ns      INTEGER NOT NULL,
-	indexed_at    INTEGER NOT NULL,       -- Unix ns; also the row's version for caches
-	error         TEXT NOT NULL DEFAULT '', -- why the file could not be read ('' when it could)
-	format        TEXT NOT NULL DEFAULT '',
-	grid_kind     TEXT NOT NULL DEFAULT '',
-	variables     TEXT NOT NULL DEFAULT '[]', -- JSON [Variable]
-	dimensions    TEXT NOT NULL DEFAULT '[]', -- JSON [Dimension]
-	west REAL, south REAL, east REAL, north REAL, -- cell centres; west > east crosses the antimeridian
-	footprint     TEXT,                   -- GeoJSON Polygon/MultiPolygon, longitudes unwrapped
-	footprint_tol REAL NOT NULL DEFAULT 0,
-	t_start       INTEGER,                -- UTC Unix seconds
-	t_end         INTEGER,
-	t_start_iso   TEXT NOT NULL DEFAULT '', -- as decoded in the file's calendar
-	t_end_iso     TEXT NOT NULL DEFAULT '',
-	time_steps    INTEGER NOT NULL DEFAULT 0,
-	time_units    TEXT NOT NULL DEFAULT '',
-	calendar      TEXT NOT NULL DEFAULT '',
-	time_error    TEXT NOT NULL DEFAULT '',
-	sha256        TEXT NOT NULL DEFAULT '',
-	grid_sig      TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX files_by_dataset ON files(dataset_id, t_start, path);
-CREATE VIRTUAL TABLE files_rtree USING rtree(id, ds0, ds1, lon0, lon1, lat0, lat1, t0, t1, +file_id);
-`
-
 const (
 	noGeoLat = 100.0
 	timeInf  = 1e15
@@ -123,31 +86,23 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
+//go:embed migrations
+var migrationFiles embed.FS
+
+// migrate brings the tables to the newest of migrations/ (numbered, one
+// folder per SQL dialect). An index written before the version table (it
+// kept its version, 1, in PRAGMA user_version) is adopted.
 func (s *Store) migrate(ctx context.Context) error {
-	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return err
-	}
-	if v == schemaVersion {
-		return nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	files, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	for _, t := range []string{"files_rtree", "files", "datasets"} {
-		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
-			return err
-		}
+	set := sqlmigrate.Set{Table: "index_migration", FS: files, Baseline: 1}
+	err = sqlmigrate.Migrate(ctx, s.db, sqlmigrate.SQLite, set)
+	if errors.Is(err, sqlmigrate.ErrNewer) {
+		return fmt.Errorf("%w (the index is a cache of the files: remove it to rebuild it with this version)", err)
 	}
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return err
 }
 
 const upsertSQL = `
