@@ -159,13 +159,13 @@ func (h *handler) getDataset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := "/v1/datasets/" + info.ID
-	writeJSON(w, http.StatusOK, DatasetDoc{Info: info, Links: []Link{
+	writeJSON(w, http.StatusOK, datasetDoc(info, []Link{
 		{Rel: "self", Href: base, Type: "application/json"},
 		{Rel: "files", Href: base + "/files", Type: "application/json", Title: "the files, by place and time"},
 		{Rel: "index", Href: base + "/index", Type: "application/json", Title: "the state of its indexing"},
 		{Rel: "reindex", Href: base + "/reindex", Type: "application/json", Title: "POST: index its files again"},
 		{Rel: "jobs", Href: "/v1/jobs?dataset=" + url.QueryEscape(info.ID), Type: "application/json", Title: "jobs on this dataset"},
-	}})
+	}))
 }
 
 func (h *handler) listDatasetFiles(w http.ResponseWriter, r *http.Request) {
@@ -212,8 +212,8 @@ func (h *handler) listDatasetFiles(w http.ResponseWriter, r *http.Request) {
 		nq.Set("limit", strconv.Itoa(fq.Limit))
 		return base + "?" + nq.Encode()
 	}
-	doc := FilesDoc{FilePage: page, Links: []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"},
-		{Rel: "dataset", Href: "/v1/datasets/" + id, Type: "application/json"}}}
+	doc := filesDoc(page, []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"},
+		{Rel: "dataset", Href: "/v1/datasets/" + id, Type: "application/json"}})
 	if fq.Offset+len(page.Files) < page.Total {
 		doc.Links = append(doc.Links, Link{Rel: "next", Href: at(fq.Offset + fq.Limit), Type: "application/json"})
 	}

@@ -21,9 +21,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/internal/testutil/openapitest"
 	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/regions"
 )
 
 // fake is an in-memory Backend.
@@ -142,7 +144,7 @@ func (f *fake) Datasets(ctx context.Context) ([]*catalog.Dataset, error) {
 }
 
 var sstFile = catalog.File{Name: "sst.nc", Size: 10, Modified: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), Format: "netcdf4", BBox: []float64{0, -10, 10, 10},
-	Time: &jobs.TimeCoverage{Start: "2000-01-01T00:00:00Z", End: "2000-01-02T00:00:00Z", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"}, Variables: []string{"lat", "sst"}}
+	Time: &engine.TimeCoverage{Start: "2000-01-01T00:00:00Z", End: "2000-01-02T00:00:00Z", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"}, Variables: []string{"lat", "sst"}}
 
 func (f *fake) Dataset(ctx context.Context, id string) (*catalog.Info, error) {
 	switch id {
@@ -150,10 +152,10 @@ func (f *fake) Dataset(ctx context.Context, id string) (*catalog.Info, error) {
 		now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 		return &catalog.Info{ID: "sst", Kind: "file", DetectedKind: "file", Title: "SST", License: "CC-BY-4.0", FileCount: 1, Size: 10,
 			Files:      []catalog.File{sstFile},
-			Dimensions: []jobs.DimInfo{{Name: "lat", Size: 4}},
-			Variables:  []jobs.VarInfo{{Name: "sst", Type: "float", Dimensions: []string{"lat"}, Units: "K"}},
-			Extent:     &jobs.Extent{West: 0, South: -10, East: 10, North: 10},
-			Time:       &jobs.TimeCoverage{Start: "2000-01-01", End: "2000-01-02", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"},
+			Dimensions: []engine.DimInfo{{Name: "lat", Length: 4}},
+			Variables:  []engine.VarInfo{{Name: "sst", Type: "float", Dimensions: []string{"lat"}, Shape: []int{4}, Units: "K", Coordinate: true}},
+			Extent:     &regions.BBox{West: 0, South: -10, East: 10, North: 10},
+			Time:       &engine.TimeCoverage{Start: "2000-01-01", End: "2000-01-02", Steps: 2, Units: "days since 2000-01-01", Calendar: "standard"},
 			ScannedAt:  &now,
 		}, nil
 	case "fresh":
@@ -473,6 +475,39 @@ func TestDatasetsHealthMetrics(t *testing.T) {
 	resp, _ = c.do("GET", "/healthz", "", "X-Request-Id", "abc.123")
 	if resp.Header.Get("X-Request-Id") != "abc.123" {
 		t.Errorf("request id not echoed")
+	}
+}
+
+// The dataset documents are built from the catalog's values field by field:
+// their bytes on the wire are the contract (field order, omitted fields,
+// "size" of a dimension, west/south/east/north of an extent).
+func TestDatasetDocumentsOnTheWire(t *testing.T) {
+	c, _ := setup(t)
+	for path, want := range map[string]string{
+		"/v1/datasets/sst": `{"id":"sst","kind":"file","detected_kind":"file","title":"SST","license":"CC-BY-4.0","file_count":1,"error_count":0,"size":10,` +
+			`"files":[{"name":"sst.nc","size":10,"modified":"2024-05-06T07:08:09Z","format":"netcdf4","bbox":[0,-10,10,10],` +
+			`"time":{"start":"2000-01-01T00:00:00Z","end":"2000-01-02T00:00:00Z","steps":2,"units":"days since 2000-01-01","calendar":"standard"},"variables":["lat","sst"]}],` +
+			`"dimensions":[{"name":"lat","size":4}],"variables":[{"name":"sst","type":"float","dimensions":["lat"],"units":"K"}],` +
+			`"extent":{"west":0,"south":-10,"east":10,"north":10},` +
+			`"time":{"start":"2000-01-01","end":"2000-01-02","steps":2,"units":"days since 2000-01-01","calendar":"standard"},"scanned_at":"2025-01-01T00:00:00Z",` +
+			`"links":[{"rel":"self","href":"/v1/datasets/sst","type":"application/json"},{"rel":"files","href":"/v1/datasets/sst/files","type":"application/json","title":"the files, by place and time"},` +
+			`{"rel":"index","href":"/v1/datasets/sst/index","type":"application/json","title":"the state of its indexing"},` +
+			`{"rel":"reindex","href":"/v1/datasets/sst/reindex","type":"application/json","title":"POST: index its files again"},` +
+			`{"rel":"jobs","href":"/v1/jobs?dataset=sst","type":"application/json","title":"jobs on this dataset"}]}`,
+		"/v1/datasets/sst/index": `{"dataset":"sst","status":"idle","scanned_at":"2025-01-01T00:00:00Z","last_scan":{"scope":"dataset",` +
+			`"started":"2025-01-01T00:00:00Z","finished":"2025-01-01T00:00:01Z","files":3,"new":1,"changed":0,"deleted":0,"skipped":2,"failed":1,` +
+			`"failures":[{"name":"sst/bad.nc","error":"NetCDF: Unknown file format"}]},` +
+			`"links":[{"rel":"self","href":"/v1/datasets/sst/index","type":"application/json"},{"rel":"dataset","href":"/v1/datasets/sst","type":"application/json"}]}`,
+		"/v1/datasets/sst/files?limit=2": `{"dataset":"sst","total":3,"offset":0,"limit":2,"files":[{"name":"bad.nc","size":3,"modified":"2024-05-06T07:08:09Z","error":"NetCDF: Unknown file format"},` +
+			`{"name":"f1.nc","size":10,"modified":"2024-05-06T07:08:09Z","format":"netcdf4","bbox":[0,-10,10,10],` +
+			`"time":{"start":"2000-01-01T00:00:00Z","end":"2000-01-02T00:00:00Z","steps":2,"units":"days since 2000-01-01","calendar":"standard"},"variables":["lat","sst"]}],` +
+			`"links":[{"rel":"self","href":"/v1/datasets/sst/files?limit=2","type":"application/json"},{"rel":"dataset","href":"/v1/datasets/sst","type":"application/json"},` +
+			`{"rel":"next","href":"/v1/datasets/sst/files?limit=2&offset=2","type":"application/json"}]}`,
+	} {
+		resp, body := c.do("GET", path, "")
+		if got := strings.TrimSpace(string(body)); resp.StatusCode != 200 || got != want {
+			t.Errorf("GET %s: %d\n got %s\nwant %s", path, resp.StatusCode, got, want)
+		}
 	}
 }
 

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/jobs"
 )
 
@@ -79,28 +81,167 @@ type DatasetList struct {
 	Links    []Link           `json:"links"`
 }
 
-// DatasetDoc describes a dataset.
+// DatasetDoc describes a dataset: GET /v1/datasets/{id}.
 type DatasetDoc struct {
-	*catalog.Info
-	Links []Link `json:"links"`
+	ID           string `json:"id"`
+	Kind         string `json:"kind,omitempty"`
+	DetectedKind string `json:"detected_kind,omitempty"`
+	Title        string `json:"title,omitempty"`
+	License      string `json:"license,omitempty"`
+	FileCount    int    `json:"file_count"`
+	ErrorCount   int    `json:"error_count"`
+	Size         int64  `json:"size"`
+	// Files are the first catalog.MaxListed files, as GET .../files lists them.
+	Files      []DatasetFile `json:"files"`
+	Dimensions []Dimension   `json:"dimensions"`
+	Variables  []Variable    `json:"variables"`
+	Extent     *Extent       `json:"extent,omitempty"`
+	Time       *TimeCoverage `json:"time,omitempty"`
+	ScannedAt  *time.Time    `json:"scanned_at,omitempty"`
+	Links      []Link        `json:"links"`
 }
 
-// FilesDoc is a page of a dataset's files.
+// DatasetFile is a file of a dataset.
+type DatasetFile struct {
+	Name      string          `json:"name"` // relative to the data directory, '/'-separated
+	Size      int64           `json:"size"`
+	Modified  time.Time       `json:"modified"`
+	Format    string          `json:"format,omitempty"`
+	BBox      []float64       `json:"bbox,omitempty"`
+	Footprint json.RawMessage `json:"footprint,omitempty"`
+	Time      *TimeCoverage   `json:"time,omitempty"`
+	Variables []string        `json:"variables,omitempty"`
+	Error     string          `json:"error,omitempty"`
+}
+
+// Dimension is a dimension of a dataset.
+type Dimension struct {
+	Name      string `json:"name"`
+	Size      int    `json:"size"`
+	Unlimited bool   `json:"unlimited,omitempty"`
+}
+
+// Variable is a variable of a dataset.
+type Variable struct {
+	Name         string   `json:"name"`
+	Type         string   `json:"type"`
+	Dimensions   []string `json:"dimensions"`
+	Units        string   `json:"units,omitempty"`
+	LongName     string   `json:"long_name,omitempty"`
+	StandardName string   `json:"standard_name,omitempty"`
+}
+
+// Extent is a lat/lon box of cell centres, longitudes in [-180, 180], west
+// > east when it crosses the antimeridian.
+type Extent struct {
+	West  float64 `json:"west"`
+	South float64 `json:"south"`
+	East  float64 `json:"east"`
+	North float64 `json:"north"`
+}
+
+// TimeCoverage is a decoded range of time steps (ISO 8601 in the data's
+// calendar); Error says why it could not be decoded.
+type TimeCoverage struct {
+	Start    string `json:"start,omitempty"`
+	End      string `json:"end,omitempty"`
+	Steps    int    `json:"steps"`
+	Units    string `json:"units,omitempty"`
+	Calendar string `json:"calendar,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// FilesDoc is a page of a dataset's files: GET /v1/datasets/{id}/files.
 type FilesDoc struct {
-	*catalog.FilePage
-	Links []Link `json:"links"`
+	Dataset string        `json:"dataset"`
+	Total   int           `json:"total"`
+	Offset  int           `json:"offset"`
+	Limit   int           `json:"limit"`
+	Files   []DatasetFile `json:"files"`
+	Links   []Link        `json:"links"`
 }
 
-// IndexDoc is the state of a dataset's indexing.
+// IndexDoc is the state of a dataset's indexing: GET /v1/datasets/{id}/index.
 type IndexDoc struct {
-	*catalog.IndexStatus
-	Links []Link `json:"links"`
+	Dataset   string     `json:"dataset"`
+	Status    string     `json:"status"`
+	Requested *time.Time `json:"requested,omitempty"`
+	ScannedAt *time.Time `json:"scanned_at,omitempty"`
+	LastScan  *ScanDoc   `json:"last_scan,omitempty"`
+	Links     []Link     `json:"links"`
+}
+
+// ScanDoc sums up a scan of the index.
+type ScanDoc struct {
+	Scope    string         `json:"scope"`
+	Force    bool           `json:"force,omitempty"`
+	Started  time.Time      `json:"started"`
+	Finished time.Time      `json:"finished"`
+	Files    int            `json:"files"`
+	New      int            `json:"new"`
+	Changed  int            `json:"changed"`
+	Deleted  int            `json:"deleted"`
+	Skipped  int            `json:"skipped"`
+	Failed   int            `json:"failed"`
+	Failures []FileErrorDoc `json:"failures,omitempty"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// FileErrorDoc is a file that could not be read.
+type FileErrorDoc struct {
+	Name  string `json:"name"`
+	Error string `json:"error"`
+}
+
+func datasetDoc(info *catalog.Info, links []Link) DatasetDoc {
+	d := DatasetDoc{ID: info.ID, Kind: info.Kind, DetectedKind: info.DetectedKind, Title: info.Title, License: info.License,
+		FileCount: info.FileCount, ErrorCount: info.ErrorCount, Size: info.Size, Files: datasetFiles(info.Files),
+		Dimensions: []Dimension{}, Variables: []Variable{}, Time: timeCoverage(info.Time), ScannedAt: info.ScannedAt, Links: links}
+	for _, x := range info.Dimensions {
+		d.Dimensions = append(d.Dimensions, Dimension{Name: x.Name, Size: x.Length, Unlimited: x.Unlimited})
+	}
+	for _, v := range info.Variables {
+		d.Variables = append(d.Variables, Variable{Name: v.Name, Type: v.Type, Dimensions: v.Dimensions,
+			Units: v.Units, LongName: v.LongName, StandardName: v.StandardName})
+	}
+	if e := info.Extent; e != nil {
+		d.Extent = &Extent{West: e.West, South: e.South, East: e.East, North: e.North}
+	}
+	return d
+}
+
+func datasetFiles(fs []catalog.File) []DatasetFile {
+	out := make([]DatasetFile, len(fs))
+	for i, f := range fs {
+		out[i] = DatasetFile{Name: f.Name, Size: f.Size, Modified: f.Modified, Format: f.Format, BBox: f.BBox,
+			Footprint: f.Footprint, Time: timeCoverage(f.Time), Variables: f.Variables, Error: f.Error}
+	}
+	return out
+}
+
+func timeCoverage(t *engine.TimeCoverage) *TimeCoverage {
+	if t == nil {
+		return nil
+	}
+	return &TimeCoverage{Start: t.Start, End: t.End, Steps: t.Steps, Units: t.Units, Calendar: t.Calendar, Error: t.Error}
+}
+
+func filesDoc(p *catalog.FilePage, links []Link) FilesDoc {
+	return FilesDoc{Dataset: p.Dataset, Total: p.Total, Offset: p.Offset, Limit: p.Limit, Files: datasetFiles(p.Files), Links: links}
 }
 
 func indexDoc(st *catalog.IndexStatus) IndexDoc {
 	base := "/v1/datasets/" + st.Dataset
-	return IndexDoc{IndexStatus: st, Links: []Link{{Rel: "self", Href: base + "/index", Type: "application/json"},
-		{Rel: "dataset", Href: base, Type: "application/json"}}}
+	d := IndexDoc{Dataset: st.Dataset, Status: st.Status, Requested: st.Requested, ScannedAt: st.ScannedAt,
+		Links: []Link{{Rel: "self", Href: base + "/index", Type: "application/json"}, {Rel: "dataset", Href: base, Type: "application/json"}}}
+	if s := st.LastScan; s != nil {
+		d.LastScan = &ScanDoc{Scope: s.Scope, Force: s.Force, Started: s.Started, Finished: s.Finished, Files: s.Files,
+			New: s.New, Changed: s.Changed, Deleted: s.Deleted, Skipped: s.Skipped, Failed: s.Failed, Error: s.Error}
+		for _, f := range s.Failures {
+			d.LastScan.Failures = append(d.LastScan.Failures, FileErrorDoc{Name: f.Name, Error: f.Error})
+		}
+	}
+	return d
 }
 
 func ptime(t time.Time) *time.Time {

@@ -3,40 +3,45 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"path"
 	"time"
 
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
-	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/regions"
 )
 
-// Info describes a dataset from the index: GET /v1/datasets/{id}.
+// Info describes a dataset from the index: what GET /v1/datasets/{id}
+// shows (the api package turns it into its document).
 type Info struct {
-	ID string `json:"id"`
+	ID string
 	// Kind is how a job combines the files: "file", "timeseries" or
-	// "granules"; the configured kind, else the detected one. Absent when
+	// "granules"; the configured kind, else the detected one. Empty when
 	// no file could be read and the configuration says nothing.
-	Kind         string `json:"kind,omitempty"`
-	DetectedKind string `json:"detected_kind,omitempty"`
-	Title        string `json:"title,omitempty"`
-	License      string `json:"license,omitempty"`
+	Kind         string
+	DetectedKind string
+	Title        string
+	License      string
 	// FileCount counts the readable files, ErrorCount the unreadable ones.
-	FileCount  int   `json:"file_count"`
-	ErrorCount int   `json:"error_count"`
-	Size       int64 `json:"size"`
-	// Files are the first MaxListed files, as GET .../files lists them.
-	Files      []File         `json:"files"`
-	Dimensions []jobs.DimInfo `json:"dimensions"`
-	Variables  []jobs.VarInfo `json:"variables"`
+	FileCount  int
+	ErrorCount int
+	Size       int64
+	// Files are the first MaxListed files, as Files lists them.
+	Files []File
+	// Dimensions are those of the first readable file; Variables the
+	// union of the readable files' variables by name (without shapes,
+	// which vary along time).
+	Dimensions []engine.DimInfo
+	Variables  []engine.VarInfo
 	// Extent is the union of the files' boxes of cell centres, longitudes
-	// in [-180, 180], west > east when it crosses the antimeridian.
-	Extent *jobs.Extent `json:"extent,omitempty"`
+	// in [-180, 180], West > East when it crosses the antimeridian.
+	Extent *regions.BBox
 	// Time is the coverage of the readable files: first and last steps as
 	// decoded in the files' calendar, steps summed over the files, units
 	// and calendar of the earliest file.
-	Time      *jobs.TimeCoverage `json:"time,omitempty"`
-	ScannedAt *time.Time         `json:"scanned_at,omitempty"`
+	Time      *engine.TimeCoverage
+	ScannedAt *time.Time
 
 	timeStart, timeEnd *time.Time // UTC coverage, for job validation
 }
@@ -44,34 +49,38 @@ type Info struct {
 // HasVariable reports whether a readable file of the dataset has a
 // variable of that name (a full path "/g/v" or a plain name).
 func (i *Info) HasVariable(name string) bool {
-	d := jobs.DatasetInfo{Variables: i.Variables}
-	return d.HasVariable(name)
+	for _, v := range i.Variables {
+		if v.Name == name || v.Name == "/"+name || path.Base(v.Name) == name {
+			return true
+		}
+	}
+	return false
 }
 
-// File is a file of a dataset: GET /v1/datasets/{id}/files.
+// File is a file of a dataset, as the index has it.
 type File struct {
-	Name     string    `json:"name"` // relative to the data directory, '/'-separated
-	Size     int64     `json:"size"`
-	Modified time.Time `json:"modified"`
-	Format   string    `json:"format,omitempty"`
+	Name     string // relative to the data directory, '/'-separated
+	Size     int64
+	Modified time.Time
+	Format   string
 	// BBox is [west, south, east, north] of the cell centres, longitudes in
 	// [-180, 180], west > east when the file crosses the antimeridian.
-	BBox []float64 `json:"bbox,omitempty"`
+	BBox []float64
 	// Footprint is the outline of a file of 2-D coordinates (GeoJSON).
-	Footprint json.RawMessage    `json:"footprint,omitempty"`
-	Time      *jobs.TimeCoverage `json:"time,omitempty"`
-	Variables []string           `json:"variables,omitempty"`
+	Footprint json.RawMessage
+	Time      *engine.TimeCoverage
+	Variables []string
 	// Error says why the file cannot be read; such files are in no job.
-	Error string `json:"error,omitempty"`
+	Error string
 }
 
 // FilePage is a page of a dataset's files.
 type FilePage struct {
-	Dataset string `json:"dataset"`
-	Total   int    `json:"total"`
-	Offset  int    `json:"offset"`
-	Limit   int    `json:"limit"`
-	Files   []File `json:"files"`
+	Dataset string
+	Total   int
+	Offset  int
+	Limit   int
+	Files   []File
 }
 
 // FileQuery selects files: those meeting BBox (nil: anywhere) whose time
@@ -139,8 +148,7 @@ func (c *Catalog) Info(ctx context.Context, id string) (*Info, error) {
 	}
 	m := c.meta[id]
 	info := &Info{ID: id, Kind: string(sum.Kind), DetectedKind: string(sum.Detected), Title: m.Title, License: m.License,
-		FileCount: sum.Files, ErrorCount: sum.Errors, Size: sum.Size,
-		Dimensions: []jobs.DimInfo{}, Variables: []jobs.VarInfo{}}
+		FileCount: sum.Files, ErrorCount: sum.Errors, Size: sum.Size, Variables: sum.Variables}
 	if !d.Dir {
 		info.Kind, info.DetectedKind = KindFile, KindFile
 	}
@@ -148,12 +156,8 @@ func (c *Catalog) Info(ctx context.Context, id string) (*Info, error) {
 		t := sum.ScannedAt
 		info.ScannedAt = &t
 	}
-	for _, v := range sum.Variables {
-		info.Variables = append(info.Variables, jobs.VarInfo{Name: v.Name, Type: v.Type, Dimensions: v.Dimensions,
-			Units: v.Units, LongName: v.LongName, StandardName: v.StandardName})
-	}
 	if e := sum.Extent; len(e) == 4 {
-		info.Extent = &jobs.Extent{West: e[0], South: e[1], East: e[2], North: e[3]}
+		info.Extent = &regions.BBox{West: e[0], South: e[1], East: e[2], North: e[3]}
 	}
 	page, err := c.Files(ctx, id, FileQuery{Limit: MaxListed})
 	if err != nil {
@@ -169,12 +173,10 @@ func (c *Catalog) Info(ctx context.Context, id string) (*Info, error) {
 		}
 		for _, f := range fs {
 			if off == 0 && len(info.Dimensions) == 0 {
-				for _, x := range f.Dimensions {
-					info.Dimensions = append(info.Dimensions, jobs.DimInfo{Name: x.Name, Size: x.Length, Unlimited: x.Unlimited})
-				}
+				info.Dimensions = append(info.Dimensions, f.Dimensions...)
 			}
 			if f.TimeStart != nil && info.Time == nil {
-				info.Time = &jobs.TimeCoverage{Units: f.TimeUnits, Calendar: f.Calendar}
+				info.Time = &engine.TimeCoverage{Units: f.TimeUnits, Calendar: f.Calendar}
 			}
 			steps += f.TimeSteps
 		}
@@ -231,7 +233,7 @@ func (c *Catalog) Files(ctx context.Context, id string, q FileQuery) (*FilePage,
 func fileOf(f index.File) File {
 	out := File{Name: f.Path, Size: f.Size, Modified: f.ModTime, Format: f.Format, BBox: f.BBox, Footprint: f.Footprint, Error: f.Error}
 	if f.TimeStart != nil || f.TimeError != "" {
-		out.Time = &jobs.TimeCoverage{Start: f.TimeStartISO, End: f.TimeEndISO, Steps: f.TimeSteps, Units: f.TimeUnits, Calendar: f.Calendar, Error: f.TimeError}
+		out.Time = &engine.TimeCoverage{Start: f.TimeStartISO, End: f.TimeEndISO, Steps: f.TimeSteps, Units: f.TimeUnits, Calendar: f.Calendar, Error: f.TimeError}
 	}
 	for _, v := range f.Variables {
 		out.Variables = append(out.Variables, v.Name)

@@ -18,43 +18,43 @@ const (
 	IndexRunning = "running" // a scan covering the dataset runs
 )
 
-// IndexStatus is the state of a dataset's indexing: GET
-// /v1/datasets/{id}/index.
+// IndexStatus is the state of a dataset's indexing: what GET
+// /v1/datasets/{id}/index shows.
 type IndexStatus struct {
-	Dataset string `json:"dataset"`
-	Status  string `json:"status"`
+	Dataset string
+	Status  string
 	// Requested is when the last reindex of the dataset was asked for.
-	Requested *time.Time `json:"requested,omitempty"`
+	Requested *time.Time
 	// ScannedAt is the end of the last scan that completed over the
 	// dataset, as the index records it.
-	ScannedAt *time.Time `json:"scanned_at,omitempty"`
+	ScannedAt *time.Time
 	// LastScan is the last scan that covered the dataset, of it alone
 	// (scope "dataset") or of the whole data directory ("all").
-	LastScan *ScanInfo `json:"last_scan,omitempty"`
+	LastScan *ScanInfo
 }
 
 // ScanInfo sums up a scan.
 type ScanInfo struct {
-	Scope    string    `json:"scope"` // "dataset" or "all"
-	Force    bool      `json:"force,omitempty"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Files    int       `json:"files"`   // data files found
-	New      int       `json:"new"`     // inspected: not in the index before
-	Changed  int       `json:"changed"` // inspected: size or time changed (or force)
-	Deleted  int       `json:"deleted"` // dropped: gone from the data directory
-	Skipped  int       `json:"skipped"` // unchanged, not opened
-	Failed   int       `json:"failed"`  // inspected and unreadable
+	Scope    string // "dataset" or "all"
+	Force    bool
+	Started  time.Time
+	Finished time.Time
+	Files    int // data files found
+	New      int // inspected: not in the index before
+	Changed  int // inspected: size or time changed (or force)
+	Deleted  int // dropped: gone from the data directory
+	Skipped  int // unchanged, not opened
+	Failed   int // inspected and unreadable
 	// Failures are the files that failed in this scan (at most
 	// maxFailures), names relative to the data directory.
-	Failures []FileError `json:"failures,omitempty"`
-	Error    string      `json:"error,omitempty"` // why the scan did not complete
+	Failures []FileError
+	Error    string // why the scan did not complete
 }
 
 // FileError is a file that could not be read.
 type FileError struct {
-	Name  string `json:"name"`
-	Error string `json:"error"`
+	Name  string
+	Error string
 }
 
 const (

@@ -37,29 +37,11 @@ type Entry struct {
 	Record  Record // Record.Error set: the file failed
 }
 
-// Variable is a variable of a file.
-type Variable struct {
-	Name         string   `json:"name"`
-	Type         string   `json:"type"`
-	Dimensions   []string `json:"dimensions"`
-	Shape        []int    `json:"shape,omitempty"`
-	Units        string   `json:"units,omitempty"`
-	StandardName string   `json:"standard_name,omitempty"`
-	LongName     string   `json:"long_name,omitempty"`
-}
-
-// Dimension is a dimension of a file.
-type Dimension struct {
-	Name      string `json:"name"`
-	Length    int    `json:"length"`
-	Unlimited bool   `json:"unlimited,omitempty"`
-}
-
 // row is an Entry flattened into the columns of the files table.
 type row struct {
 	format, gridKind, errText string
-	vars                      []Variable
-	dims                      []Dimension
+	vars                      []engine.VarInfo
+	dims                      []engine.DimInfo
 	bbox                      []float64
 	footprint                 [][][2]float64
 	tol                       float64
@@ -83,13 +65,7 @@ func flatten(e Entry) row {
 	if len(d.Grids) > 0 {
 		r.gridKind = d.Grids[0].Kind
 	}
-	for _, v := range d.Variables {
-		r.vars = append(r.vars, Variable{Name: v.Name, Type: v.Type, Dimensions: v.Dimensions, Shape: v.Shape,
-			Units: v.Units, StandardName: v.StandardName, LongName: v.LongName})
-	}
-	for _, x := range d.Dimensions {
-		r.dims = append(r.dims, Dimension{Name: x.Name, Length: x.Length, Unlimited: x.Unlimited})
-	}
+	r.vars, r.dims = d.Variables, d.Dimensions
 	if g := e.Record.Geo; g != nil && len(g.BBox) == 4 {
 		r.bbox = g.BBox
 		if len(g.Footprint) > 0 {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -29,8 +30,8 @@ type File struct {
 	GridKind string `json:"grid_kind,omitempty"`
 	// The elements of Variables and Dimensions are shared between files
 	// (those of a product are equal): read them, do not modify them.
-	Variables  []Variable  `json:"variables,omitempty"`
-	Dimensions []Dimension `json:"dimensions,omitempty"`
+	Variables  []engine.VarInfo `json:"variables,omitempty"`
+	Dimensions []engine.DimInfo `json:"dimensions,omitempty"`
 	// BBox is [west, south, east, north] of the cell centres, longitudes in
 	// [-180, 180], west > east crossing the antimeridian; nil when the file
 	// has no latitude/longitude.
@@ -436,8 +437,8 @@ type DatasetSummary struct {
 	Errors int   `json:"errors"`
 	Size   int64 `json:"size"` // bytes, every file
 	// GridSignatures counts the distinct grids among the readable files.
-	GridSignatures int        `json:"grid_signatures"`
-	Variables      []Variable `json:"variables"`
+	GridSignatures int              `json:"grid_signatures"`
+	Variables      []engine.VarInfo `json:"variables"`
 	// Extent is [west, south, east, north] of every file's box, west > east
 	// crossing the antimeridian; nil when no file has one.
 	Extent       []float64  `json:"extent,omitempty"`
@@ -458,7 +459,7 @@ func (s *Store) Dataset(ctx context.Context, id string, kind Kind) (*DatasetSumm
 	if err != nil {
 		return nil, err
 	}
-	sum := &DatasetSummary{ID: id, ScannedAt: time.Unix(0, scanned).UTC(), Variables: []Variable{}}
+	sum := &DatasetSummary{ID: id, ScannedAt: time.Unix(0, scanned).UTC(), Variables: []engine.VarInfo{}}
 	var size, noTime sql.NullInt64
 	var south, north sql.NullFloat64
 	err = s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE error = ''), count(*) FILTER (WHERE error != ''),
@@ -524,7 +525,7 @@ func (s *Store) Dataset(ctx context.Context, id string, kind Kind) (*DatasetSumm
 			rows.Close()
 			return nil, err
 		}
-		var vs []Variable
+		var vs []engine.VarInfo
 		if err := json.Unmarshal([]byte(text), &vs); err != nil {
 			rows.Close()
 			return nil, err
