@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/subsetd
 
-.PHONY: help setup build demo demo/cli serve test test/race test/short lint bench bench/index bench/go fmt sample
+.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/index bench/go fmt sample
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ test: setup ## run every test, and the race detector on the concurrent packages
 	go vet ./...
 	go test -count=1 -timeout 40m ./...
 	go test -count=1 -race -timeout 20m ./jobs/... ./catalog/... ./worker/... ./api/... ./server/... ./readers/netcdf ./readers/hdf5
+	$(MAKE) --no-print-directory test/python
+
+test/python: build ## the Python client's tests (clients/python) against bin/subsetd serve
+	/usr/bin/python3 -m pytest -q clients/python/tests
 
 test/race: setup ## run the tests of concurrent packages with the race detector
 	go test -count=1 -race -timeout 40m ./jobs/... ./catalog/... ./worker/... ./api/... ./server/... ./readers/...
