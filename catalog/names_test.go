@@ -2,14 +2,12 @@ package catalog
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
-	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/ncmodel/memfile"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -34,13 +32,7 @@ func TestDatasetIDsAreOutputStems(t *testing.T) {
 	}
 	out := t.TempDir()
 	res, err := engine.Run(context.Background(), files, &engine.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{-20, -20, 20, 20}}}},
-		engine.Options{OutDir: out, Open: st.Open, Create: func(p string, f ncmodel.Format) (ncmodel.Sink, error) {
-			// The engine checksums and renames what it wrote on disk.
-			if err := os.WriteFile(p, nil, 0o644); err != nil {
-				return nil, err
-			}
-			return st.Create(p, f)
-		}})
+		engine.Options{OutDir: out, Open: st.Open, Create: st.Create, Files: st.Files()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +44,14 @@ func TestDatasetIDsAreOutputStems(t *testing.T) {
 		if want := "r/" + ids[i] + ".nc"; f.Name != want {
 			t.Errorf("%s: output %s, want %s (its dataset id)", names[i], f.Name, want)
 		}
-		if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(f.Name))); err != nil {
-			t.Error(err)
+		if st.Get(filepath.Join(out, filepath.FromSlash(f.Name))) == nil {
+			t.Errorf("no output at %s", f.Name)
 		}
+	}
+	// A server task of granules: the region's files as the index picked them.
+	res, err = engine.Granules(context.Background(), engine.Run, files, [][]int{{3, 0}}, &engine.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{-20, -20, 20, 20}}}},
+		engine.Options{OutDir: t.TempDir(), Open: st.Open, Create: st.Create, Files: st.Files()})
+	if err != nil || len(res.Regions[0].Files) != 2 || res.Regions[0].Files[0].Name != "r/A.nc" || res.Regions[0].Files[1].Name != "r/d.nc" {
+		t.Fatalf("granules: %+v %v", res, err)
 	}
 }

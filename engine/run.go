@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/subsetd/subsetd/internal/datafile"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/regions"
@@ -33,8 +32,9 @@ const TempPrefix = ".subsetd-tmp-"
 
 // Options are the environment of a run: where to write, how to reach files.
 type Options struct {
-	// OutDir receives one file per region: <region>.nc for one input file,
-	// <region>/<input stem>.nc for several.
+	// OutDir receives one file per region: <region>.nc for one input file
+	// (or several joined by Concat), <region>/<input stem>.nc for several
+	// cut one by one (Granules).
 	OutDir string
 	// MemoryBudget bounds the bytes of values held at once (DefaultMemoryBudget if 0).
 	MemoryBudget int64
@@ -115,6 +115,10 @@ type OutFile struct {
 // (an unreadable file, an unknown variable, a bad time range, an output
 // folder that cannot be written); problems of one region are reported in
 // its RegionResult. Nothing is left at a final path unless it is complete.
+//
+// Several files are joined along time with opt.Concat; without it they are
+// granules, each cut on its own for every region (Granules): then a file's
+// problems are those of its outputs, not of the run.
 func Run(ctx context.Context, files []string, req *Request, opt Options) (*Result, error) {
 	if err := req.validateOptions(); err != nil {
 		return nil, err
@@ -143,24 +147,21 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	for i, a := range areas {
 		res.Regions[i] = RegionResult{Name: a.Name}
 	}
-	if opt.Concat && len(files) > 1 {
-		return runConcat(ctx, files, req, areas, opt, res, emptyMsgs)
+	if len(files) > 1 {
+		if opt.Concat {
+			return runConcat(ctx, files, req, areas, opt, res, emptyMsgs)
+		}
+		return Granules(ctx, Run, files, everyFile(len(req.Regions), len(files)), req, opt)
 	}
-	names := outputNames(files)
-	for fi, path := range files {
-		if err := context.Cause(ctx); err != nil {
-			return res, err
-		}
-		src, err := opt.Open(path)
-		if err != nil {
-			return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(path))
-		}
-		res.FilesOpened++
-		err = runFile(ctx, src, req, areas, opt, names[fi], res, emptyMsgs)
-		src.Close()
-		if err != nil {
-			return res, err
-		}
+	src, err := opt.Open(files[0])
+	if err != nil {
+		return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(files[0]))
+	}
+	res.FilesOpened++
+	err = runFile(ctx, src, req, areas, opt, res, emptyMsgs)
+	src.Close()
+	if err != nil {
+		return res, err
 	}
 	finishStatus(res, emptyMsgs)
 	return res, nil
@@ -205,14 +206,14 @@ func runConcat(ctx context.Context, files []string, req *Request, areas []region
 	}
 	defer c.Close()
 	res.Notes = append(res.Notes, c.notes...)
-	if err := runFile(ctx, c, req, areas, opt, "", res, emptyMsgs); err != nil {
+	if err := runFile(ctx, c, req, areas, opt, res, emptyMsgs); err != nil {
 		return res, err
 	}
 	finishStatus(res, emptyMsgs)
 	return res, nil
 }
 
-func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regions.Resolved, opt Options, stem string, res *Result, emptyMsgs [][]string) error {
+func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regions.Resolved, opt Options, res *Result, emptyMsgs [][]string) error {
 	p, err := plan(src, req, areas)
 	if err != nil {
 		return err
@@ -227,7 +228,7 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 		live = append(live, rp)
 	}
 	for _, cl := range p.clusters(live) {
-		outs, err := r.writeCluster(ctx, cl, stem)
+		outs, err := r.writeCluster(ctx, cl)
 		if err != nil {
 			if errs.CodeOf(err) == errs.Unreadable || context.Cause(ctx) != nil {
 				return err
@@ -300,7 +301,7 @@ func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 }
 
 // writeCluster writes the outputs of a group of regions read together.
-func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string) (outs []*output, err error) {
+func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*output, err error) {
 	p := r.plan
 	defer func() {
 		for _, o := range outs {
@@ -315,9 +316,6 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan, stem string
 	format := r.req.Output.FileFormat()
 	for _, rp := range cl {
 		name := rp.name + ".nc"
-		if stem != "" {
-			name = rp.name + "/" + stem + ".nc"
-		}
 		final := filepath.Join(r.opt.OutDir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 			return outs, errs.Wrap(errs.Internal, err, "output folder")
@@ -518,16 +516,6 @@ func (p *filePlan) coordValuesFor() map[*ncmodel.Var][]float64 {
 		}
 	}
 	return p.coordVals
-}
-
-// outputNames returns, per input file, the stem of its outputs: "" for a
-// single file (outputs are <region>.nc), else the file's unique output name
-// (datafile.OutputNames).
-func outputNames(files []string) []string {
-	if len(files) == 1 {
-		return []string{""}
-	}
-	return datafile.OutputNames(files)
 }
 
 func checkWritable(dir string) error {

@@ -178,17 +178,6 @@ func TestRunOutputNamesAndChecksums(t *testing.T) {
 	}
 }
 
-func TestOutputNames(t *testing.T) {
-	t.Parallel()
-	if got := outputNames([]string{"/x/a.nc"}); !reflect.DeepEqual(got, []string{""}) {
-		t.Errorf("one file: %q", got)
-	}
-	got := outputNames([]string{"/x/a.nc", "/y/a.nc", "/z/a.nc4", "b.nc.bz2", "c.he5.zst", "d.cdf"})
-	if want := []string{"a", "a-2", "a-3", "b", "c", "d"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("stems %q, want %q", got, want)
-	}
-}
-
 func TestRunSelectsVariablesWithWhatTheyReference(t *testing.T) {
 	t.Parallel()
 	// A 0..360 grid with bounds, a grid mapping, an ancillary variable, a

@@ -78,12 +78,3 @@ func zkey(r regions.Region) uint64 {
 	}
 	return k
 }
-
-// RegionName is the output name of a region: its name, or the name of the
-// region set entry it refers to.
-func RegionName(r regions.Region) string {
-	if res, err := r.Resolve(""); err == nil {
-		return res.Name
-	}
-	return r.Name
-}

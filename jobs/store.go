@@ -143,7 +143,7 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, id
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_region (job_id, idx, name, task_id, status, message) VALUES (?, ?, ?, ?, ?, ?)`,
-			j.ID, i, RegionName(r), task, string(status), msg); err != nil {
+			j.ID, i, r.OutputName(), task, string(status), msg); err != nil {
 			return fmt.Errorf("insert region: %w", err)
 		}
 	}

@@ -73,6 +73,16 @@ func (r Region) Box(field string) (BBox, error) {
 	return NewBBox(field+".bbox", r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3])
 }
 
+// OutputName is the name of a region's outputs: its name, or the name of
+// the region set entry it refers to (Name as given when it does not
+// resolve).
+func (r Region) OutputName() string {
+	if res, err := r.Resolve(""); err == nil {
+		return res.Name
+	}
+	return r.Name
+}
+
 // Resolve validates a region: exactly one of bbox, geometry and ref, a
 // usable name (from the ref when none is given).
 func (r Region) Resolve(field string) (Resolved, error) {

@@ -109,7 +109,7 @@ func runSubset(ctx context.Context, task *jobs.WorkerTask, env Env) (*engine.Res
 	var res *engine.Result
 	var err error
 	if task.RegionFiles != nil {
-		res, err = runGranules(ctx, task, env, opt)
+		res, err = engine.Granules(ctx, env.Run, task.Files, task.RegionFiles, task.Request, opt)
 	} else {
 		res, err = env.Run(ctx, task.Files, task.Request, opt)
 	}

@@ -55,7 +55,11 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
 }
 
 const subsetAbout = `Cuts every region out of each FILE and writes one NetCDF file per region into
---out: <region>.nc for one input file, <region>/<file stem>.nc for several.
+--out: <region>.nc for one input file, <region>/<file stem>.nc for several
+(the file name without compression suffix and extension, A.NC.GZ giving A;
+-2, -3... when two files share one). Several files are cut one by one, as the
+server cuts granules: a file that cannot be read or cut fails its own outputs
+only (said in a note); with --concat they are one time series instead.
 
 A grid cell is selected when its centre lies inside the box, edges included.
 West > east means the box crosses the antimeridian; longitudes are compared
@@ -191,6 +195,11 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		printResult(stdout, res)
 		for _, n := range res.Notes {
 			fmt.Fprintf(stderr, "note: %s\n", n)
+		}
+		for _, r := range res.Regions {
+			if r.Status == engine.StatusSuccessful && r.Message != "" { // some of several files failed
+				fmt.Fprintf(stderr, "note: region %s: %s\n", r.Name, r.Message)
+			}
 		}
 	}
 	if failed > 0 {

@@ -147,26 +147,28 @@ func DatasetID(name string, dir bool) (string, error) {
 }
 
 // OutputNames returns, for files cut one by one into one folder, the stem
-// of each one's output: its Stem, and on a collision with an earlier file
+// of each one's output: its Stem, and when an earlier file took that name
 // the stem followed by -2, -3... (the first number that no file's own stem
-// and no earlier output takes), so that the same list always gives the
-// same names: [g1.nc.gz g2.nc g1.h5] -> [g1 g2 g1-2].
+// and no earlier output takes). Names are compared without regard to case,
+// as region names are, so that outputs stay apart on every file system:
+// [g1.nc.gz g2.nc G1.h5] -> [g1 g2 G1-2]. The same list always gives the
+// same names.
 func OutputNames(files []string) []string {
 	out := make([]string, len(files))
 	own := map[string]bool{}
 	for i, f := range files {
 		out[i] = Stem(f)
-		own[out[i]] = true
+		own[strings.ToLower(out[i])] = true
 	}
 	taken := map[string]bool{}
 	for i, stem := range out {
 		name := stem
-		for n := 2; taken[name]; n++ {
-			if name = fmt.Sprintf("%s-%d", stem, n); own[name] {
+		for n := 2; taken[strings.ToLower(name)]; n++ {
+			if name = fmt.Sprintf("%s-%d", stem, n); own[strings.ToLower(name)] {
 				name = stem // a file's own stem: keep looking
 			}
 		}
-		taken[name] = true
+		taken[strings.ToLower(name)] = true
 		out[i] = name
 	}
 	return out

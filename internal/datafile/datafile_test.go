@@ -101,12 +101,14 @@ func TestOutputNames(t *testing.T) {
 		{[]string{"/d/s/g1.nc.gz", "/d/s/g2.nc", "/d/t/g1.h5"}, []string{"g1", "g2", "g1-2"}},
 		{[]string{"b.netcdf", "A.NC.GZ", "c.nc.zstd"}, []string{"b", "A", "c"}},
 		{[]string{"a.nc", "a.h5", "a.nc4", "a.cdf"}, []string{"a", "a-2", "a-3", "a-4"}},
+		{[]string{"/x/a.nc", "/y/a.nc", "/z/a.nc4", "b.nc.bz2", "c.he5.zst", "d.cdf"}, []string{"a", "a-2", "a-3", "b", "c", "d"}},
 		// A file's own stem is never given to another file.
 		{[]string{"a.nc", "a.h5", "a-2.nc"}, []string{"a", "a-3", "a-2"}},
 		{[]string{"a-2.nc", "a.nc", "a.h5"}, []string{"a-2", "a", "a-3"}},
 		{[]string{"a.nc", "a-2.nc", "a-2.h5", "a.h5"}, []string{"a", "a-2", "a-2-2", "a-3"}},
-		// Stems differing in case are different names.
-		{[]string{"A.nc", "a.nc"}, []string{"A", "a"}},
+		// Names differing in case only would meet on some file systems.
+		{[]string{"A.nc", "a.nc", "a-2.NC"}, []string{"A", "a-3", "a-2"}},
+		{[]string{"/d/s/g1.nc.gz", "/d/t/G1.H5"}, []string{"g1", "G1-2"}},
 		{[]string{"x/one.nc"}, []string{"one"}},
 		{nil, []string{}},
 	} {
@@ -116,10 +118,10 @@ func TestOutputNames(t *testing.T) {
 		}
 		seen := map[string]bool{}
 		for _, n := range got {
-			if seen[n] {
+			if seen[strings.ToLower(n)] {
 				t.Errorf("OutputNames(%q): %q twice", c.files, n)
 			}
-			seen[n] = true
+			seen[strings.ToLower(n)] = true
 		}
 	}
 }
