@@ -12,6 +12,7 @@
 // not change are not opened again, failures included.
 //
 // The package is pure Go: it must not import "C" nor the readers. The
-// footprint and extent computations (GeoOf) are here so that the inspector
-// command and the tests share them.
+// inspector's records (Record) and the footprint and extent computations
+// (GeoOf) are here, beside the search that uses them; the inspector itself
+// is worker.Inspect.
 package index

@@ -19,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/subsetd/subsetd/catalog/index"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
 // TestIndexInspectorProcess is not a test: the index tests run the test
@@ -48,7 +51,7 @@ func TestIndexInspectorProcess(t *testing.T) {
 		}
 		pw.Close()
 	}()
-	if err := inspectStream(pr, os.Stdout, slices.Contains(args, "--sha256")); err != nil {
+	if err := worker.Inspect(pr, os.Stdout, readersEnv(zerolog.New(os.Stderr)), slices.Contains(args, "--sha256")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -428,11 +431,12 @@ func TestIndexFlags(t *testing.T) {
 	}
 }
 
+// The inspector over the C readers, as `subsetd inspect --stdin` runs it.
 func TestInspectStdin(t *testing.T) {
 	in := smallFile(t)
 	var out strings.Builder
 	paths := in + "\n" + filepath.Join(t.TempDir(), "none.nc") + "\n\n"
-	if err := inspectStream(strings.NewReader(paths), &out, true); err != nil {
+	if err := worker.Inspect(strings.NewReader(paths), &out, readersEnv(zerolog.Nop()), true); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -49,12 +49,13 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "subsetd worker: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	log := zerolog.New(stderr).With().Timestamp().Str("component", "worker").Int("pid", os.Getpid()).Logger()
-	return worker.Main(context.Background(), os.Stdin, stdout, worker.Env{
-		Open:    open.Source,
-		Create:  open.Sink,
-		Run:     engine.Run,
-		Version: version,
-		Log:     log,
-	})
+	env := readersEnv(zerolog.New(stderr).With().Timestamp().Str("component", "worker").Int("pid", os.Getpid()).Logger())
+	env.Run = engine.Run
+	return worker.Main(context.Background(), os.Stdin, stdout, env)
+}
+
+// readersEnv is the environment of the worker's protocols over the C
+// readers: what `subsetd worker` and `subsetd inspect --stdin` run on.
+func readersEnv(log zerolog.Logger) worker.Env {
+	return worker.Env{Open: open.Source, Create: open.Sink, Version: version, Log: log}
 }

@@ -1,12 +1,12 @@
 package fakeworker
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
+	"slices"
 
-	"github.com/subsetd/subsetd/catalog/index"
-	"github.com/subsetd/subsetd/engine"
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/worker"
 )
 
 // InspectArg, as the first argument of a test binary, makes it the fake
@@ -14,36 +14,12 @@ import (
 // test binaries call InspectMain from TestMain when they see it.
 const InspectArg = "fake-inspect"
 
-// InspectMain answers each path read on standard input with one index
-// record of the fake grid (or the error of a "corrupt" file) and exits.
+// InspectMain runs the worker's inspector over the fake files and exits.
 func InspectMain() {
-	sc := bufio.NewScanner(os.Stdin)
-	out := json.NewEncoder(os.Stdout)
-	for sc.Scan() {
-		path := sc.Text()
-		rec := index.Record{Path: path}
-		src, err := open(path)
-		if err == nil {
-			rec.Description, err = engine.Describe(src)
-		}
-		if err == nil {
-			var grids []index.GridCoords
-			for _, g := range engine.FindCoords(src.File()).Grids {
-				lat, _ := engine.CoordValues(src, g.Lat)
-				lon, _ := engine.CoordValues(src, g.Lon)
-				grids = append(grids, index.GridCoords{Kind: string(g.Kind), Lat: lat, Lon: lon, Shape: g.Lat.Shape()})
-			}
-			rec.Geo = index.GeoOf(grids)
-		}
-		if err != nil {
-			rec = index.Record{Path: path, Error: err.Error()}
-		}
-		if src != nil {
-			src.Close()
-		}
-		if out.Encode(rec) != nil {
-			os.Exit(1)
-		}
+	log := zerolog.New(os.Stderr).With().Timestamp().Logger()
+	if err := worker.Inspect(os.Stdin, os.Stdout, worker.Env{Open: open, Log: log}, slices.Contains(os.Args, "--sha256")); err != nil {
+		log.Error().Err(err).Msg("inspect")
+		os.Exit(1)
 	}
 	os.Exit(0)
 }
