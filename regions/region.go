@@ -86,43 +86,133 @@ func (r Region) OutputName() string {
 // Resolve validates a region: exactly one of bbox, geometry and ref, a
 // usable name (from the ref when none is given).
 func (r Region) Resolve(field string) (Resolved, error) {
+	res, _, err := r.resolve(field)
+	return res, err
+}
+
+// resolve is Resolve that also returns the set region a ref names.
+func (r Region) resolve(field string) (Resolved, *NamedShape, error) {
 	n := 0
-	for _, set := range []bool{r.BBox != nil, len(r.Geometry) > 0 && string(r.Geometry) != "null", r.Ref != ""} {
+	for _, set := range []bool{r.BBox != nil, hasGeometry(r.Geometry), r.Ref != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return Resolved{}, errs.F(errs.Invalid, field, "a region needs exactly one of bbox, geometry or ref (has %d)", n)
+		return Resolved{}, nil, errs.F(errs.Invalid, field, "a region needs exactly one of bbox, geometry or ref (has %d)", n)
 	}
 	out := Resolved{Name: r.Name, Mask: r.Mask == nil || *r.Mask}
+	var shape *NamedShape
 	switch {
 	case r.BBox != nil:
 		b, err := r.Box(field)
 		if err != nil {
-			return Resolved{}, err
+			return Resolved{}, nil, err
 		}
 		out.Area = b
 	case r.Ref != "":
 		ref, err := Lookup(r.Ref)
 		if err != nil {
-			return Resolved{}, errs.F(errs.Invalid, field+".ref", "%v", err)
+			return Resolved{}, nil, errs.F(errs.Invalid, field+".ref", "%v", err)
 		}
 		if out.Name == "" {
 			out.Name = ref.Name
 		}
-		out.Area = ref.Area
+		out.Area, shape = ref.Area, &ref
 	default:
 		p, err := ParseGeometry(field+".geometry", r.Geometry)
 		if err != nil {
-			return Resolved{}, err
+			return Resolved{}, nil, err
 		}
 		out.Area = p
 	}
 	if err := ValidateName(field+".name", out.Name); err != nil {
-		return Resolved{}, err
+		return Resolved{}, nil, err
+	}
+	return out, shape, nil
+}
+
+func hasGeometry(g json.RawMessage) bool { return len(g) > 0 && string(g) != "null" }
+
+// Fixed is a region with its area written out: a bbox or a GeoJSON
+// geometry, never only a reference to a named set. Jobs store their regions
+// so (fixed when the job is submitted) and workers and the engine cut them
+// so, without looking any set up: editing a set afterwards changes no cut.
+//
+// Ref, when set, names the set region the geometry was copied from; it is
+// kept to show the region as it was asked for (Written). Name is as
+// written: empty for a ref named after its set region (OutputName).
+type Fixed struct {
+	Name     string          `json:"name,omitempty"`
+	BBox     []float64       `json:"bbox,omitempty"`
+	Geometry json.RawMessage `json:"geometry,omitempty"`
+	Ref      string          `json:"ref,omitempty"`
+	Mask     *bool           `json:"mask,omitempty"`
+}
+
+// Fix validates a region, as Resolve does, and writes out its area: a
+// ref's is the geometry of the set region as the set has it now.
+func (r Region) Fix(field string) (Fixed, error) {
+	_, f, err := r.fix(field)
+	return f, err
+}
+
+func (r Region) fix(field string) (Resolved, Fixed, error) {
+	res, shape, err := r.resolve(field)
+	if err != nil {
+		return Resolved{}, Fixed{}, err
+	}
+	f := Fixed{Name: r.Name, BBox: r.BBox, Geometry: r.Geometry, Ref: r.Ref, Mask: r.Mask}
+	if shape != nil {
+		f.Geometry = shape.Geometry
+	}
+	return res, f, nil
+}
+
+// FixList fixes a list of regions: not empty, each valid, output names
+// unique.
+func FixList(field string, rs []Region) ([]Fixed, error) {
+	out := make([]Fixed, len(rs))
+	_, err := resolveAll(field, len(rs), func(i int, f string) (res Resolved, err error) {
+		res, out[i], err = rs[i].fix(f)
+		return res, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// HasArea reports whether the region's area is written out. Only a ref
+// stored by a server that did not fix regions at submission lacks it.
+func (f Fixed) HasArea() bool { return f.BBox != nil || hasGeometry(f.Geometry) }
+
+// OutputName is the name of the region's outputs: its name, or the name
+// of the set region its ref names.
+func (f Fixed) OutputName() string {
+	if f.Name == "" && f.Ref != "" {
+		_, name, _ := strings.Cut(f.Ref, "/")
+		return name
+	}
+	return f.Name
+}
+
+// Written is the region as it was asked for: a ref without the geometry
+// copied into it.
+func (f Fixed) Written() Region {
+	if f.Ref != "" {
+		return Region{Name: f.Name, Ref: f.Ref, Mask: f.Mask}
+	}
+	return Region{Name: f.Name, BBox: f.BBox, Geometry: f.Geometry, Mask: f.Mask}
+}
+
+// Resolve validates a fixed region and returns its area, never looking a
+// set up: a region without its area written out is an error.
+func (f Fixed) Resolve(field string) (Resolved, error) {
+	if f.Ref != "" && !f.HasArea() {
+		return Resolved{}, errs.F(errs.Invalid, field+".ref", "region %s has no area: its ref was not looked up when the region was fixed", f.Ref)
+	}
+	return Region{Name: f.OutputName(), BBox: f.BBox, Geometry: f.Geometry, Mask: f.Mask}.Resolve(field)
 }
 
 // NewBBox validates a box.
@@ -200,14 +290,32 @@ func (b BBox) String() string {
 // ResolveList checks a list of regions: not empty, each valid, output
 // names unique.
 func ResolveList(field string, rs []Region) ([]Resolved, error) {
-	if len(rs) == 0 {
+	return resolveAll(field, len(rs), func(i int, f string) (Resolved, error) { return rs[i].Resolve(f) })
+}
+
+// ValidateList is ResolveList without the result.
+func ValidateList(field string, rs []Region) error {
+	_, err := ResolveList(field, rs)
+	return err
+}
+
+// ResolveFixed checks a list of fixed regions, as FixList checks the
+// regions they came from, and returns their areas.
+func ResolveFixed(field string, fs []Fixed) ([]Resolved, error) {
+	return resolveAll(field, len(fs), func(i int, f string) (Resolved, error) { return fs[i].Resolve(f) })
+}
+
+// resolveAll resolves n regions (field[i] each): at least one, output names
+// unique whatever their case.
+func resolveAll(field string, n int, resolve func(i int, field string) (Resolved, error)) ([]Resolved, error) {
+	if n == 0 {
 		return nil, errs.F(errs.Invalid, field, "at least one region is needed")
 	}
 	seen := map[string]int{}
-	out := make([]Resolved, len(rs))
-	for i, r := range rs {
+	out := make([]Resolved, n)
+	for i := range n {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		res, err := r.Resolve(f)
+		res, err := resolve(i, f)
 		if err != nil {
 			return nil, err
 		}
@@ -218,10 +326,4 @@ func ResolveList(field string, rs []Region) ([]Resolved, error) {
 		out[i] = res
 	}
 	return out, nil
-}
-
-// ValidateList is ResolveList without the result.
-func ValidateList(field string, rs []Region) error {
-	_, err := ResolveList(field, rs)
-	return err
 }

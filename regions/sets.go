@@ -35,6 +35,9 @@ type NamedShape struct {
 	Title string `json:"title,omitempty"`
 	Area  Area   `json:"-"`
 	Box   BBox   `json:"-"`
+	// Geometry is the feature's geometry as the set has it: what a ref to
+	// it is fixed to.
+	Geometry json.RawMessage `json:"-"`
 }
 
 // GeoJSON returns the set as its FeatureCollection.
@@ -108,7 +111,7 @@ func ParseSet(name string, data []byte) (*Set, error) {
 			return nil, err
 		}
 		title, _ := f.Properties["title"].(string)
-		s.Regions = append(s.Regions, NamedShape{Name: rname, Title: title, Area: p, Box: p.Bounds()})
+		s.Regions = append(s.Regions, NamedShape{Name: rname, Title: title, Area: p, Box: p.Bounds(), Geometry: f.Geometry})
 	}
 	if len(s.Regions) == 0 {
 		return nil, fmt.Errorf("region set %s has no features", name)
