@@ -18,7 +18,6 @@ import (
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
-	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/ncmodel"
 )
 
@@ -39,33 +38,28 @@ const TestDelayEnv = "SUBSETD_TEST_TASK_DELAY"
 // Main reads one task from in, runs it and writes the reply to out. It
 // returns the process exit status: 0 when a reply was written.
 func Main(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
-	var task jobs.WorkerTask
-	reply := &jobs.WorkerReply{}
+	var task Task
+	reply := &Reply{}
 	if err := json.NewDecoder(in).Decode(&task); err != nil {
-		reply.Error = jobs.NewReplyError(errs.Wrap(errs.Internal, err, "decode task"))
+		reply.Error = NewReplyError(errs.Wrap(errs.Internal, err, "decode task"))
 		return write(out, reply, env.Log)
 	}
-	log := env.Log.With().Str("job_id", task.JobID).Int("task_id", task.TaskID).Str("kind", task.Kind).Logger()
+	log := env.Log.With().Str("job_id", task.JobID).Int("task_id", task.TaskID).Logger()
 	t0 := time.Now()
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error().Str("stack", string(debug.Stack())).Msgf("panic: %v", p)
 				reply.Result = nil
-				reply.Error = jobs.NewReplyError(errs.E(errs.Internal, "internal error in the worker: %v", p))
+				reply.Error = NewReplyError(errs.E(errs.Internal, "internal error in the worker: %v", p))
 			}
 		}()
-		switch task.Kind {
-		case jobs.KindSubset:
-			res, err := runSubset(ctx, &task, env)
-			if err != nil {
-				reply.Error = jobs.NewReplyError(err)
-				return
-			}
-			reply.Result = res
-		default:
-			reply.Error = jobs.NewReplyError(errs.E(errs.Internal, "unknown task kind %q", task.Kind))
+		res, err := runTask(ctx, &task, env)
+		if err != nil {
+			reply.Error = NewReplyError(err)
+			return
 		}
+		reply.Result = res
 	}()
 	ev := log.Info()
 	if reply.Error != nil {
@@ -75,7 +69,7 @@ func Main(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
 	return write(out, reply, env.Log)
 }
 
-func write(out io.Writer, reply *jobs.WorkerReply, log zerolog.Logger) int {
+func write(out io.Writer, reply *Reply, log zerolog.Logger) int {
 	if err := json.NewEncoder(out).Encode(reply); err != nil {
 		log.Error().Err(err).Msg("write reply")
 		return 1
@@ -83,9 +77,9 @@ func write(out io.Writer, reply *jobs.WorkerReply, log zerolog.Logger) int {
 	return 0
 }
 
-func runSubset(ctx context.Context, task *jobs.WorkerTask, env Env) (*engine.Result, error) {
+func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 	if task.Request == nil || task.OutDir == "" {
-		return nil, errs.E(errs.Internal, "subset task without request or output directory")
+		return nil, errs.E(errs.Internal, "a task without request or output directory")
 	}
 	if d, err := time.ParseDuration(os.Getenv(TestDelayEnv)); err == nil && d > 0 {
 		select {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
-	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/ncmodel/memfile"
 	"github.com/subsetd/subsetd/regions"
@@ -39,14 +38,14 @@ func grid(nlat int) *memfile.File {
 	return f
 }
 
-func run(t *testing.T, env Env, task jobs.WorkerTask) *jobs.WorkerReply {
+func run(t *testing.T, env Env, task Task) *Reply {
 	t.Helper()
 	in, _ := json.Marshal(task)
 	var out bytes.Buffer
 	if code := Main(context.Background(), bytes.NewReader(in), &out, env); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var r jobs.WorkerReply
+	var r Reply
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("reply %q: %v", out.String(), err)
 	}
@@ -80,7 +79,7 @@ func TestSubsetVerifies(t *testing.T) {
 	st := &memfile.Store{}
 	out := t.TempDir()
 	req := &engine.Request{Regions: []regions.Region{{Name: "a"}, {Name: "empty"}, {Name: "bad"}}}
-	r := run(t, Env{Open: st.Open, Run: fakeRun(st, "bad")}, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: out, Request: req})
+	r := run(t, Env{Open: st.Open, Run: fakeRun(st, "bad")}, Task{OutDir: out, Request: req})
 	if r.Error != nil || r.Result == nil || len(r.Result.Regions) != 3 {
 		t.Fatalf("%+v", r)
 	}
@@ -146,19 +145,19 @@ func TestErrorsAndPanics(t *testing.T) {
 	env := Env{Run: func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
 		return nil, errs.F(errs.Invalid, "variables[0]", "no variable chl")
 	}}
-	r := run(t, env, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: t.TempDir(), Request: &engine.Request{}})
+	r := run(t, env, Task{OutDir: t.TempDir(), Request: &engine.Request{}})
 	if r.Error == nil || r.Error.Code != errs.Invalid || r.Error.Field != "variables[0]" || errs.Retryable(r.Error.Err()) {
 		t.Fatalf("%+v", r.Error)
 	}
 	env.Run = func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
 		panic("engine bug")
 	}
-	r = run(t, env, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: t.TempDir(), Request: &engine.Request{}})
+	r = run(t, env, Task{OutDir: t.TempDir(), Request: &engine.Request{}})
 	if r.Error == nil || r.Error.Code != errs.Internal || !strings.Contains(r.Error.Message, "engine bug") {
 		t.Fatalf("%+v", r.Error)
 	}
-	r = run(t, env, jobs.WorkerTask{Kind: "dance"})
-	if r.Error == nil || !strings.Contains(r.Error.Message, "dance") {
+	r = run(t, env, Task{Files: []string{"a.nc"}})
+	if r.Error == nil || !strings.Contains(r.Error.Message, "without request") {
 		t.Fatalf("%+v", r.Error)
 	}
 	var out bytes.Buffer
@@ -192,7 +191,7 @@ func TestGranules(t *testing.T) {
 		},
 	}
 	req := &engine.Request{Regions: []regions.Region{{Name: "a"}, {Name: "b"}}}
-	task := jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: out, Request: req,
+	task := Task{OutDir: out, Request: req,
 		Files:       []string{"/d/s/g1.nc.gz", "/d/s/unused.nc", "/d/t/g1.h5"},
 		RegionFiles: [][]int{{0}, {0, 2}}}
 	r := run(t, env, task)
@@ -216,7 +215,7 @@ func TestGranules(t *testing.T) {
 		}
 		return &engine.Result{Regions: []engine.RegionResult{{Name: "a", Status: engine.StatusEmpty}}, Notes: []string{"gap"}}, nil
 	}
-	r = run(t, env, jobs.WorkerTask{Kind: jobs.KindSubset, OutDir: t.TempDir(), Request: &engine.Request{Regions: req.Regions[:1]},
+	r = run(t, env, Task{OutDir: t.TempDir(), Request: &engine.Request{Regions: req.Regions[:1]},
 		Files: []string{"/d/1.nc", "/d/2.nc"}, Concat: true})
 	if r.Error != nil || len(r.Result.Notes) != 1 {
 		t.Fatalf("%+v", r)

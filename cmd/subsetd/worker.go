@@ -23,7 +23,7 @@ It is started by the server, one process per task, so that a crash of the C
 libraries on a bad file fails one task and never the server. Not meant to be
 run by hand, except to debug a task:
 
-  echo '{"kind":"subset","files":["/data/sst.nc"],"out_dir":"/tmp/out",
+  echo '{"files":["/data/sst.nc"],"out_dir":"/tmp/out",
         "request":{"regions":[{"name":"a","bbox":[0,0,10,10]}]}}' | subsetd worker
 
 The environment variable SUBSETD_TEST_TASK_DELAY (a duration) makes the

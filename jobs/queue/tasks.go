@@ -15,6 +15,7 @@ import (
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
 const queueMaintenance = "maintenance"
@@ -90,10 +91,10 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		os.RemoveAll(tmp)
 		os.Remove(filepath.Dir(tmp)) // the job's .tmp, once no task uses it
 	}()
-	wt := jobs.WorkerTask{Kind: jobs.KindSubset, JobID: job.ID, TaskID: task.ID, Files: files, Request: &req,
+	wt := worker.Task{JobID: job.ID, TaskID: task.ID, Files: files, Request: &req,
 		OutDir: tmp, MemoryBudget: s.cfg.MemoryBudget, Command: "subsetd serve: job " + job.ID,
 		Concat: task.Concat, RegionFiles: task.RegionFiles}
-	var reply jobs.WorkerReply
+	var reply worker.Reply
 	log.Info().Int("regions", len(req.Regions)).Int("files", len(files)).Bool("concat", task.Concat).Msg("task started")
 	st, err := s.pool.Run(tctx, wt, &reply)
 	if err == nil && reply.Error != nil {

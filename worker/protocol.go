@@ -1,28 +1,24 @@
-package jobs
+package worker
 
 import (
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 )
 
-// The worker protocol: the server starts `subsetd worker`, writes one
-// WorkerTask as JSON on its standard input and reads one WorkerReply as JSON
-// from its standard output. The worker logs to standard error. It exits 0
-// when it wrote a reply (even one with an error); any other exit, or a reply
-// that cannot be decoded, is a crash.
+// The task protocol: the server starts `subsetd worker` (jobs/pool), writes
+// one Task as JSON on its standard input and reads one Reply as JSON from
+// its standard output. The worker logs to standard error. It exits 0 when it
+// wrote a reply (even one with an error); any other exit, or a reply that
+// cannot be decoded, is a crash.
+//
+// The inspector protocol (Inspect) answers paths with index.Record lines.
 
-// Task kinds.
-const (
-	KindSubset = "subset"
-)
-
-// WorkerTask is the one task given to a worker process.
-type WorkerTask struct {
-	Kind   string   `json:"kind"`
-	JobID  string   `json:"job_id,omitempty"`
-	TaskID int      `json:"task_id,omitempty"`
-	Files  []string `json:"files"`
-	// Subset only.
+// Task is the one task given to a worker process: cut the regions of
+// Request out of Files into OutDir.
+type Task struct {
+	JobID        string          `json:"job_id,omitempty"`
+	TaskID       int             `json:"task_id,omitempty"`
+	Files        []string        `json:"files"`
 	Request      *engine.Request `json:"request,omitempty"`
 	OutDir       string          `json:"out_dir,omitempty"`
 	MemoryBudget int64           `json:"memory_budget,omitempty"`
@@ -37,8 +33,8 @@ type WorkerTask struct {
 	RegionFiles [][]int `json:"region_files,omitempty"`
 }
 
-// WorkerReply is what a worker prints.
-type WorkerReply struct {
+// Reply is what a worker prints.
+type Reply struct {
 	Result *engine.Result `json:"result,omitempty"`
 	Error  *ReplyError    `json:"error,omitempty"`
 }
