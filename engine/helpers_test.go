@@ -75,7 +75,11 @@ func (b *nc) v(name string, t ncmodel.Type, dims string, fn func(i []int) float6
 	b.cur.Vars = append(b.cur.Vars, v)
 	if fn != nil {
 		path := v.Path()
-		b.funcs = append(b.funcs, func(m *memfile.File) { m.SetFunc(path, fn) })
+		b.funcs = append(b.funcs, func(m *memfile.File) {
+			if m.File().FindVar(path) != nil { // not removed since
+				m.SetFunc(path, fn)
+			}
+		})
 	}
 	return b
 }
