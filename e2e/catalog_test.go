@@ -14,58 +14,36 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/api"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/readers/open"
 )
 
-// ncgen builds a CDL text into path (NetCDF-4).
-func ncgen(t *testing.T, path, cdl string) {
+// gridFile writes at path a lat/lon grid (grid_regular): nlat x nlon cells
+// from (lat0, lon0) every step degrees, time values in units;
+// sst = base + k*1000 + j*10 + i.
+func gridFile(t *testing.T, path, units string, times []float64, lat0, lon0, step float64, nlat, nlon, base int) {
 	t.Helper()
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	src := path + ".cdl"
-	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(src)
-	if b, err := exec.Command("ncgen", "-k", "nc4", "-o", path, src).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen %s: %v\n%s", path, err, b)
-	}
-}
-
-// gridCDL is a file of a lat/lon grid: nlat x nlon cells from (lat0, lon0)
-// every step degrees, time values in units; sst = base + k*1000 + j*10 + i.
-func gridCDL(units string, times []float64, lat0, lon0, step float64, nlat, nlon, base int) string {
-	var ts, lats, lons, sst []string
-	for _, v := range times {
-		ts = append(ts, fmt.Sprint(v))
-	}
+	var lats, lons, sst []float64
 	for j := range nlat {
-		lats = append(lats, fmt.Sprint(lat0+float64(j)*step))
+		lats = append(lats, lat0+float64(j)*step)
 	}
 	for i := range nlon {
-		lons = append(lons, fmt.Sprint(lon0+float64(i)*step))
+		lons = append(lons, lon0+float64(i)*step)
 	}
 	for k := range times {
 		for j := range nlat {
 			for i := range nlon {
-				sst = append(sst, fmt.Sprint(base+k*1000+j*10+i))
+				sst = append(sst, float64(base+k*1000+j*10+i))
 			}
 		}
 	}
-	return fmt.Sprintf(`netcdf g {
-dimensions: time = UNLIMITED ; lat = %d ; lon = %d ;
-variables:
- double time(time) ; time:units = %q ; time:standard_name = "time" ; time:calendar = "standard" ;
- float lat(lat) ; lat:units = "degrees_north" ; lat:standard_name = "latitude" ;
- float lon(lon) ; lon:units = "degrees_east" ; lon:standard_name = "longitude" ;
- float sst(time, lat, lon) ; sst:_FillValue = -999.f ; sst:units = "K" ;
- :title = "generated" ;
-data:
- time = %s ;
- lat = %s ;
- lon = %s ;
- sst = %s ;
-}`, nlat, nlon, units, strings.Join(ts, ", "), strings.Join(lats, ", "), strings.Join(lons, ", "), strings.Join(sst, ", "))
+	copyFile(t, fixtures.Variant(t, "grid_regular", fixtures.Values{
+		Dims: map[string]int{"lat": nlat, "lon": nlon},
+		Attrs: map[string]any{"time:units": units,
+			":geospatial_lat_min": lats[0], ":geospatial_lat_max": lats[nlat-1], ":geospatial_lon_min": lons[0], ":geospatial_lon_max": lons[nlon-1]},
+		Data: map[string][]float64{"time": times, "lat": lats, "lon": lons, "sst": sst},
+	}), path)
 }
 
 // daily is the time series: lat 0..3, lon 10..14, two steps a file, each
@@ -103,11 +81,11 @@ var granules = []granule{
 func catalogData(t *testing.T) (data, plain string) {
 	data, plain = t.TempDir(), t.TempDir()
 	for k, d := range daily {
-		ncgen(t, filepath.Join(data, "daily", d.name), gridCDL(d.units, d.times, 0, 10, 1, 4, 5, 10000*(k+1)))
+		gridFile(t, filepath.Join(data, "daily", d.name), d.units, d.times, 0, 10, 1, 4, 5, 10000*(k+1))
 	}
 	for k, g := range granules {
 		p := filepath.Join(plain, g.name)
-		ncgen(t, p, gridCDL(g.units, []float64{g.time}, g.lat0, g.lon0, g.step, g.nlat, g.nlon, 100000*(k+1)))
+		gridFile(t, p, g.units, []float64{g.time}, g.lat0, g.lon0, g.step, g.nlat, g.nlon, 100000*(k+1))
 		if g.name == "east.nc" {
 			b, _ := os.ReadFile(p)
 			var z bytes.Buffer
@@ -120,19 +98,11 @@ func catalogData(t *testing.T) (data, plain string) {
 		copyFile(t, p, filepath.Join(data, "swaths", g.name))
 	}
 	// A swath crossing the antimeridian (2-D lat/lon: a footprint).
-	ncgen(t, filepath.Join(data, "swaths", "curvi.nc"), readCDL(t, "../testdata/grids/curvilinear.cdl"))
+	copyFile(t, fixtures.Build(t, "curvilinear"), filepath.Join(data, "swaths", "curvi.nc"))
 	os.WriteFile(filepath.Join(data, "swaths", "corrupt.nc"), bytes.Repeat([]byte("not netcdf "), 100), 0o644)
 	os.WriteFile(filepath.Join(data, "swaths", "README.txt"), []byte("not data"), 0o644)
 	copyFile(t, global, filepath.Join(data, "global.nc"))
 	return data, plain
-}
-
-func readCDL(t *testing.T, p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // sameFile compares a subsetd output with an NCO result: dimensions,
@@ -366,7 +336,7 @@ func TestCatalog(t *testing.T) {
 	}
 
 	// Reindex after adding and removing files.
-	ncgen(t, filepath.Join(data, "swaths", "added.nc"), gridCDL("hours since 2020-01-04", []float64{0}, 0, 100, 1, 5, 10, 900000))
+	gridFile(t, filepath.Join(data, "swaths", "added.nc"), "hours since 2020-01-04", []float64{0}, 0, 100, 1, 5, 10, 900000)
 	os.Remove(filepath.Join(data, "swaths", "far.nc"))
 	r = s.do("POST", "/v1/datasets/swaths/reindex", "")
 	r.json(t, &ix)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/api"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/internal/testutil/openapitest"
 )
 
@@ -99,16 +100,7 @@ func dataDir(t *testing.T) string {
 	return d
 }
 
-func copyFile(t *testing.T, from, to string) {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Dir(to), 0o755)
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func copyFile(t *testing.T, from, to string) { fixtures.CopyTo(t, from, to) }
 
 // start starts subsetd serve on data and state with extra flags; env
 // entries are added to its environment (and so its workers').

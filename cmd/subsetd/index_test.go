@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/regions"
 	"github.com/subsetd/subsetd/worker"
 )
@@ -65,128 +66,28 @@ func useTestInspector(t *testing.T, crashOn string) {
 	t.Cleanup(func() { inspectorCommand = nil })
 }
 
-const dailyCDL = `netcdf daily {
-dimensions:
-	time = UNLIMITED ;
-	lat = 4 ;
-	lon = 8 ;
-variables:
-	double time(time) ;
-		time:units = "days since 2020-01-01" ;
-		time:standard_name = "time" ;
-	float lat(lat) ;
-		lat:units = "degrees_north" ;
-	float lon(lon) ;
-		lon:units = "degrees_east" ;
-	float sst(time, lat, lon) ;
-		sst:units = "degC" ;
-data:
-	time = %d ;
-	lat = -30, -10, 10, 30 ;
-	lon = 22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5, 337.5 ;
-	sst = %s ;
-}
-`
-
-const gridCDL = `netcdf grid {
-dimensions:
-	time = 1 ;
-	lat = 3 ;
-	lon = %d ;
-variables:
-	double time(time) ;
-		time:units = "days since 2020-01-01" ;
-	float lat(lat) ;
-		lat:units = "degrees_north" ;
-	float lon(lon) ;
-		lon:units = "degrees_east" ;
-	short sst(time, lat, lon) ;
-data:
-	time = %d ;
-	lat = %s ;
-	lon = %s ;
-}
-`
-
-// swathCDL is a 4 x 5 swath: lat = 10 + 2i + j, lon = 20 + 3j - i.
-const swathCDL = `netcdf swath {
-dimensions:
-	time = 1 ;
-	y = 4 ;
-	x = 5 ;
-variables:
-	double time(time) ;
-		time:units = "hours since 2020-01-07 00:00:00" ;
-		time:standard_name = "time" ;
-	float lat(y, x) ;
-		lat:units = "degrees_north" ;
-		lat:standard_name = "latitude" ;
-	float lon(y, x) ;
-		lon:units = "degrees_east" ;
-		lon:standard_name = "longitude" ;
-	float bt(time, y, x) ;
-		bt:coordinates = "lat lon" ;
-data:
-	time = 6 ;
-	lat = 10, 11, 12, 13, 14,  12, 13, 14, 15, 16,  14, 15, 16, 17, 18,  16, 17, 18, 19, 20 ;
-	lon = 20, 23, 26, 29, 32,  19, 22, 25, 28, 31,  18, 21, 24, 27, 30,  17, 20, 23, 26, 29 ;
-}
-`
-
-// trackCDL is an along-track pass over the antimeridian, in 0..360.
-const trackCDL = `netcdf track {
-dimensions:
-	obs = 6 ;
-variables:
-	double time(obs) ;
-		time:units = "hours since 2020-01-08" ;
-		time:standard_name = "time" ;
-	float lat(obs) ;
-		lat:units = "degrees_north" ;
-	float lon(obs) ;
-		lon:units = "degrees_east" ;
-	float sla(obs) ;
-		sla:coordinates = "time lat lon" ;
-data:
-	time = 0, 1, 2, 3, 4, 5 ;
-	lat = -1, 0, 1, 2, 3, 4 ;
-	lon = 177, 178.5, 180, 181.5, 183, 184.5 ;
-	sla = 1, 2, 3, 4, 5, 6 ;
-}
-`
-
-func ncgen(t *testing.T, path, cdl string, kind string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src := path + ".cdl"
-	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(src)
-	if out, err := exec.Command("ncgen", "-k", kind, "-o", path, src).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen %s: %v\n%s", path, err, out)
-	}
-}
-
+// daily writes day d of a daily series (series_daily) at path.
 func daily(t *testing.T, path string, day int) {
-	vals := make([]string, 32)
+	t.Helper()
+	vals := make([]float64, 32)
 	for i := range vals {
-		vals[i] = fmt.Sprint(100*day + i)
+		vals[i] = float64(100*day + i)
 	}
-	ncgen(t, path, fmt.Sprintf(dailyCDL, day, strings.Join(vals, ", ")), "nc4")
+	fixtures.CopyTo(t, fixtures.Variant(t, "series_daily", fixtures.Values{
+		Data: map[string][]float64{"time": {float64(day)}, "sst": vals},
+	}), path)
 }
 
+// grid writes a granule of day d on the given 3 latitudes and longitudes
+// (granule_grid) at path.
 func grid(t *testing.T, path string, day int, lats, lons []float64) {
-	f := func(v []float64) string {
-		s := make([]string, len(v))
-		for i, x := range v {
-			s[i] = fmt.Sprint(x)
-		}
-		return strings.Join(s, ", ")
-	}
-	ncgen(t, path, fmt.Sprintf(gridCDL, len(lons), day, f(lats), f(lons)), "nc4")
+	t.Helper()
+	fixtures.CopyTo(t, fixtures.Variant(t, "granule_grid", fixtures.Values{
+		Dims: map[string]int{"lon": len(lons)},
+		Attrs: map[string]any{":geospatial_lat_min": slices.Min(lats), ":geospatial_lat_max": slices.Max(lats),
+			":geospatial_lon_min": slices.Min(lons), ":geospatial_lon_max": slices.Max(lons)},
+		Data: map[string][]float64{"time": {float64(day)}, "lat": lats, "lon": lons},
+	}), path)
 }
 
 func gzipFile(t *testing.T, src, dst string) {
@@ -238,8 +139,8 @@ func TestIndexCommand(t *testing.T) {
 	grid(t, filepath.Join(g, "g1.nc"), 4, []float64{-5, 0, 5}, []float64{170, 175, 180, 185, 190})
 	grid(t, filepath.Join(g, "g2.nc"), 5, []float64{30, 35, 40}, []float64{-60, -50, -40})
 	grid(t, filepath.Join(g, "crashme.nc"), 5, []float64{30, 35, 40}, []float64{-60, -50, -40})
-	ncgen(t, filepath.Join(g, "swath.nc"), swathCDL, "nc4")
-	ncgen(t, filepath.Join(g, "track.nc"), trackCDL, "classic")
+	fixtures.CopyTo(t, fixtures.Build(t, "granule_swath"), filepath.Join(g, "swath.nc"))
+	fixtures.CopyTo(t, fixtures.Build(t, "granule_track"), filepath.Join(g, "track.nc"))
 	rng := rand.New(rand.NewPCG(1, 1))
 	junk := make([]byte, 4096)
 	for i := range junk {

@@ -10,46 +10,14 @@ import (
 	"testing"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 )
 
-const smallCDL = `netcdf small {
-dimensions:
-	time = UNLIMITED ;
-	lat = 4 ;
-	lon = 8 ;
-variables:
-	double time(time) ;
-		time:units = "days since 2020-01-01" ;
-		time:calendar = "noleap" ;
-		time:standard_name = "time" ;
-	float lat(lat) ;
-		lat:units = "degrees_north" ;
-	float lon(lon) ;
-		lon:units = "degrees_east" ;
-	float sst(time, lat, lon) ;
-		sst:_FillValue = -999.f ;
-		sst:units = "degC" ;
-// global attributes:
-		:Conventions = "CF-1.8" ;
-		:history = "made by hand" ;
-data:
-	time = 0, 31, 59 ;
-	lat = -30, -10, 10, 30 ;
-	lon = 22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5, 337.5 ;
-	sst = 1, 2, 3, 4, 5, 6, 7, 8,  9, 10, 11, 12, 13, 14, 15, 16,
-	      17, 18, 19, 20, 21, 22, 23, 24,  25, 26, 27, 28, 29, 30, 31, 32,
-	      101, 102, 103, 104, 105, 106, 107, 108,  109, 110, 111, 112, 113, 114, 115, 116,
-	      117, 118, 119, 120, 121, 122, 123, 124,  125, 126, 127, 128, 129, 130, 131, 132,
-	      201, 202, 203, 204, 205, 206, 207, 208,  209, 210, 211, 212, 213, 214, 215, 216,
-	      217, 218, 219, 220, 221, 222, 223, 224,  225, 226, 227, 228, 229, 230, 231, 232 ;
-}
-`
-
+// smallFile is the grid_small case as small.nc, the name the messages
+// below mention.
 func smallFile(t *testing.T) string {
 	t.Helper()
-	nc := filepath.Join(t.TempDir(), "small.nc")
-	ncgen(t, nc, smallCDL, "nc4")
-	return nc
+	return fixtures.CopyTo(t, fixtures.Build(t, "grid_small"), filepath.Join(t.TempDir(), "small.nc"))
 }
 
 func runCLI(args ...string) (int, string, string) {

@@ -10,19 +10,12 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 )
 
-func ncFile(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	cdl := filepath.Join(dir, "x.cdl")
-	os.WriteFile(cdl, []byte("netcdf x {\ndimensions: n = 3 ;\nvariables: int v(n) ;\ndata: v = 1, 2, 3 ;\n}\n"), 0o644)
-	out := filepath.Join(dir, "x.nc")
-	if b, err := exec.Command("ncgen", "-k", "nc4", "-o", out, cdl).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v %s", err, b)
-	}
-	return out
-}
+// ncFile is a small NetCDF-4 file whose int v(n) is 1, 2, 3.
+func ncFile(t *testing.T) string { return fixtures.Build(t, "file_tiny") }
 
 func TestCompressedInputs(t *testing.T) {
 	SetCache(t.TempDir(), 1<<30)

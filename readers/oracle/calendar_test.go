@@ -5,38 +5,25 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/regions"
 )
 
-const calendarCDL = `netcdf cal {
-dimensions:
-	time = UNLIMITED ;
-	lat = 3 ;
-	lon = 4 ;
-variables:
-	double time(time) ;
-		time:standard_name = "time" ;
-		time:units = "%s" ;
-		%s
-	float lat(lat) ;
-		lat:units = "degrees_north" ;
-	float lon(lon) ;
-		lon:units = "degrees_east" ;
-	short tas(time, lat, lon) ;
-		tas:scale_factor = 0.01 ;
-		tas:_FillValue = -32767s ;
-data:
-	time = %s ;
-	lat = -10, 0, 10 ;
-	lon = 0, 90, 180, 270 ;
+// calendarFile is the cal_steps case with a test's time units, calendar
+// attribute (none when "") and time values.
+func calendarFile(t *testing.T, units, calendar string, values []float64) string {
+	t.Helper()
+	v := fixtures.Values{Attrs: map[string]any{"time:units": units}, Data: map[string][]float64{"time": values}}
+	if calendar != "" {
+		v.Attrs["time:calendar"] = calendar
+	}
+	return fixtures.Variant(t, "cal_steps", v)
 }
-`
 
 // pythonSelect asks cftime (python3-netcdf4) which time indices fall in
 // [start, end) given as ISO dates: an oracle independent of cftime.
@@ -93,21 +80,7 @@ func TestCalendarsAgainstCftimeAndNCKS(t *testing.T) {
 			name = "no_attribute"
 		}
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			calAttr := ""
-			if tc.calendar != "" {
-				calAttr = fmt.Sprintf(`time:calendar = "%s" ;`, tc.calendar)
-			}
-			var vs []string
-			for _, v := range tc.values {
-				vs = append(vs, fmt.Sprint(v))
-			}
-			cdl := fmt.Sprintf(calendarCDL, tc.units, calAttr, strings.Join(vs, ", "))
-			in := filepath.Join(dir, "cal.nc")
-			os.WriteFile(filepath.Join(dir, "cal.cdl"), []byte(cdl), 0o644)
-			if out, err := exec.Command("ncgen", "-k", "nc4", "-o", in, filepath.Join(dir, "cal.cdl")).CombinedOutput(); err != nil {
-				t.Fatalf("ncgen: %v %s", err, out)
-			}
+			in := calendarFile(t, tc.units, tc.calendar, tc.values)
 			want := pythonSelect(t, tc.values, tc.units, strings.ToLower(tc.calendar), "2001-02-28T00:00:00", tc.end)
 			req := &engine.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}},
 				Time: &engine.TimeRange{Start: "2001-02-28", End: "2001-03-01"}}
@@ -129,13 +102,7 @@ func TestCalendarsAgainstCftimeAndNCKS(t *testing.T) {
 }
 
 func TestCalendarNoneRefusesDates(t *testing.T) {
-	dir := t.TempDir()
-	cdl := fmt.Sprintf(calendarCDL, "days since 2001-01-01", `time:calendar = "none" ;`, "0, 1, 2")
-	in := filepath.Join(dir, "none.nc")
-	os.WriteFile(filepath.Join(dir, "none.cdl"), []byte(cdl), 0o644)
-	if out, err := exec.Command("ncgen", "-k", "nc4", "-o", in, filepath.Join(dir, "none.cdl")).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v %s", err, out)
-	}
+	in := calendarFile(t, "days since 2001-01-01", "none", []float64{0, 1, 2})
 	req := &engine.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: "2001-01-01"}}
 	_, err := engine.Run(t.Context(), []string{in}, req, engine.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink})
 	if err == nil || !strings.Contains(err.Error(), "calendar none") {

@@ -2,13 +2,13 @@ package oracle
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -17,32 +17,20 @@ import (
 // units relative to that day, as daily products often are.
 func dailyFile(t *testing.T, dir string, day int, hours ...int) string {
 	t.Helper()
-	var times, sst []string
+	var times, sst []float64
+	var names []string
 	for k, h := range hours {
-		times = append(times, fmt.Sprint(h))
+		times = append(times, float64(h))
+		names = append(names, fmt.Sprint(h))
 		for i := 0; i < 12; i++ {
-			sst = append(sst, fmt.Sprint(day*1000+k*100+i))
+			sst = append(sst, float64(day*1000+k*100+i))
 		}
 	}
-	cdl := fmt.Sprintf(`netcdf d {
-dimensions: time = UNLIMITED ; lat = 3 ; lon = 4 ;
-variables:
- double time(time) ; time:units = "hours since 2020-01-%02d 00:00:00" ; time:standard_name = "time" ;
- float lat(lat) ; lat:units = "degrees_north" ;
- float lon(lon) ; lon:units = "degrees_east" ;
- float sst(time, lat, lon) ; sst:_FillValue = -999.f ;
- :title = "day %d" ;
-data:
- time = %s ;
- lat = 0, 1, 2 ; lon = 10, 11, 12, 13 ;
- sst = %s ;
-}`, day, day, strings.Join(times, ", "), strings.Join(sst, ", "))
-	base := filepath.Join(dir, fmt.Sprintf("day%02d-%s", day, strings.Join(times, "-")))
-	os.WriteFile(base+".cdl", []byte(cdl), 0o644)
-	if b, err := exec.Command("ncgen", "-k", "nc4", "-o", base+".nc", base+".cdl").CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v %s", err, b)
-	}
-	return base + ".nc"
+	built := fixtures.Variant(t, "series_hourly", fixtures.Values{
+		Attrs: map[string]any{"time:units": fmt.Sprintf("hours since 2020-01-%02d 00:00:00", day), ":title": fmt.Sprintf("day %d", day)},
+		Data:  map[string][]float64{"time": times, "sst": sst},
+	})
+	return fixtures.CopyTo(t, built, filepath.Join(dir, fmt.Sprintf("day%02d-%s.nc", day, strings.Join(names, "-"))))
 }
 
 func concatRun(t *testing.T, files []string, req *engine.Request) *engine.Result {
