@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/subsetd/subsetd/jobs/pool"
+	"github.com/subsetd/subsetd/internal/proc"
 )
 
 // An inspector is one `subsetd inspect --stdin` process: it reads paths on
@@ -25,15 +22,12 @@ import (
 // it dies; after maxServed files it is replaced too, so that what the C
 // libraries leak does not pile up.
 type inspector struct {
-	cmd     *exec.Cmd
-	stdin   *os.File
-	lines   chan []byte   // stdout lines; closed at EOF
-	quit    chan struct{} // closed when nobody listens to lines any more
-	exited  chan struct{} // closed when the process is reaped
-	once    sync.Once
-	waitErr error
-	stderr  *pool.Tail
-	served  int
+	p      *proc.Process
+	stdin  *os.File
+	lines  chan []byte   // stdout lines; closed at EOF
+	quit   chan struct{} // closed when nobody listens to lines any more
+	once   sync.Once
+	served int
 }
 
 const maxServed = 1000
@@ -53,25 +47,8 @@ func startInspector(argv []string) (*inspector, error) {
 		inW.Close()
 		return nil, err
 	}
-	in := &inspector{stdin: inW, lines: make(chan []byte), quit: make(chan struct{}), exited: make(chan struct{}), stderr: &pool.Tail{Max: 16 << 10}}
-	in.cmd = exec.Command(argv[0], argv[1:]...)
-	in.cmd.Stdin, in.cmd.Stdout, in.cmd.Stderr = inR, outW, in.stderr
-	in.cmd.SysProcAttr = pool.SysProcAttr()
-	started := make(chan error, 1)
-	// Pdeathsig is tied to the thread that forked the child: keep this
-	// goroutine on its thread until the child is reaped.
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := in.cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		in.waitErr = in.cmd.Wait()
-		close(in.exited)
-	}()
-	err = <-started
+	in := &inspector{stdin: inW, lines: make(chan []byte), quit: make(chan struct{})}
+	in.p, err = proc.Start(argv, proc.Options{Stdin: inR, Stdout: outW})
 	inR.Close()
 	outW.Close()
 	if err != nil {
@@ -105,7 +82,7 @@ func startInspector(argv []string) (*inspector, error) {
 // caller then kills and replaces it.
 func (in *inspector) inspect(ctx context.Context, path string, timeout time.Duration) (Record, error) {
 	select {
-	case <-in.exited:
+	case <-in.p.Done():
 		return Record{}, errNotSent
 	default:
 	}
@@ -119,7 +96,7 @@ func (in *inspector) inspect(ctx context.Context, path string, timeout time.Dura
 		case line, ok := <-in.lines:
 			if !ok {
 				select {
-				case <-in.exited:
+				case <-in.p.Done():
 				case <-time.After(5 * time.Second):
 					in.kill()
 				}
@@ -142,31 +119,23 @@ func (in *inspector) inspect(ctx context.Context, path string, timeout time.Dura
 
 // crash describes how the process ended.
 func (in *inspector) crash() error {
-	var b strings.Builder
-	b.WriteString("inspector crashed on this file: ")
-	var ee *exec.ExitError
-	switch {
-	case errors.As(in.waitErr, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			fmt.Fprintf(&b, "%v (signal %d)", ws.Signal(), int(ws.Signal()))
-		} else {
-			fmt.Fprintf(&b, "exit status %d", ee.ExitCode())
-		}
-	case in.waitErr != nil:
-		b.WriteString(in.waitErr.Error())
-	default:
-		b.WriteString("it exited without answering")
+	msg := "it exited without answering"
+	if err := in.p.Err(); err != nil {
+		msg = err.Error()
 	}
-	if s := crashCause(in.stderr); s != "" {
-		b.WriteString(" (" + s + ")")
+	if s := in.cause(); s != "" {
+		msg += " (" + s + ")"
 	}
-	return errors.New(b.String())
+	return errors.New("inspector crashed on this file: " + msg)
 }
+
+// cause is the line of standard error that best says why the process died.
+func (in *inspector) cause() string { return proc.Cause(in.p.Stderr()) }
 
 // kill kills the process group and waits for the process.
 func (in *inspector) kill() {
-	pool.KillGroup(in.cmd.Process.Pid)
-	<-in.exited
+	in.p.Kill()
+	<-in.p.Done()
 	in.release()
 }
 
@@ -174,7 +143,7 @@ func (in *inspector) kill() {
 func (in *inspector) close() {
 	in.stdin.Close()
 	select {
-	case <-in.exited:
+	case <-in.p.Done():
 		in.release()
 	case <-time.After(5 * time.Second):
 		in.kill()
@@ -187,29 +156,4 @@ func (in *inspector) release() {
 		close(in.quit)
 		in.stdin.Close()
 	})
-}
-
-// cause picks the line of standard error that best says why a process
-// died: Go's fatal error or signal line, else the last line.
-func crashCause(t *pool.Tail) string {
-	var last string
-	for _, l := range strings.Split(t.String(), "\n") {
-		l = strings.TrimSpace(l)
-		for _, p := range []string{"fatal error:", "panic:", "SIGSEGV", "SIGABRT", "SIGBUS", "SIGFPE", "SIGILL"} {
-			if strings.HasPrefix(l, p) {
-				return trim(l, 200)
-			}
-		}
-		if l != "" {
-			last = l
-		}
-	}
-	return trim(last, 200)
-}
-
-func trim(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

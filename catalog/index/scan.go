@@ -490,7 +490,7 @@ func (sc *scanner) inspectOne(in **inspector, j job) (result, bool) {
 			return result{job: j, rec: rec}, true
 		}
 		(*in).kill()
-		crash := crashCause((*in).stderr)
+		crash := (*in).cause()
 		*in = nil
 		switch {
 		case sc.ctx.Err() != nil:

@@ -311,8 +311,8 @@ func TestScanCrashAndTimeout(t *testing.T) {
 		got[x.Path] = x.Error
 	}
 	want := map[string]string{
-		"g/crash.nc": "inspector crashed on this file: killed (signal 9)",
-		"g/exit.nc":  "inspector crashed on this file: exit status 3 (fatal error: unexpected signal during runtime execution)",
+		"g/crash.nc": "inspector crashed on this file: killed by SIGKILL",
+		"g/exit.nc":  "inspector crashed on this file: exited with status 3 (fatal error: unexpected signal during runtime execution)",
 		"g/hang.nc":  "inspection timed out after 1s",
 	}
 	if !reflect.DeepEqual(got, want) {

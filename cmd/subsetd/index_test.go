@@ -167,7 +167,7 @@ func TestIndexCommand(t *testing.T) {
 		"granules/corrupt.nc": "not a NetCDF or HDF5 file",
 		"granules/fake.nc":    "not a NetCDF or HDF5 file",
 		"granules/trunc.nc4":  "corrupt or truncated",
-		"granules/crashme.nc": "inspector crashed on this file: killed (signal 9)",
+		"granules/crashme.nc": "inspector crashed on this file: killed by SIGKILL",
 	}
 	for p, msg := range wantFailed {
 		if !strings.Contains(failed[p], msg) {

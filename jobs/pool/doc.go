@@ -3,7 +3,8 @@
 // read from its standard output. The command to run is a parameter, so tests
 // run a tiny fake worker (the test binary itself).
 //
-// Each process gets its own process group, is killed with SIGKILL (the whole
-// group) when its context ends, and on Linux dies with the server
-// (Pdeathsig). This package knows nothing of jobs or River.
+// Processes run through internal/proc: each gets its own process group, is
+// killed with SIGKILL (the whole group) when its context ends, and on Linux
+// dies with the server (Pdeathsig). This package knows nothing of jobs or
+// River.
 package pool

@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/subsetd/subsetd/internal/proc"
 )
 
 // Pool runs worker processes, at most Size at a time.
@@ -22,7 +21,7 @@ type Pool struct {
 	slots   chan struct{}
 
 	mu      sync.Mutex
-	running map[int]*exec.Cmd // pid -> process, for Kill
+	running map[int]*proc.Process // pid -> process, for KillAll
 }
 
 // New returns a pool that runs command (argv) with env (nil: the server's
@@ -31,7 +30,7 @@ func New(command []string, env []string, size int) *Pool {
 	if size < 1 {
 		size = 1
 	}
-	return &Pool{command: command, env: env, slots: make(chan struct{}, size), running: map[int]*exec.Cmd{}}
+	return &Pool{command: command, env: env, slots: make(chan struct{}, size), running: map[int]*proc.Process{}}
 }
 
 // Size is the number of slots.
@@ -49,34 +48,31 @@ type Stats struct {
 }
 
 // ExitError is a process that did not exit cleanly: killed by a signal
-// (Signal != 0), or exited with a non-zero status, or wrote no reply.
+// (Signal != 0), or exited with a non-zero status, or wrote no reply
+// (Reason).
 type ExitError struct {
-	Signal syscall.Signal
-	Code   int
+	proc.ExitError
 	Reason string
 	Stderr string
 }
 
 func (e *ExitError) Error() string {
 	var b strings.Builder
-	switch {
-	case e.Signal != 0:
-		fmt.Fprintf(&b, "worker process killed by signal %s", e.Signal)
-	case e.Code != 0:
-		fmt.Fprintf(&b, "worker process exited with status %d", e.Code)
-	default:
+	if e.Signal != 0 || e.Code != 0 {
+		b.WriteString("worker process " + e.ExitError.Error())
+	} else {
 		b.WriteString("worker process failed")
 	}
 	if e.Reason != "" {
 		b.WriteString(": " + e.Reason)
 	}
-	if s := lastLine(e.Stderr); s != "" {
+	if s := proc.Cause(e.Stderr); s != "" {
 		b.WriteString(" (last output: " + s + ")")
 	}
 	return b.String()
 }
 
-const stderrKeep = 16 << 10
+// stdoutMax bounds a reply.
 const stdoutMax = 64 << 20
 
 // Run starts a process in a free slot (waiting for one while ctx allows),
@@ -100,72 +96,31 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	st.Wait = time.Since(t0)
 
 	var stdout bytes.Buffer
-	stderr := &Tail{Max: stderrKeep}
-	type done struct {
-		err error
-		pid int
-	}
-	started := make(chan int, 1)
-	finished := make(chan done, 1)
 	t1 := time.Now()
-	// Pdeathsig is tied to the OS thread that forked the child, not to the
-	// process: keep this goroutine on its thread until the child is reaped.
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		cmd := exec.Command(p.command[0], p.command[1:]...)
-		if p.env != nil {
-			cmd.Env = p.env
-		}
-		cmd.Stdin = bytes.NewReader(in)
-		cmd.Stdout = &limitWriter{w: &stdout, n: stdoutMax}
-		cmd.Stderr = stderr
-		cmd.SysProcAttr = SysProcAttr()
-		if err := cmd.Start(); err != nil {
-			started <- 0
-			finished <- done{err: fmt.Errorf("start worker: %w", err)}
-			return
-		}
-		pid := cmd.Process.Pid
-		p.mu.Lock()
-		p.running[pid] = cmd
-		p.mu.Unlock()
-		started <- pid
-		err := cmd.Wait()
-		p.mu.Lock()
-		delete(p.running, pid)
-		p.mu.Unlock()
-		finished <- done{err: err, pid: pid}
-	}()
-	st.PID = <-started
-	var res done
-	select {
-	case res = <-finished:
-	case <-ctx.Done():
-		if st.PID != 0 {
-			KillGroup(st.PID)
-		}
-		res = <-finished
-		st.Duration = time.Since(t1)
-		st.Stderr = stderr.String()
-		return st, context.Cause(ctx)
+	pr, err := proc.Start(p.command, proc.Options{Env: p.env, Stdin: bytes.NewReader(in),
+		Stdout: &limitWriter{w: &stdout, n: stdoutMax}})
+	if err != nil {
+		return st, fmt.Errorf("start worker: %w", err)
 	}
+	st.PID = pr.PID
+	p.mu.Lock()
+	p.running[pr.PID] = pr
+	p.mu.Unlock()
+	err = pr.Wait(ctx)
+	p.mu.Lock()
+	delete(p.running, pr.PID)
+	p.mu.Unlock()
 	st.Duration = time.Since(t1)
-	st.Stderr = stderr.String()
-	if st.PID == 0 {
-		return st, res.err
+	st.Stderr = pr.Stderr()
+	if cause := context.Cause(ctx); cause != nil && errors.Is(err, cause) {
+		return st, err // ctx ended first: the process was killed for it
 	}
-	if res.err != nil {
-		var ee *exec.ExitError
-		if errors.As(res.err, &ee) {
-			x := &ExitError{Code: ee.ExitCode(), Stderr: st.Stderr}
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				x.Signal = ws.Signal()
-				x.Code = 0
-			}
-			return st, x
+	if err != nil {
+		var ee *proc.ExitError
+		if errors.As(err, &ee) {
+			return st, &ExitError{ExitError: *ee, Stderr: st.Stderr}
 		}
-		return st, fmt.Errorf("wait for worker: %w", res.err)
+		return st, fmt.Errorf("wait for worker: %w", err)
 	}
 	dec := json.NewDecoder(&stdout)
 	if err := dec.Decode(reply); err != nil {
@@ -178,32 +133,9 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 func (p *Pool) KillAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for pid := range p.running {
-		KillGroup(pid)
+	for _, pr := range p.running {
+		pr.Kill()
 	}
-}
-
-// Tail keeps the last Max bytes written to it (a child's standard error).
-type Tail struct {
-	mu  sync.Mutex
-	Max int
-	buf []byte
-}
-
-func (t *Tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > t.Max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.Max:]...)
-	}
-	return len(b), nil
-}
-
-func (t *Tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }
 
 type limitWriter struct {
@@ -217,22 +149,4 @@ func (l *limitWriter) Write(b []byte) (int, error) {
 	}
 	l.n -= len(b)
 	return l.w.Write(b)
-}
-
-// lastLine returns the last non-empty line of s, shortened; for JSON log
-// lines, their "message" and "error" fields.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	l := strings.TrimSpace(lines[len(lines)-1])
-	var m struct {
-		Message string `json:"message"`
-		Error   string `json:"error"`
-	}
-	if json.Unmarshal([]byte(l), &m) == nil && (m.Message != "" || m.Error != "") {
-		l = strings.TrimSpace(m.Message + " " + m.Error)
-	}
-	if len(l) > 300 {
-		l = l[:300] + "..."
-	}
-	return l
 }
