@@ -129,17 +129,48 @@ func (m *gridMask) applies(v *ncmodel.Var) bool {
 	return true
 }
 
+// positions maps the output positions of the region's final selection of
+// each mask dimension to the mask's own positions (-1: not covered by the
+// mask); nil for a dimension whose selection is the one the mask was made on.
+func (m *gridMask) positions(final func(*ncmodel.Dim) *dimSel) [][]int {
+	pos := make([][]int, len(m.dims))
+	for i, d := range m.dims {
+		f := final(d)
+		if f == m.sels[i] || f == nil {
+			continue
+		}
+		own := map[int]int{}
+		n := 0
+		for _, r := range m.sels[i].runs {
+			for k := r.Start; k < r.Start+r.Count; k += m.sels[i].stride {
+				own[k] = n
+				n++
+			}
+		}
+		for _, r := range f.runs {
+			for k := r.Start; k < r.Start+r.Count; k += f.stride {
+				p, ok := own[k]
+				if !ok {
+					p = -1
+				}
+				pos[i] = append(pos[i], p)
+			}
+		}
+	}
+	return pos
+}
+
 // apply sets the cells of a (written at output position at) that lie
-// outside the region to fill.
-func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte) {
+// outside the region to fill; pos is what positions returned.
+func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte, pos [][]int) {
 	if !m.applies(v) {
 		return
 	}
-	pos := make([]int, len(m.dims)) // where each mask dimension is in v
+	where := make([]int, len(m.dims)) // where each mask dimension is in v
 	for i, d := range m.dims {
 		for j, x := range v.Dims {
 			if x == d {
-				pos[i] = j
+				where[i] = j
 			}
 		}
 	}
@@ -149,9 +180,16 @@ func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte
 	for k := 0; k < a.Len(); k++ {
 		mi := 0
 		for i := range m.dims {
-			mi = mi*m.shape[i] + at[pos[i]] + idx[pos[i]]
+			p := at[where[i]] + idx[where[i]]
+			if pos[i] != nil {
+				if p = pos[i][p]; p < 0 {
+					mi = -1
+					break
+				}
+			}
+			mi = mi*m.shape[i] + p
 		}
-		if !m.inside[mi] {
+		if mi < 0 || !m.inside[mi] {
 			copy(a.Data[k*es:(k+1)*es], fill)
 		}
 		for d := rank - 1; d >= 0; d-- {

@@ -53,13 +53,18 @@ type regionPlan struct {
 	masks   []*gridMask
 	dropped map[*ncmodel.Dim]bool // dimensions of grids the region misses: their variables are left out
 	extent  *regionMeta           // lat/lon extent of the selected cells
+	failed  error                 // a bug met while planning this region
 }
 
 // gridMask marks which cells of a region's output are inside the region,
-// over the output index space of the grid's horizontal dimensions.
+// over the output index space of the grid's horizontal dimensions as they
+// were selected when the mask was made (sels). Another grid sharing a
+// dimension may widen that dimension's selection afterwards: cells the mask
+// does not cover are outside.
 type gridMask struct {
 	dims   []*ncmodel.Dim // input dimensions, in the grid's order
-	shape  []int          // output lengths of dims
+	sels   []*dimSel      // the selection of each dimension the mask was made on
+	shape  []int          // output lengths of sels
 	inside []bool
 }
 
@@ -184,7 +189,14 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 		var missed []string
 		hit := 0
 		for _, x := range gv {
-			why := p.selectGrid(rp, x, a, req.Stride)
+			var why string
+			rp.failed = guard(fmt.Sprintf("selecting region %s on grid %s of %s", a.Name, x.g.Lat.Path(), name), func() error {
+				why = p.selectGrid(rp, x, a, req.Stride)
+				return nil
+			})
+			if rp.failed != nil {
+				break
+			}
 			if why == "" {
 				hit++
 				continue
@@ -192,6 +204,14 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 			missed = append(missed, why)
 			for _, d := range x.g.Lat.Dims {
 				rp.dropped[d] = true
+			}
+		}
+		// A dimension another grid selects on is not dropped: only the
+		// variables of the missed grid that span one of its own
+		// dimensions are left out.
+		for d := range rp.dropped {
+			if rp.sel[d] != nil {
+				delete(rp.dropped, d)
 			}
 		}
 		if hit == 0 {
@@ -223,7 +243,7 @@ func (p *filePlan) selectGrid(rp *regionPlan, x gridVals, a regions.Resolved, st
 		os := &dimSel{runs: lonRuns, stride: p.strideFor(lonDim, stride)}
 		la, lo := selected(x.lat, ls), selected(x.lon, os)
 		if !a.Area.IsBox() {
-			m := &gridMask{dims: []*ncmodel.Dim{latDim, lonDim}, shape: []int{len(la), len(lo)}, inside: make([]bool, len(la)*len(lo))}
+			m := &gridMask{dims: []*ncmodel.Dim{latDim, lonDim}, sels: []*dimSel{ls, os}, shape: []int{len(la), len(lo)}, inside: make([]bool, len(la)*len(lo))}
 			any, all := false, true
 			for i, y := range la {
 				for j, xx := range lo {
@@ -272,11 +292,23 @@ func (p *filePlan) selectGrid(rp *regionPlan, x gridVals, a regions.Resolved, st
 	}
 	sels := make([]*dimSel, len(dims))
 	for d := range dims {
-		sels[d] = &dimSel{runs: []regions.Run{{Start: lo[d], Count: hi[d] - lo[d] + 1}}, stride: p.strideFor(dims[d], stride)}
+		st := p.strideFor(dims[d], stride)
+		// Another grid of the file (1-Hz and 20-Hz positions on one time
+		// dimension, say) may have selected this dimension already: the
+		// output holds both ranges, on the first one's stride phase.
+		if prev := rp.sel[dims[d]]; prev != nil && len(prev.runs) == 1 {
+			r := prev.runs[0]
+			first := r.Start // on the earlier selection's stride phase
+			for first-st >= 0 && first > lo[d] {
+				first -= st
+			}
+			lo[d], hi[d] = first, max(hi[d], r.Start+r.Count-1)
+		}
+		sels[d] = &dimSel{runs: []regions.Run{{Start: lo[d], Count: hi[d] - lo[d] + 1}}, stride: st}
 		rp.sel[dims[d]] = sels[d]
 	}
 	// The mask over the output cells, with strides.
-	m := &gridMask{dims: dims}
+	m := &gridMask{dims: dims, sels: sels}
 	for _, s := range sels {
 		m.shape = append(m.shape, s.outLen())
 	}

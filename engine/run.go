@@ -56,6 +56,11 @@ type Options struct {
 	Command string
 	// Now is the clock for metadata (time.Now if nil).
 	Now func() time.Time
+	// Panic is told about a bug met while cutting: what was being done,
+	// the value the code panicked with and its stack. The regions
+	// concerned fail with a message; the run goes on. Nil writes the
+	// stack to standard error.
+	Panic func(what string, value any, stack []byte)
 }
 
 // Files is where outputs are checksummed and moved into place once their
@@ -221,14 +226,36 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 	r := &runner{src: src, plan: p, budget: opt.MemoryBudget, opt: opt, req: req}
 	var live []*regionPlan
 	for _, rp := range p.regions {
+		if rp.failed != nil {
+			report(opt, rp.failed)
+			rr := &res.Regions[rp.index]
+			rr.Status, rr.Message = StatusFailed, rp.failed.Error()
+			continue
+		}
 		if rp.empty != "" {
 			emptyMsgs[rp.index] = append(emptyMsgs[rp.index], rp.empty)
 			continue
 		}
 		live = append(live, rp)
 	}
-	for _, cl := range p.clusters(live) {
-		outs, err := r.writeCluster(ctx, cl)
+	queue := p.clusters(live)
+	for len(queue) > 0 {
+		cl := queue[0]
+		queue = queue[1:]
+		var outs []*output
+		err := guard("cutting "+regionNames(cl)+" from "+baseName(p.file.Path), func() (err error) {
+			outs, err = r.writeCluster(ctx, cl)
+			return err
+		})
+		var pe *panicked
+		if errors.As(err, &pe) && len(cl) > 1 {
+			// Find the region the bug is about: cut each alone.
+			for _, rp := range cl {
+				queue = append(queue, []*regionPlan{rp})
+			}
+			continue
+		}
+		report(opt, err)
 		if err != nil {
 			if errs.CodeOf(err) == errs.Unreadable || context.Cause(ctx) != nil {
 				return err
@@ -253,6 +280,18 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 	return nil
 }
 
+// regionNames names the regions of a cluster for messages.
+func regionNames(cl []*regionPlan) string {
+	if len(cl) == 1 {
+		return "region " + cl[0].name
+	}
+	names := make([]string, len(cl))
+	for i, rp := range cl {
+		names[i] = rp.name
+	}
+	return "regions " + strings.Join(names, ", ")
+}
+
 // runner cuts the regions of one plan.
 type runner struct {
 	src       ncmodel.Source
@@ -274,15 +313,23 @@ type output struct {
 	vars  map[*ncmodel.Var]*ncmodel.Var
 	first map[string][]byte       // first value written per variable, checked after writing
 	fills map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
-	file  OutFile
-	err   error
+	// maskPos maps output positions to each mask's own (gridMask.positions).
+	maskPos map[*gridMask][][]int
+	file    OutFile
+	err     error
 }
 
 func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 	ov := o.vars[v]
 	if fill := o.fills[v]; fill != nil {
+		if o.maskPos == nil {
+			o.maskPos = map[*gridMask][][]int{}
+			for _, m := range o.rp.masks {
+				o.maskPos[m] = m.positions(func(d *ncmodel.Dim) *dimSel { return o.rp.sel[d] })
+			}
+		}
 		for _, m := range o.rp.masks {
-			m.apply(v, at, a, fill)
+			m.apply(v, at, a, fill, o.maskPos[m])
 		}
 	}
 	if o.first != nil && a.Len() > 0 && a.Type != ncmodel.String {
@@ -303,13 +350,17 @@ func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 // writeCluster writes the outputs of a group of regions read together.
 func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*output, err error) {
 	p := r.plan
+	done := false // false while panicking too: nothing half-written is kept
 	defer func() {
 		for _, o := range outs {
 			if o.sink != nil {
 				o.sink.Close()
 			}
-			if err != nil || o.err != nil {
+			if !done || err != nil || o.err != nil {
 				r.opt.Files.Remove(o.tmp)
+			}
+			if !done && o.file.Path != "" { // moved into place before the panic: the region fails, so no file
+				r.opt.Files.Remove(o.final)
 			}
 		}
 	}()
@@ -358,6 +409,7 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 		}
 		o.err = r.finish(o)
 	}
+	done = true
 	return outs, nil
 }
 

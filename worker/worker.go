@@ -99,6 +99,9 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 		Concat:       task.Concat,
 		Version:      env.Version,
 		Command:      task.Command,
+		Panic: func(what string, v any, stack []byte) {
+			env.Log.Error().Str("job_id", task.JobID).Int("task_id", task.TaskID).Str("stack", string(stack)).Msgf("internal error %s: %v", what, v)
+		},
 	}
 	var res *engine.Result
 	var err error

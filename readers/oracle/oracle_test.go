@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/ncmodel/nccompare"
 	"github.com/subsetd/subsetd/readers/open"
@@ -247,16 +248,9 @@ func bboxReq(name string, b ...float64) *engine.Request {
 	return &engine.Request{Regions: []regions.Region{{Name: name, BBox: b}}}
 }
 
-const realdata = "../../../shared/realdata"
+var realdata = fixtures.RealDataDir()
 
-func realFile(t *testing.T, name string) string {
-	t.Helper()
-	p := filepath.Join(realdata, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s not present", p)
-	}
-	return p
-}
+func realFile(t *testing.T, name string) string { t.Helper(); return fixtures.RealData(t, name) }
 
 func TestRealDataAgainstNCKS(t *testing.T) {
 	tas := "Ouranosinc+xclim-testdata__tas_Amon_CanESM2_rcp85_r1i1p1_200701-200712.nc"
