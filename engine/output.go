@@ -17,10 +17,12 @@ const chunkTarget = 1 << 20
 // outputFile builds the description of one region's output: the input's
 // groups, dimensions cut to the selection, the output variables with their
 // attributes, storage options, and updated global metadata.
-func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int) (*ncmodel.File, map[*ncmodel.Var]*ncmodel.Var, map[*ncmodel.Var][]byte) {
+//
+// notes say what the history should record about attributes changed.
+func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int) (out *ncmodel.File, vars map[*ncmodel.Var]*ncmodel.Var, fills map[*ncmodel.Var][]byte, notes []string) {
 	keep := map[*ncmodel.Var]bool{}
 	usedDims := map[*ncmodel.Dim]bool{}
-	fills := map[*ncmodel.Var][]byte{}
+	fills = map[*ncmodel.Var][]byte{}
 vars:
 	for _, v := range p.vars {
 		for _, d := range v.Dims {
@@ -34,7 +36,7 @@ vars:
 		}
 	}
 	dims := map[*ncmodel.Dim]*ncmodel.Dim{}
-	vars := map[*ncmodel.Var]*ncmodel.Var{}
+	vars = map[*ncmodel.Var]*ncmodel.Var{}
 	var copyGroup func(g, parent *ncmodel.Group) *ncmodel.Group
 	copyGroup = func(g, parent *ncmodel.Group) *ncmodel.Group {
 		o := &ncmodel.Group{Name: g.Name, Parent: parent, Attrs: append([]ncmodel.Attr(nil), g.Attrs...)}
@@ -54,14 +56,7 @@ vars:
 			if !keep[v] {
 				continue
 			}
-			ov := &ncmodel.Var{Name: v.Name, Type: v.Type, Group: o, Attrs: append([]ncmodel.Attr(nil), v.Attrs...)}
-			if p.masked(rp, v) {
-				fill, declared := fillValue(v)
-				fills[v] = fill
-				if !declared {
-					ov.Attrs = append(ov.Attrs, ncmodel.Attr{Name: "_FillValue", Type: v.Type, Value: ncmodel.DecodeValues(v.Type, fill)})
-				}
-			}
+			ov := &ncmodel.Var{Name: v.Name, Type: v.Type, Group: o}
 			for _, d := range v.Dims {
 				ov.Dims = append(ov.Dims, dims[d])
 			}
@@ -70,6 +65,16 @@ vars:
 				if v.Type != ncmodel.String && deflate > 0 {
 					ov.Deflate = deflate
 					ov.Shuffle = v.Type.Size() > 1
+				}
+			}
+			var why []string
+			ov.Attrs, why = outputVarAttrs(v, ov)
+			notes = append(notes, why...)
+			if p.masked(rp, v) {
+				fill, declared := fillValue(v.Type, ov.Attrs)
+				fills[v] = fill
+				if !declared {
+					ov.Attrs = append(ov.Attrs, ncmodel.Attr{Name: "_FillValue", Type: v.Type, Value: ncmodel.DecodeValues(v.Type, fill)})
 				}
 			}
 			vars[v] = ov
@@ -83,14 +88,16 @@ vars:
 		}
 		return o
 	}
-	out := &ncmodel.File{Format: format, Root: copyGroup(p.file.Root, nil)}
-	return out, vars, fills
+	out = &ncmodel.File{Format: format, Root: copyGroup(p.file.Root, nil)}
+	return out, vars, fills, notes
 }
 
 // masked reports whether a region's masks apply to variable v: a data
 // variable (not a coordinate or bounds) spanning every dimension of a mask.
+// Flags without a fill value are not masked: any value written would read
+// as a combination of flags.
 func (p *filePlan) masked(rp *regionPlan, v *ncmodel.Var) bool {
-	if p.noMask[v] || v.Type == ncmodel.String || v.Type == ncmodel.Char {
+	if p.noMask[v] || v.Type == ncmodel.String || v.Type == ncmodel.Char || isFlags(v) && !hasFill(v) {
 		return false
 	}
 	for _, m := range rp.masks {
@@ -99,20 +106,6 @@ func (p *filePlan) masked(rp *regionPlan, v *ncmodel.Var) bool {
 		}
 	}
 	return false
-}
-
-// fillValue returns the raw value masked cells get: _FillValue, else
-// missing_value, else netCDF's default fill (declared=false: the output
-// must declare it).
-func fillValue(v *ncmodel.Var) (raw []byte, declared bool) {
-	for _, name := range []string{"_FillValue", "missing_value"} {
-		if a, ok := v.Attr(name); ok && a.Type == v.Type {
-			if b, n, err := ncmodel.EncodeValues(v.Type, a.Value); err == nil && n >= 1 {
-				return b[:v.Type.Size()], true
-			}
-		}
-	}
-	return ncmodel.DefaultFill(v.Type), false
 }
 
 // applies reports whether v spans every dimension of the mask.
@@ -245,7 +238,7 @@ type regionMeta struct {
 
 // setGlobalAttrs updates the root attributes of an output: history, ACDD
 // extent attributes, and the request that made it.
-func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Region, name string, sources []string, opt Options, now time.Time) {
+func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Region, name string, sources []string, notes []string, opt Options, now time.Time) {
 	set := func(name string, t ncmodel.Type, v any) {
 		for i := range root.Attrs {
 			if root.Attrs[i].Name == name {
@@ -270,6 +263,9 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 		cmd = "subsetd subset"
 	}
 	line := now.UTC().Format("2006-01-02T15:04:05Z") + ": " + cmd + " (subsetd " + opt.Version + ", region " + name + ")"
+	if len(notes) > 0 {
+		line += "; " + strings.Join(notes, "; ")
+	}
 	hist := ""
 	if a, ok := root.Attr("history"); ok {
 		hist = strings.TrimRight(a.Text(), "\n")

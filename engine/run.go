@@ -373,8 +373,9 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 		}
 		o := &output{rp: rp, name: name, final: final, tmp: filepath.Join(filepath.Dir(final), TempPrefix+randomHex()+".nc"), first: map[string][]byte{}}
 		outs = append(outs, o)
-		o.desc, o.vars, o.fills = p.outputFile(rp, format, r.req.Output.DeflateLevel())
-		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, sourceNames(r.src), r.opt, r.opt.Now())
+		var notes []string
+		o.desc, o.vars, o.fills, notes = p.outputFile(rp, format, r.req.Output.DeflateLevel())
+		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, sourceNames(r.src), notes, r.opt, r.opt.Now())
 		sink, err := r.opt.Create(o.tmp, format)
 		if err != nil {
 			return outs, errs.Wrap(errs.Internal, err, "creating output for region %s", rp.name)
