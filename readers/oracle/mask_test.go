@@ -201,6 +201,9 @@ vars:
 		if v.IsCoordinate() || aux[v.Name] || v.Type == ncmodel.Char || v.Type == ncmodel.String || strings.Contains(v.Name, "lat") && len(v.Dims) == len(lat.Dims) {
 			continue
 		}
+		if flagsWithoutFill(v) { // never masked: they keep ncks's values
+			continue
+		}
 		for _, d := range lat.Dims {
 			found := false
 			for _, x := range v.Dims {
@@ -463,19 +466,36 @@ func TestGeneratedGrids(t *testing.T) {
 	})
 }
 
+func flagsWithoutFill(v *ncmodel.Var) bool {
+	_, values := v.Attr("flag_values")
+	_, masks := v.Attr("flag_masks")
+	_, fill := v.Attr("_FillValue")
+	_, missing := v.Attr("missing_value")
+	return (values || masks) && !fill && !missing
+}
+
 // TestDefaultFillDeclared: a masked variable without _FillValue gets
-// netCDF's default fill, declared in the output.
+// netCDF's default fill, declared in the output; flags without a fill are
+// not masked and get none.
 func TestDefaultFillDeclared(t *testing.T) {
-	in := fixture(t, "swath")
-	region, _ := boxCase([]float64{-5, -25, 5, 0})
+	in := fixture(t, "fills")
+	region, _ := polyCase([][2]float64{{-60, -20}, {60, -20}, {-60, 20}})
 	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
 	src := openT(t, res.Regions[0].Files[0].Path)
-	v := src.File().FindVar("flags")
-	a, ok := v.Attr("_FillValue")
-	if !ok || a.Type != ncmodel.Byte || fmt.Sprint(a.Value) != "[-127]" {
-		t.Errorf("flags _FillValue: %+v %v", a, ok)
+	a, ok := src.File().FindVar("no_fill").Attr("_FillValue")
+	if !ok || a.Type != ncmodel.Float || a.Float64s()[0] != float64(float32(9.969209968386869e36)) {
+		t.Errorf("no_fill _FillValue: %+v %v", a, ok)
 	}
-	if _, ok := openT(t, in).File().FindVar("flags").Attr("_FillValue"); ok {
+	if _, ok := openT(t, in).File().FindVar("no_fill").Attr("_FillValue"); ok {
 		t.Fatal("the input already declares a fill: the test shows nothing")
+	}
+	swath := fixture(t, "swath")
+	region, _ = boxCase([]float64{-5, -25, 5, 0})
+	_, res = cut(t, swath, &engine.Request{Regions: []regions.Region{region}})
+	if !flagsWithoutFill(openT(t, swath).File().FindVar("flags")) {
+		t.Fatal("swath's flags have a fill: the test shows nothing")
+	}
+	if a, ok := openT(t, res.Regions[0].Files[0].Path).File().FindVar("flags").Attr("_FillValue"); ok {
+		t.Errorf("flags without a fill got _FillValue %v", a)
 	}
 }
