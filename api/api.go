@@ -276,12 +276,17 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	// The body must be JSON whatever Content-Type says: curl -d sends
 	// application/x-www-form-urlencoded by default.
-	var spec jobs.Spec
-	if err := decodeBody(w, r, h.opt.MaxBodyBytes, &spec); err != nil {
+	var req JobRequest
+	if err := decodeBody(w, r, h.opt.MaxBodyBytes, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	j, created, err := h.b.Submit(r.Context(), &spec, key)
+	spec, err := req.Spec()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	j, created, err := h.b.Submit(r.Context(), spec, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -322,9 +327,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 	case errors.Is(err, io.EOF):
 		return errs.E(errs.Invalid, "the request body is empty: send a job as JSON")
 	case errors.As(err, &ute):
-		// The spec embeds subset.Request: its name is no part of the JSON.
-		f := strings.TrimPrefix(ute.Field, "Request.")
-		return errs.F(errs.Invalid, f, "expected %s, got JSON %s", jsonType(ute.Type), ute.Value)
+		return errs.F(errs.Invalid, ute.Field, "expected %s, got JSON %s", jsonType(ute.Type), ute.Value)
 	case errors.As(err, &se):
 		return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", se, se.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

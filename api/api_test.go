@@ -63,7 +63,7 @@ func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.J
 	now := time.Date(2025, 1, 1, 0, 0, f.n, 0, time.UTC)
 	j := &jobs.Job{ID: fmt.Sprintf("job%03d", f.n), Dataset: spec.Dataset, Spec: *spec, Status: jobs.Accepted, Created: now, Updated: now}
 	for i, r := range spec.Regions {
-		j.Regions = append(j.Regions, jobs.Region{Index: i, Name: r.Name, Status: jobs.Accepted})
+		j.Regions = append(j.Regions, jobs.Region{Index: i, Name: r.OutputName(), Status: jobs.Accepted})
 	}
 	f.jobs[j.ID] = j
 	if key != "" {

@@ -30,7 +30,7 @@ type JobDoc struct {
 	Updated  time.Time   `json:"updated"`
 	Deadline *time.Time  `json:"deadline,omitempty"`
 	Expires  *time.Time  `json:"expires,omitempty"`
-	Request  *jobs.Spec  `json:"request,omitempty"`
+	Request  *JobRequest `json:"request,omitempty"`
 	Regions  []RegionDoc `json:"regions,omitempty"`
 	// Kind is the dataset's kind when the job was submitted; Notes tell
 	// what the user should know about its inputs (files left out, time
@@ -267,8 +267,7 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
 	if !full {
 		return d
 	}
-	spec := j.Spec
-	d.Request = &spec
+	d.Request = jobRequest(&j.Spec)
 	d.Regions = make([]RegionDoc, 0, len(j.Regions))
 	for _, r := range j.Regions {
 		rd := RegionDoc{Name: r.Name, Status: r.Status, Message: r.Message, Files: []FileDoc{}}

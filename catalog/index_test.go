@@ -226,10 +226,10 @@ func req(t *testing.T, start, end string, boxes ...[]float64) *engine.Request {
 		r.Time = &engine.TimeRange{Start: start, End: end}
 	}
 	for i, b := range boxes {
-		r.Regions = append(r.Regions, regions.Region{Name: fmt.Sprintf("r%d", i), BBox: b})
+		r.Regions = append(r.Regions, regions.Fixed{Name: fmt.Sprintf("r%d", i), BBox: b})
 	}
 	if len(boxes) == 0 {
-		r.Regions = []regions.Region{{Name: "r", BBox: []float64{0, -10, 20, 10}}}
+		r.Regions = []regions.Fixed{{Name: "r", BBox: []float64{0, -10, 20, 10}}}
 	}
 	return r
 }

@@ -31,7 +31,7 @@ func TestDatasetIDsAreOutputStems(t *testing.T) {
 		t.Fatalf("dataset ids %v", ids)
 	}
 	out := t.TempDir()
-	res, err := engine.Run(context.Background(), files, &engine.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{-20, -20, 20, 20}}}},
+	res, err := engine.Run(context.Background(), files, &engine.Request{Regions: []regions.Fixed{{Name: "r", BBox: []float64{-20, -20, 20, 20}}}},
 		engine.Options{OutDir: out, Open: st.Open, Create: st.Create, Files: st.Files()})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestDatasetIDsAreOutputStems(t *testing.T) {
 		}
 	}
 	// A server task of granules: the region's files as the index picked them.
-	res, err = engine.Granules(context.Background(), engine.Run, files, [][]int{{3, 0}}, &engine.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{-20, -20, 20, 20}}}},
+	res, err = engine.Granules(context.Background(), engine.Run, files, [][]int{{3, 0}}, &engine.Request{Regions: []regions.Fixed{{Name: "r", BBox: []float64{-20, -20, 20, 20}}}},
 		engine.Options{OutDir: t.TempDir(), Open: st.Open, Create: st.Create, Files: st.Files()})
 	if err != nil || len(res.Regions[0].Files) != 2 || res.Regions[0].Files[0].Name != "r/A.nc" || res.Regions[0].Files[1].Name != "r/d.nc" {
 		t.Fatalf("granules: %+v %v", res, err)

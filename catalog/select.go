@@ -115,7 +115,7 @@ func (c *Catalog) Select(ctx context.Context, id string, req *engine.Request) (*
 	}
 	// Granules: each region gets the files it meets; the union is kept in
 	// time order and files no region meets are dropped.
-	areas, err := regions.ResolveList("regions", req.Regions)
+	areas, err := regions.ResolveFixed("regions", req.Regions)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func TestRunMasksKeepTypesAndFlags(t *testing.T) {
 	e := newEnv(t)
 	in := e.put("/data/flags.nc", b.build())
 	tri := polygon("tri", [2]float64{-50, -50}, [2]float64{50, -50}, [2]float64{-50, 50}, [2]float64{-50, -50})
-	res := e.run(t, &Request{Regions: []regions.Region{tri}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{tri}}, in)
 	out := e.out(t, res.Regions[0])
 	for name, want := range map[string]string{"flag_fill": "byte [127]", "dbl": "float [NaN]", "flags": "none"} {
 		v := out.File().FindVar(name)

@@ -97,13 +97,13 @@ func TestConcatJoinsInTimeOrder(t *testing.T) {
 		lats  []int
 		lons  []int
 	}{
-		{"whole", Request{Regions: []regions.Region{bbox("r", -180, -90, 180, 90)}}, all, seq(0, 2), seq(0, 3)},
-		{"cut", Request{Regions: []regions.Region{bbox("r", 10.5, 0.5, 13, 2)}}, all, seq(1, 2), seq(1, 3)},
-		{"time range", Request{Regions: []regions.Region{bbox("r", 0, -90, 40, 90)}, Time: &TimeRange{Start: "2020-01-01T12:00:00", End: "2020-01-03T00:00:00"}},
+		{"whole", Request{Regions: []regions.Fixed{bbox("r", -180, -90, 180, 90)}}, all, seq(0, 2), seq(0, 3)},
+		{"cut", Request{Regions: []regions.Fixed{bbox("r", 10.5, 0.5, 13, 2)}}, all, seq(1, 2), seq(1, 3)},
+		{"time range", Request{Regions: []regions.Fixed{bbox("r", 0, -90, 40, 90)}, Time: &TimeRange{Start: "2020-01-01T12:00:00", End: "2020-01-03T00:00:00"}},
 			all[1:5], seq(0, 2), seq(0, 3)},
-		{"time stride", Request{Regions: []regions.Region{bbox("r", 0, -90, 40, 90)}, Stride: map[string]int{"time": 3}},
+		{"time stride", Request{Regions: []regions.Fixed{bbox("r", 0, -90, 40, 90)}, Stride: map[string]int{"time": 3}},
 			[]wantStep{{1, 0}, {2, 1}}, seq(0, 2), seq(0, 3)},
-		{"polygon", Request{Regions: []regions.Region{polygon("r", [2]float64{9, -1}, [2]float64{14, -1}, [2]float64{14, 3}, [2]float64{9, 3}, [2]float64{9, -1})}},
+		{"polygon", Request{Regions: []regions.Fixed{polygon("r", [2]float64{9, -1}, [2]float64{14, -1}, [2]float64{14, 3}, [2]float64{9, 3}, [2]float64{9, -1})}},
 			all, seq(0, 2), seq(0, 3)},
 	}
 	for _, tc := range tests {
@@ -142,7 +142,7 @@ func TestConcatOverlapsAndGaps(t *testing.T) {
 	e := newEnv(t)
 	e.opt.Concat = true
 	files := e.series(days[1], days[2], days[4])
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("r", 0, -90, 40, 90)}}, files...)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("r", 0, -90, 40, 90)}}, files...)
 	out := e.out(t, res.Regions[0])
 	// In hours since day 1: 0, 12, 24 then day 4's 72 and 84.
 	if got := values(t, out, "time"); fmt.Sprint(got) != "[0 12 24 72 84]" {
@@ -215,7 +215,7 @@ func TestConcatOfOneFileIsAPlainCut(t *testing.T) {
 	days := map[int]day{5: {"d5.nc", 5, []float64{0, 6, 12}, ""}}
 	e := newEnv(t)
 	e.opt.Concat = true
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("r", 11, -90, 12, 90)}}, e.series(days[5])...)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("r", 11, -90, 12, 90)}}, e.series(days[5])...)
 	checkSeries(t, e, res.Regions[0], 5, []wantStep{{5, 0}, {5, 1}, {5, 2}}, days, seq(0, 2), seq(1, 2))
 	if src := res.Regions[0].Files[0].Source; src != "d5.nc" {
 		t.Errorf("source %s", src)

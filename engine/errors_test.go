@@ -17,7 +17,7 @@ import (
 func TestRunErrors(t *testing.T) {
 	t.Parallel()
 	g := grid{lat0: -85, dlat: 10, nlat: 18, lon0: 5, dlon: 10, nlon: 36, ntime: 3, dt: 1}
-	one := []regions.Region{bbox("a", 0, 0, 30, 30)}
+	one := []regions.Fixed{bbox("a", 0, 0, 30, 30)}
 	noGrid := newNC("/data/table.nc", ncmodel.FormatNetCDF4).dim("n", 3).
 		v("x", ncmodel.Float, "n", nil).v("y", ncmodel.Float, "n", nil)
 	badUnits := g.nc("/data/bad.nc")
@@ -47,7 +47,7 @@ func TestRunErrors(t *testing.T) {
 			`stride.depth: unknown axis or dimension "depth"`},
 		{"bad format", Request{Regions: one, Output: Output{Format: "zarr"}}, nil, nil, errs.Invalid,
 			`output.format: unknown format "zarr"`},
-		{"bad region", Request{Regions: []regions.Region{{Name: "x/y", BBox: []float64{0, 0, 1, 1}}}}, nil, nil, errs.Invalid,
+		{"bad region", Request{Regions: []regions.Fixed{{Name: "x/y", BBox: []float64{0, 0, 1, 1}}}}, nil, nil, errs.Invalid,
 			"may hold only letters"},
 		{"no input", Request{Regions: one}, []string{}, nil, errs.Invalid, "no input file given"},
 		{"unreadable input", Request{Regions: one}, []string{"/data/missing.nc"}, nil, errs.Unreadable, "cannot read missing.nc"},
@@ -103,7 +103,7 @@ func TestRunOutputSubfolderBlocked(t *testing.T) {
 	b := e.put("/data/b.nc", maskGrid.file("/data/b.nc"))
 	// Several inputs write under <region>/: a file of that name is in the way.
 	os.WriteFile(filepath.Join(e.opt.OutDir, "r"), nil, 0o644)
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("r", 0, 0, 10, 10)}}, a, b)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("r", 0, 0, 10, 10)}}, a, b)
 	if r := res.Regions[0]; r.Status != StatusFailed || !strings.Contains(r.Message, "output folder") {
 		t.Errorf("%+v", r)
 	}

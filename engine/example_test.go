@@ -46,7 +46,7 @@ func ExampleRun() {
 	}
 	defer os.RemoveAll(out)
 	req := &engine.Request{
-		Regions: []regions.Region{
+		Regions: []regions.Fixed{
 			{Name: "pacific", BBox: []float64{160, -20, -160, 20}},
 			{Name: "arctic", BBox: []float64{0, 80, 10, 90}},
 		},

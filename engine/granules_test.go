@@ -49,7 +49,7 @@ func TestGranules(t *testing.T) {
 		}
 		return res, nil
 	}
-	req := &Request{Regions: []regions.Region{{Name: "a"}, {Name: "b"}, {Name: "emptyc"}, {Name: "d"}, {Name: "e"}}}
+	req := &Request{Regions: []regions.Fixed{{Name: "a"}, {Name: "b"}, {Name: "emptyc"}, {Name: "d"}, {Name: "e"}}}
 	files := []string{"/d/s/g1.nc.gz", "/d/s/g2.nc", "/d/s/unused.nc", "/d/t/G1.H5", "/d/s/corrupt.nc", "/d/s/later.nc"}
 	res, err := Granules(context.Background(), run, files, [][]int{{0, 1}, {1, 3}, {0}, {4, 1}, {5}}, req, Options{OutDir: out})
 	if err != nil {
@@ -117,7 +117,7 @@ func TestRunSeveralFiles(t *testing.T) {
 	for _, p := range files[:3] {
 		e.put(p, testFile())
 	}
-	req := &Request{Regions: []regions.Region{bbox("east", 20, -40, 120, 40), bbox("far", 0, 50, 10, 60)}}
+	req := &Request{Regions: []regions.Fixed{bbox("east", 20, -40, 120, 40), bbox("far", 0, 50, 10, 60)}}
 	res := e.run(t, req, files...)
 	east, far := res.Regions[0], res.Regions[1]
 	if east.Status != StatusSuccessful || fileNames(east) != "east/day1.nc east/day1-2.nc east/b.nc" ||

@@ -191,17 +191,17 @@ func (e *env) noTemp(t *testing.T) {
 	}
 }
 
-func bbox(name string, w, s, e, n float64) regions.Region {
-	return regions.Region{Name: name, BBox: []float64{w, s, e, n}}
+func bbox(name string, w, s, e, n float64) regions.Fixed {
+	return regions.Fixed{Name: name, BBox: []float64{w, s, e, n}}
 }
 
 // polygon is a GeoJSON polygon region of one ring of lon, lat pairs.
-func polygon(name string, ring ...[2]float64) regions.Region {
+func polygon(name string, ring ...[2]float64) regions.Fixed {
 	var pts []string
 	for _, p := range ring {
 		pts = append(pts, fmt.Sprintf("[%v,%v]", p[0], p[1]))
 	}
-	return regions.Region{Name: name, Geometry: []byte(`{"type":"Polygon","coordinates":[[` + strings.Join(pts, ",") + `]]}`)}
+	return regions.Fixed{Name: name, Geometry: []byte(`{"type":"Polygon","coordinates":[[` + strings.Join(pts, ",") + `]]}`)}
 }
 
 // values reads a variable of a file whole, raw.
@@ -283,7 +283,7 @@ func indexOf(n int, at func(int) float64, x float64, wrap bool) int {
 // box in data order, longitudes in the box increasing and equal modulo 360
 // to their inputs, the time steps want, and each sst the formula's value at
 // the input cell the output's coordinates name.
-func checkGridCut(t *testing.T, out *memfile.File, g grid, b regions.Region, want []int) {
+func checkGridCut(t *testing.T, out *memfile.File, g grid, b regions.Fixed, want []int) {
 	t.Helper()
 	w, s, e, n := b.BBox[0], b.BBox[1], b.BBox[2], b.BBox[3]
 	var wantLat []float64

@@ -28,7 +28,7 @@ func TestRunPolygonMasksRectilinearGrid(t *testing.T) {
 	t.Parallel()
 	// Inside tests written from the shapes' equations.
 	tests := []struct {
-		r      regions.Region
+		r      regions.Fixed
 		inside func(lon, lat float64) bool
 	}{
 		{polygon("triangle", [2]float64{0, 0}, [2]float64{62, 0}, [2]float64{0, 62}, [2]float64{0, 0}),
@@ -47,7 +47,7 @@ func TestRunPolygonMasksRectilinearGrid(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			in := e.put("/data/m.nc", maskFile("/data/m.nc").build())
-			res := e.run(t, &Request{Regions: []regions.Region{tc.r}}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{tc.r}}, in)
 			out := e.out(t, res.Regions[0])
 			lats, lons := values(t, out, "lat"), values(t, out, "lon")
 			sst, count, flag := values(t, out, "sst"), values(t, out, "count"), values(t, out, "flag")
@@ -109,8 +109,8 @@ func TestRunPolygonWithoutMask(t *testing.T) {
 	tri.Mask = &no
 	// A square whose cells are all inside needs no mask either.
 	square := polygon("square", [2]float64{0, 0}, [2]float64{40, 0}, [2]float64{40, 40}, [2]float64{0, 40}, [2]float64{0, 0})
-	res := e.run(t, &Request{Regions: []regions.Region{tri, square}}, in)
-	for k, want := range []regions.Region{bbox("tri", 0, 0, 62, 62), bbox("square", 0, 0, 40, 40)} {
+	res := e.run(t, &Request{Regions: []regions.Fixed{tri, square}}, in)
+	for k, want := range []regions.Fixed{bbox("tri", 0, 0, 62, 62), bbox("square", 0, 0, 40, 40)} {
 		out := e.out(t, res.Regions[k])
 		checkGridCut(t, out, maskGrid, want, []int{0, 1})
 		if _, ok := out.File().FindVar("count").Attr("_FillValue"); ok {
@@ -126,7 +126,7 @@ func TestRunPolygonBetweenCentresIsEmpty(t *testing.T) {
 	// A thin band along y = x + 5: its bounds hold centres, but every
 	// centre has y - x a multiple of 10.
 	r := polygon("sliver", [2]float64{0, 4}, [2]float64{0, 6}, [2]float64{20, 26}, [2]float64{20, 24}, [2]float64{0, 4})
-	res := e.run(t, &Request{Regions: []regions.Region{r}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{r}}, in)
 	got := res.Regions[0]
 	if got.Status != StatusEmpty || !strings.Contains(got.Message, "no cell centre of /lat lies inside the polygon") || len(got.Files) != 0 {
 		t.Errorf("%+v", got)
@@ -155,7 +155,7 @@ func TestRunCurvilinear(t *testing.T) {
 	tests := []struct {
 		name   string
 		lon0   float64
-		r      regions.Region
+		r      regions.Fixed
 		stride map[string]int
 	}{
 		{"box", 20, bbox("a", 25, 14, 40, 24), nil},
@@ -168,7 +168,7 @@ func TestRunCurvilinear(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			in := e.put("/data/c.nc", curvi("/data/c.nc", tc.lon0).build())
-			rs, err := regions.ResolveList("regions", []regions.Region{tc.r})
+			rs, err := regions.ResolveFixed("regions", []regions.Fixed{tc.r})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestRunCurvilinear(t *testing.T) {
 			if y1 < 0 {
 				t.Fatal("the test region holds no cell")
 			}
-			res := e.run(t, &Request{Regions: []regions.Region{tc.r}, Stride: tc.stride}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{tc.r}, Stride: tc.stride}, in)
 			out := e.out(t, res.Regions[0])
 			sy, sx := max(tc.stride["y"], 1), max(tc.stride["x"], 1)
 			ny, nx := (y1-y0)/sy+1, (x1-x0)/sx+1
@@ -233,7 +233,7 @@ func TestRunCurvilinearMiss(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	in := e.put("/data/c.nc", curvi("/data/c.nc", 20).build())
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("far", -100, -50, -90, -40)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("far", -100, -50, -90, -40)}}, in)
 	r := res.Regions[0]
 	if r.Status != StatusEmpty || !strings.Contains(r.Message, "no cell of the curvilinear grid /lat lies inside") {
 		t.Errorf("%+v", r)
@@ -255,7 +255,7 @@ func TestRunTrack(t *testing.T) {
 	e := newEnv(t)
 	in := e.put("/data/track.nc", b.build())
 	r := bbox("a", 178, -5, -174, 5)
-	res := e.run(t, &Request{Regions: []regions.Region{r}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{r}}, in)
 	out := e.out(t, res.Regions[0])
 	first, last := -1, -1
 	for k := 0; k < 20; k++ {
@@ -296,7 +296,7 @@ func TestRunTwoGrids(t *testing.T) {
 		v("bt", ncmodel.Float, "time y x", func(i []int) float64 { return float64(i[1]*10 + i[2]) }, txt("coordinates", "clat clon"))
 	e := newEnv(t)
 	in := e.put("/data/two.nc", b.build())
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("south", 0, -60, 40, -30), bbox("both", 25, 14, 40, 24), bbox("none", 0, 88, 10, 89)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("south", 0, -60, 40, -30), bbox("both", 25, 14, 40, 24), bbox("none", 0, 88, 10, 89)}}, in)
 	south := e.out(t, res.Regions[0])
 	if got := fmt.Sprint(varNames(south.File())); got != "[time lat lon sst]" {
 		t.Errorf("south keeps %s", got)

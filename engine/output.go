@@ -238,7 +238,7 @@ type regionMeta struct {
 
 // setGlobalAttrs updates the root attributes of an output: history, ACDD
 // extent attributes, and the request that made it.
-func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Region, name string, sources []string, notes []string, opt Options, now time.Time) {
+func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regions.Fixed, name string, sources []string, notes []string, opt Options, now time.Time) {
 	set := func(name string, t ncmodel.Type, v any) {
 		for i := range root.Attrs {
 			if root.Attrs[i].Name == name {
@@ -274,8 +274,12 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 		hist += "\n"
 	}
 	set("history", ncmodel.Char, hist+line)
-	one := *req
-	one.Regions = []regions.Region{region}
+	// The request with this region alone, as it was asked for: a ref
+	// without the geometry it was fixed to.
+	one := struct {
+		Regions []regions.Region `json:"regions"`
+		*Request
+	}{[]regions.Region{region.Written()}, req}
 	js, _ := json.Marshal(one)
 	set("subsetd_request", ncmodel.Char, string(js))
 	set("subsetd_version", ncmodel.Char, opt.Version)

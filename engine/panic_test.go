@@ -50,7 +50,7 @@ func TestRunPanicFailsOnlyItsRegions(t *testing.T) {
 		}
 		reported = append(reported, what)
 	}
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("west", -180, -30, -125, 30), bbox("east", 95, -30, 150, 30)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("west", -180, -30, -125, 30), bbox("east", 95, -30, 150, 30)}}, in)
 	if r := res.Regions[0]; r.Status != StatusSuccessful {
 		t.Errorf("west: %+v", r)
 	}
@@ -113,7 +113,7 @@ func TestRunTwoGridsOnOneDimension(t *testing.T) {
 	e := newEnv(t)
 	in := e.put("/data/two_tracks.nc", twoTracks().build())
 	for _, vars := range [][]string{{"v_r"}, nil} {
-		res := e.run(t, &Request{Regions: []regions.Region{bbox("n", 0, -90, 0, 90)}, Variables: vars}, in)
+		res := e.run(t, &Request{Regions: []regions.Fixed{bbox("n", 0, -90, 0, 90)}, Variables: vars}, in)
 		out := e.out(t, res.Regions[0])
 		// lon 0 is at 0 and 4 on the rectangular grid, at 0, 1, 3, 5 and
 		// 7 on the irregular one: the output holds both ranges, 0..7;
@@ -160,7 +160,7 @@ func TestRunOneHzPointWithoutTwentyHz(t *testing.T) {
 		in := e.put("/data/alt.nc", altimetry(shared).build())
 		// Holds the 1-Hz point 3 (3, 3) and no 20-Hz point (their
 		// longitudes are their latitudes + 0.5).
-		res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 2.9, 2.9, 3.1, 3.1)}}, in)
+		res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 2.9, 2.9, 3.1, 3.1)}}, in)
 		out := e.out(t, res.Regions[0])
 		if got := values(t, out, "sla"); len(got) != 1 || got[0] != 3 {
 			t.Errorf("shared %v: sla = %v, want [3]", shared, got)

@@ -68,7 +68,7 @@ func TestSelectVars(t *testing.T) {
 
 func resolve(t *testing.T, req *Request) []regions.Resolved {
 	t.Helper()
-	rs, err := regions.ResolveList("regions", req.Regions)
+	rs, err := regions.ResolveFixed("regions", req.Regions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func resolve(t *testing.T, req *Request) []regions.Resolved {
 func TestPlanSelections(t *testing.T) {
 	f := testFile()
 	req := &Request{
-		Regions: []regions.Region{{Name: "wrap", BBox: []float64{-50, -20, 30, 40}}, {Name: "none", BBox: []float64{0, 80, 10, 85}}},
+		Regions: []regions.Fixed{{Name: "wrap", BBox: []float64{-50, -20, 30, 40}}, {Name: "none", BBox: []float64{0, 80, 10, 85}}},
 		Time:    &TimeRange{Start: "2000-01-30", End: "2000-02"},
 		Stride:  map[string]int{"lat": 2},
 	}
@@ -110,7 +110,7 @@ func TestPlanSelections(t *testing.T) {
 
 func TestPlanErrors(t *testing.T) {
 	f := testFile()
-	rs := []regions.Region{{Name: "a", BBox: []float64{0, 0, 10, 10}}}
+	rs := []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 10, 10}}}
 	tests := []struct {
 		req  Request
 		want string
@@ -150,7 +150,7 @@ func TestChunkShape(t *testing.T) {
 }
 
 func TestRequestValidate(t *testing.T) {
-	rs := []regions.Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}}
+	rs := []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}
 	nine, ten := 9, 10
 	lo, hi := 10.0, 5.0
 	tests := []struct {

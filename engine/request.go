@@ -10,13 +10,15 @@ import (
 	"github.com/subsetd/subsetd/regions"
 )
 
-// Request is what to cut, the same shape in the CLI's region files, the REST
-// API and the tasks given to worker processes.
+// Request is what to cut: the engine's input. Its regions are fixed (their
+// areas written out, never looked up in a set here). Its JSON is what each
+// output records in its subsetd_request attribute, with the output's region
+// as it was asked for.
 type Request struct {
-	Regions   []regions.Region `json:"regions"`
-	Variables []string         `json:"variables,omitempty"`
-	Time      *TimeRange       `json:"time,omitempty"`
-	Vertical  *VerticalRange   `json:"vertical,omitempty"`
+	Regions   []regions.Fixed `json:"regions"`
+	Variables []string        `json:"variables,omitempty"`
+	Time      *TimeRange      `json:"time,omitempty"`
+	Vertical  *VerticalRange  `json:"vertical,omitempty"`
 	// Stride per axis ("time", "lat", "lon", "vertical") or per dimension name.
 	Stride map[string]int `json:"stride,omitempty"`
 	Output Output         `json:"output,omitzero"`
@@ -74,7 +76,7 @@ func (o Output) DeflateLevel() int {
 
 // Validate checks everything that can be checked without opening a file.
 func (r *Request) Validate() error {
-	if err := regions.ValidateList("regions", r.Regions); err != nil {
+	if _, err := regions.ResolveFixed("regions", r.Regions); err != nil {
 		return err
 	}
 	return r.validateOptions()

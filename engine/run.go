@@ -140,7 +140,7 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	if opt.Files == nil {
 		opt.Files = osFiles{}
 	}
-	areas, err := regions.ResolveList("regions", req.Regions)
+	areas, err := regions.ResolveFixed("regions", req.Regions)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // boxes cut from every grid below, all in one run.
-var lonBoxes = []regions.Region{
+var lonBoxes = []regions.Fixed{
 	bbox("inside", 20, -10, 60, 30),
 	bbox("edges", 25, -5, 45, 15), // edges on cell centres: inclusive
 	bbox("antimeridian", 170, -20, -170, 20),
@@ -92,7 +92,7 @@ func TestRunDescendingLatitude(t *testing.T) {
 	e := newEnv(t)
 	in := e.put("/data/desc.nc", g.file("/data/desc.nc"))
 	b := bbox("band", -30, -25, 30, 40)
-	res := e.run(t, &Request{Regions: []regions.Region{b}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{b}}, in)
 	out := e.out(t, res.Regions[0])
 	checkGridCut(t, out, g, b, []int{0})
 	if lat := values(t, out, "lat"); lat[0] != 35 || lat[len(lat)-1] != -25 {
@@ -119,7 +119,7 @@ func TestRunStrides(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		b      regions.Region
+		b      regions.Fixed
 		stride map[string]int
 	}{
 		{"axes", bbox("a", 20, -40, 120, 40), map[string]int{"lat": 2, "lon": 3, "time": 3}},
@@ -131,7 +131,7 @@ func TestRunStrides(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			in := e.put("/data/g.nc", g.file("/data/g.nc"))
-			res := e.run(t, &Request{Regions: []regions.Region{tc.b}, Stride: tc.stride}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{tc.b}, Stride: tc.stride}, in)
 			out := e.out(t, res.Regions[0])
 			var js, is []int
 			for j := 0; j < g.nlat; j++ {
@@ -180,7 +180,7 @@ func TestRunStrideAcrossTheSeam(t *testing.T) {
 	in := e.put("/data/g.nc", g.file("/data/g.nc"))
 	// 325..355 then 5..35 (shifted to 365..395): each part strided from its
 	// own first cell.
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 320, -10, 40, 10)}, Stride: map[string]int{"lon": 2}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 320, -10, 40, 10)}, Stride: map[string]int{"lon": 2}}, in)
 	out := e.out(t, res.Regions[0])
 	var want []float64
 	for _, part := range [][]int{seq(32, 35), seq(0, 3)} {
@@ -200,7 +200,7 @@ func TestRunStrideAcrossTheSeam(t *testing.T) {
 func TestRunManyRegionsEqualOneByOne(t *testing.T) {
 	t.Parallel()
 	g := grid{lat0: -85, dlat: 10, nlat: 18, lon0: -175, dlon: 10, nlon: 36, ntime: 3, dt: 1}
-	rs := []regions.Region{
+	rs := []regions.Fixed{
 		bbox("a", 0, 0, 40, 30), bbox("b", 10, 10, 50, 40), bbox("c", 20, -20, 45, 20), // overlapping: read once
 		bbox("far", -170, -80, -150, -60),
 	}
@@ -211,7 +211,7 @@ func TestRunManyRegionsEqualOneByOne(t *testing.T) {
 	for k, r := range rs {
 		alone := newEnv(t)
 		alone.put(in, g.file(in))
-		one := alone.run(t, &Request{Regions: []regions.Region{r}}, in)
+		one := alone.run(t, &Request{Regions: []regions.Fixed{r}}, in)
 		sum += one.BytesRead
 		a, b := together.out(t, res.Regions[k]), alone.out(t, one.Regions[0])
 		if string(a.Bytes()) != string(b.Bytes()) {
@@ -233,7 +233,7 @@ func TestRunManyRegionsEqualOneByOne(t *testing.T) {
 func TestRunMemoryBudgetSplitsReads(t *testing.T) {
 	t.Parallel()
 	g := grid{lat0: -85, dlat: 10, nlat: 18, lon0: -175, dlon: 10, nlon: 36, ntime: 4, dt: 1}
-	rs := []regions.Region{bbox("a", -60, -40, 60, 40), bbox("b", -50, -30, 70, 50), bbox("wrap", 150, -10, -150, 10)}
+	rs := []regions.Fixed{bbox("a", -60, -40, 60, 40), bbox("b", -50, -30, 70, 50), bbox("wrap", 150, -10, -150, 10)}
 	run := func(budget int64) (*env, *Result) {
 		e := newEnv(t)
 		e.opt.MemoryBudget = budget
@@ -262,7 +262,7 @@ func TestRunChunkedInputReadsAlignToChunks(t *testing.T) {
 	in := e.put("/data/g.nc", b.build())
 	e.opt.MemoryBudget = 4 * 36 * 10 // a few rows of one step
 	r := bbox("a", -100, -60, 100, 60)
-	res := e.run(t, &Request{Regions: []regions.Region{r, bbox("b", -90, -50, 110, 70)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{r, bbox("b", -90, -50, 110, 70)}}, in)
 	checkGridCut(t, e.out(t, res.Regions[0]), g, r, seq(0, 3))
 }
 
@@ -291,7 +291,7 @@ func TestRunTimeSelection(t *testing.T) {
 			in := e.put("/data/g.nc", g.file("/data/g.nc"))
 			r := bbox("all", -180, -90, 180, 90)
 			tr := tc.tr
-			res := e.run(t, &Request{Regions: []regions.Region{r}, Time: &tr}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{r}, Time: &tr}, in)
 			out := e.out(t, res.Regions[0])
 			checkGridCut(t, out, g, r, tc.want)
 			start := stepTime(tc.want[0])

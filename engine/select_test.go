@@ -49,7 +49,7 @@ func TestRunVertical(t *testing.T) {
 			e := newEnv(t)
 			in := e.put("/data/ocean.nc", b.build())
 			v := tc.v
-			res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 1, 1, 2, 2)}, Vertical: &v, Stride: tc.stride}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 1, 1, 2, 2)}, Vertical: &v, Stride: tc.stride}, in)
 			out := e.out(t, res.Regions[0])
 			s := max(tc.stride["vertical"], tc.stride["depth"], 1)
 			var ks []int
@@ -109,7 +109,7 @@ func TestRunPackedLongitudeAcrossTheSeam(t *testing.T) {
 		v("sst", ncmodel.Float, "lat lon", func(i []int) float64 { return float64(100*i[0] + i[1]) })
 	e := newEnv(t)
 	in := e.put("/data/packed.nc", b.build())
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("a", -30, -10, 20, 10)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", -30, -10, 20, 10)}}, in)
 	out := e.out(t, res.Regions[0])
 	// Cells 33..35 (335..355°) shifted by -360° in packed units, then 0, 1
 	// (5°, 15°).

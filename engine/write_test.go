@@ -27,7 +27,7 @@ func TestRunWritesMetadata(t *testing.T) {
 	e.opt.Command = "subsetd subset --region a=..."
 	in := e.put("/data/sst_2000.nc", b.build())
 	req := &Request{
-		Regions:   []regions.Region{bbox("pacific", 170, -20, -170, 20), bbox("world", -180, -90, 180, 90)},
+		Regions:   []regions.Fixed{bbox("pacific", 170, -20, -170, 20), bbox("world", -180, -90, 180, 90)},
 		Variables: []string{"sst"},
 		Time:      &TimeRange{Start: "2000-01-02", End: "2000-01-04"},
 	}
@@ -97,7 +97,7 @@ func TestRunStorage(t *testing.T) {
 			e := newEnv(t)
 			in := e.put("/data/g.nc", g.file("/data/g.nc"))
 			r := bbox("a", 0, 0, 90, 40)
-			res := e.run(t, &Request{Regions: []regions.Region{r}, Output: tc.out}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{r}, Output: tc.out}, in)
 			out := e.out(t, res.Regions[0])
 			checkGridCut(t, out, g, r, seq(0, 2))
 			if f := out.File().Format; f != tc.format {
@@ -128,7 +128,7 @@ func TestRunOutputNamesAndChecksums(t *testing.T) {
 	for _, p := range []string{"/data/a/day1.nc", "/data/b/day1.nc", "/data/day2.nc.gz", "/data/day3.h5"} {
 		files = append(files, e.put(p, g.file(p)))
 	}
-	rs := []regions.Region{bbox("r1", 0, 0, 30, 30), bbox("r2", 100, -50, 130, -20)}
+	rs := []regions.Fixed{bbox("r1", 0, 0, 30, 30), bbox("r2", 100, -50, 130, -20)}
 	res := e.run(t, &Request{Regions: rs}, files...)
 	if res.FilesOpened != 4 {
 		t.Errorf("files opened %d", res.FilesOpened)
@@ -201,7 +201,7 @@ func TestRunSelectsVariablesWithWhatTheyReference(t *testing.T) {
 	e := newEnv(t)
 	in := e.put("/data/v.nc", b.build())
 	r := bbox("a", 300, -50, 60, 50) // across 0°: 315, 345 then 15, 45 (shifted to 375, 405)
-	res := e.run(t, &Request{Regions: []regions.Region{r}, Variables: []string{"sst"}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{r}, Variables: []string{"sst"}}, in)
 	out := e.out(t, res.Regions[0])
 	want := []string{"time", "time_bnds", "lat", "lat_bnds", "lon", "lon_bnds", "crs", "cell_area", "sst", "sst_err", "label"}
 	if got := varNames(out.File()); !reflect.DeepEqual(got, want) {
@@ -261,7 +261,7 @@ func TestRunGroups(t *testing.T) {
 		group("/").group("Meta").v("note", ncmodel.Int, "", nil)
 	e := newEnv(t)
 	in := e.put("/data/gpm.h5", b.build())
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 0, -10, 60, 30)}, Variables: []string{"/Grid/precip"}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 0, -10, 60, 30)}, Variables: []string{"/Grid/precip"}}, in)
 	out := e.out(t, res.Regions[0])
 	if got := varNames(out.File()); fmt.Sprint(got) != "[time Grid/lat Grid/lon Grid/precip]" {
 		t.Errorf("variables %v", got)
@@ -304,7 +304,7 @@ func TestRunDefineFailures(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			in := e.put(b.f.Path, b.build())
-			req := &Request{Regions: []regions.Region{bbox("a", 0, 0, 1, 1)}, Output: Output{Format: FormatNetCDF3}}
+			req := &Request{Regions: []regions.Fixed{bbox("a", 0, 0, 1, 1)}, Output: Output{Format: FormatNetCDF3}}
 			res := e.run(t, req, in)
 			r := res.Regions[0]
 			want := map[string]string{"groups": "format 64bit_offset cannot hold groups other than the root", "int64": "format 64bit_offset cannot hold type int64"}[name]
@@ -382,7 +382,7 @@ func TestRunVerifiesWhatItWrote(t *testing.T) {
 				sink.Sink = s
 				return sink, err
 			}
-			res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 0, 0, 40, 40)}}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 0, 0, 40, 40)}}, in)
 			r := res.Regions[0]
 			if r.Status != StatusFailed || !strings.Contains(r.Message, "checking output of region a") || !strings.Contains(r.Message, tc.want) {
 				t.Errorf("%+v, want a failed check: %s", r, tc.want)
@@ -402,7 +402,7 @@ func TestRunCreateFailureFailsTheRegions(t *testing.T) {
 	e.opt.Create = func(path string, format ncmodel.Format) (ncmodel.Sink, error) {
 		return nil, fmt.Errorf("disk full")
 	}
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 0, 0, 40, 40), bbox("none", 0, 88, 10, 89)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 0, 0, 40, 40), bbox("none", 0, 88, 10, 89)}}, in)
 	if r := res.Regions[0]; r.Status != StatusFailed || r.Message != "creating output for region a: disk full" {
 		t.Errorf("%+v", r)
 	}
@@ -417,7 +417,7 @@ func TestRunMovesIntoPlaceLast(t *testing.T) {
 	e := newEnv(t)
 	in := e.put("/data/g.nc", g.file("/data/g.nc"))
 	e.opt.Files = renameFails{e.st.Files()}
-	res := e.run(t, &Request{Regions: []regions.Region{bbox("a", 0, 0, 40, 40)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 0, 0, 40, 40)}}, in)
 	if r := res.Regions[0]; r.Status != StatusFailed || !strings.Contains(r.Message, "moving output into place") {
 		t.Errorf("%+v", r)
 	}
@@ -430,4 +430,27 @@ type renameFails struct{ memfile.Files }
 
 func (renameFails) Rename(from, to string) error {
 	return fmt.Errorf("rename %s: read-only file system", from)
+}
+
+// An output records its region as it was asked for: a ref, not the
+// geometry the region was fixed to (which is what is cut).
+func TestRunRecordsRefsAsAsked(t *testing.T) {
+	t.Parallel()
+	g := grid{lat0: -85, dlat: 10, nlat: 18, lon0: 5, dlon: 10, nlon: 36, ntime: 1, dt: 1}
+	e := newEnv(t)
+	in := e.put("/data/g.nc", g.nc("/data/g.nc").build())
+	red, err := regions.Region{Ref: "africa/red_sea"}.Fix("regions[0]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fixed to a box far from the Red Sea: the box is cut, the ref shown.
+	red.Geometry = json.RawMessage(`{"type":"Polygon","coordinates":[[[0,0],[20,0],[20,20],[0,20],[0,0]]]}`)
+	res := e.run(t, &Request{Regions: []regions.Fixed{red}, Variables: []string{"sst"}}, in)
+	out := e.out(t, res.Regions[0])
+	if got := globalText(out, "subsetd_request"); got != `{"regions":[{"ref":"africa/red_sea"}],"variables":["sst"]}` {
+		t.Errorf("subsetd_request %s", got)
+	}
+	if res.Regions[0].Name != "red_sea" || globalNum(t, out, "geospatial_lat_max") != 15 || globalNum(t, out, "geospatial_lon_max") != 15 {
+		t.Errorf("%+v: lat max %v lon max %v", res.Regions[0], globalNum(t, out, "geospatial_lat_max"), globalNum(t, out, "geospatial_lon_max"))
+	}
 }

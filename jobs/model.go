@@ -1,9 +1,15 @@
 package jobs
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/regions"
 )
 
 // Status is the status of a job, a task or a region, in the vocabulary of
@@ -27,10 +33,66 @@ var JobStatuses = []Status{Accepted, Running, Successful, Failed, Dismissed}
 // Final reports whether s is a final status.
 func (s Status) Final() bool { return s != Accepted && s != Running }
 
-// Spec is what a user submits: a dataset and a subset request.
+// Spec is a job as it is stored: the dataset and what to cut. Its regions
+// are fixed when the job is submitted: a ref holds the geometry its set had
+// then (and the ref, to show the region as it was asked for), so that
+// editing a set afterwards changes no cut. Specs stored by servers that
+// kept refs alone are fixed when they are loaded (FixRefs).
+//
+// The JSON is that of the store's spec column; it reads every spec stored
+// before.
 type Spec struct {
-	Dataset string `json:"dataset"`
-	engine.Request
+	Dataset   string                `json:"dataset"`
+	Regions   []regions.Fixed       `json:"regions"`
+	Variables []string              `json:"variables,omitempty"`
+	Time      *engine.TimeRange     `json:"time,omitempty"`
+	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
+	Stride    map[string]int        `json:"stride,omitempty"`
+	Output    engine.Output         `json:"output,omitzero"`
+}
+
+// Validate checks a spec as the engine would, before any file is opened.
+func (s *Spec) Validate() error {
+	req := engine.Request{Regions: s.Regions, Variables: s.Variables, Time: s.Time, Vertical: s.Vertical, Stride: s.Stride, Output: s.Output}
+	return req.Validate()
+}
+
+// FixRefs fixes the refs a spec stored by an older server holds without
+// their geometry, from the region sets as they are now. A ref that no set
+// has any more is left as it is, and the first such error returned: the
+// task that runs it fails with it.
+func (s *Spec) FixRefs() error {
+	var first error
+	for i, r := range s.Regions {
+		if r.HasArea() {
+			continue
+		}
+		f, err := r.Written().Fix(fmt.Sprintf("regions[%d]", i))
+		if err != nil {
+			first = cmp.Or(first, err)
+			continue
+		}
+		s.Regions[i] = f
+	}
+	return first
+}
+
+// Hash identifies the spec as it was asked for (refs as refs), for
+// idempotency keys: the sha256 of its JSON as servers before fixed regions
+// stored it, so that a key used before an upgrade still matches.
+func (s *Spec) Hash() string {
+	// The outer fields take the place of the spec's own in the JSON.
+	asked := struct {
+		Dataset string           `json:"dataset"`
+		Regions []regions.Region `json:"regions"`
+		*Spec
+	}{s.Dataset, make([]regions.Region, len(s.Regions)), s}
+	for i, r := range s.Regions {
+		asked.Regions[i] = r.Written()
+	}
+	b, _ := json.Marshal(asked)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Job is a submitted job with the state of its regions, as stored.

@@ -15,7 +15,7 @@ import (
 // groups, at most one per region. Each group lists region indexes in request
 // order. Regions without a valid box sort last (validation rejects them
 // earlier; this only keeps Plan total).
-func Plan(rs []regions.Region, workers, maxPerTask int) [][]int {
+func Plan(rs []regions.Fixed, workers, maxPerTask int) [][]int {
 	n := len(rs)
 	if n == 0 {
 		return nil
@@ -58,7 +58,7 @@ func Plan(rs []regions.Region, workers, maxPerTask int) [][]int {
 }
 
 // zkey interleaves the bits of the quantised centre of the region's box.
-func zkey(r regions.Region) uint64 {
+func zkey(r regions.Fixed) uint64 {
 	res, err := r.Resolve("")
 	if err != nil {
 		return math.MaxUint64

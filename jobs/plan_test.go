@@ -8,13 +8,13 @@ import (
 	"github.com/subsetd/subsetd/regions"
 )
 
-func box(name string, w, s, e, n float64) regions.Region {
-	return regions.Region{Name: name, BBox: []float64{w, s, e, n}}
+func box(name string, w, s, e, n float64) regions.Fixed {
+	return regions.Fixed{Name: name, BBox: []float64{w, s, e, n}}
 }
 
 func TestPlanGroupsNeighbours(t *testing.T) {
 	// Two clusters far apart: with 2 workers each cluster is one task.
-	rs := []regions.Region{
+	rs := []regions.Fixed{
 		box("a1", 10, 10, 11, 11), box("b1", -120, -40, -119, -39),
 		box("a2", 11, 10, 12, 11), box("b2", -119, -40, -118, -39),
 		box("a3", 10, 11, 11, 12), box("b3", -120, -39, -119, -38),
@@ -27,7 +27,7 @@ func TestPlanGroupsNeighbours(t *testing.T) {
 }
 
 func TestPlanCoversEveryRegionOnce(t *testing.T) {
-	var rs []regions.Region
+	var rs []regions.Fixed
 	for i := range 14 {
 		rs = append(rs, box(fmt.Sprint("r", i), float64(i*20-170), -10, float64(i*20-165), 10))
 	}

@@ -196,6 +196,8 @@ func scanJob(sc interface{ Scan(...any) error }) (*Job, error) {
 	if err := json.Unmarshal([]byte(spec), &j.Spec); err != nil {
 		return nil, fmt.Errorf("decode spec of job %s: %w", j.ID, err)
 	}
+	_ = j.Spec.FixRefs() // specs stored before regions were fixed at submission
+
 	if err := json.Unmarshal([]byte(notes), &j.Notes); err != nil {
 		return nil, fmt.Errorf("decode notes of job %s: %w", j.ID, err)
 	}

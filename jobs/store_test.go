@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/regions"
 	_ "modernc.org/sqlite"
@@ -21,11 +20,11 @@ func newStore(t *testing.T) *Store {
 // insertJob stores a job of n regions split in tasks of per regions.
 func insertJob(t *testing.T, s *Store, id string, n, per int) *Job {
 	t.Helper()
-	var rs []regions.Region
+	var rs []regions.Fixed
 	for i := range n {
-		rs = append(rs, regions.Region{Name: string(rune('a' + i)), BBox: []float64{0, 0, 1, 1}})
+		rs = append(rs, regions.Fixed{Name: string(rune('a' + i)), BBox: []float64{0, 0, 1, 1}})
 	}
-	j := &Job{ID: id, Dataset: "sst", Spec: Spec{Dataset: "sst", Request: engine.Request{Regions: rs}}, Created: s.Now()}
+	j := &Job{ID: id, Dataset: "sst", Spec: Spec{Dataset: "sst", Regions: rs}, Created: s.Now()}
 	var tasks []Task
 	for i := 0; i < n; i += per {
 		var idx []int
@@ -260,8 +259,8 @@ func TestIdempotencyKeyUnique(t *testing.T) {
 func TestTaskInputsAndDecidedRegions(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	rs := []regions.Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}, {Name: "b", BBox: []float64{5, 5, 6, 6}}, {Name: "c", BBox: []float64{9, 9, 10, 10}}}
-	j := &Job{ID: "g", Dataset: "swaths", Kind: "granules", Notes: []string{"x.nc cannot be read"}, Spec: Spec{Dataset: "swaths", Request: engine.Request{Regions: rs}},
+	rs := []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}, {Name: "b", BBox: []float64{5, 5, 6, 6}}, {Name: "c", BBox: []float64{9, 9, 10, 10}}}
+	j := &Job{ID: "g", Dataset: "swaths", Kind: "granules", Notes: []string{"x.nc cannot be read"}, Spec: Spec{Dataset: "swaths", Regions: rs},
 		Created: s.Now(), Regions: []Region{{}, {Message: "no granule meets b"}, {}}}
 	tasks := []Task{{ID: 0, Regions: []int{0, 2}, Files: []string{"swaths/1.nc", "swaths/2.nc"}, RegionFiles: [][]int{{0}, {0, 1}}},
 		{ID: 1, Regions: []int{}, Files: []string{"ts/a.nc"}, Concat: true}}
@@ -280,7 +279,7 @@ func TestTaskInputsAndDecidedRegions(t *testing.T) {
 		t.Fatalf("tasks %+v", ts)
 	}
 	// Every region decided: no task, final at once.
-	e := &Job{ID: "e", Dataset: "swaths", Spec: Spec{Dataset: "swaths", Request: engine.Request{Regions: rs[:1]}}, Created: s.Now()}
+	e := &Job{ID: "e", Dataset: "swaths", Spec: Spec{Dataset: "swaths", Regions: rs[:1]}, Created: s.Now()}
 	if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.Insert(ctx, tx, e, nil, "", "") }); err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +287,7 @@ func TestTaskInputsAndDecidedRegions(t *testing.T) {
 		t.Fatalf("all empty: %+v", got)
 	}
 	// A task with region file lists that do not match its regions is refused.
-	bad := &Job{ID: "bad", Dataset: "swaths", Spec: Spec{Dataset: "swaths", Request: engine.Request{Regions: rs[:1]}}, Created: s.Now()}
+	bad := &Job{ID: "bad", Dataset: "swaths", Spec: Spec{Dataset: "swaths", Regions: rs[:1]}, Created: s.Now()}
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
 		return s.Insert(ctx, tx, bad, []Task{{ID: 0, Regions: []int{0}, Files: []string{"a"}, RegionFiles: [][]int{{0}, {0}}}}, "", "")
 	})

@@ -113,33 +113,6 @@ func TestNewBBoxErrors(t *testing.T) {
 	}
 }
 
-func TestValidateList(t *testing.T) {
-	ok := []Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}}
-	if err := ValidateList("regions", ok); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		rs   []Region
-		want string
-	}{
-		{nil, "regions: at least one region is needed"},
-		{[]Region{{Name: "a", BBox: []float64{0, 0, 1, 1}}, {Name: "A", BBox: []float64{0, 0, 1, 1}}}, `regions[1].name: region name "A" is used twice`},
-		{[]Region{{Name: "../x", BBox: []float64{0, 0, 1, 1}}}, "must not start with '.'"},
-		{[]Region{{Name: "a/b", BBox: []float64{0, 0, 1, 1}}}, "may hold only letters"},
-		{[]Region{{Name: "a", BBox: []float64{0, 0, 1}}}, "bbox must have 4 numbers"},
-		{[]Region{{Name: "a"}}, "needs exactly one of bbox, geometry or ref (has 0)"},
-		{[]Region{{Name: "a", BBox: []float64{0, 0, 1, 1}, Ref: "africa/red_sea"}}, "(has 2)"},
-		{[]Region{{Ref: "africa/atlantis"}}, `region set africa has no region "atlantis"`},
-		{[]Region{{Ref: "mars/x"}}, `unknown region set "mars"`},
-	}
-	for _, tc := range tests {
-		err := ValidateList("regions", tc.rs)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: error %v, want %q", tc.rs, err, tc.want)
-		}
-	}
-}
-
 func FuzzParseRegionFlag(f *testing.F) {
 	for _, s := range []string{"a=1,2,3,4", "b=-10,-5,10,5", "x=170,0,-170,10", "=1,2,3,4", "a=nan,0,1,1", "a=1,2"} {
 		f.Add(s)

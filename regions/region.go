@@ -73,16 +73,6 @@ func (r Region) Box(field string) (BBox, error) {
 	return NewBBox(field+".bbox", r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3])
 }
 
-// OutputName is the name of a region's outputs: its name, or the name of
-// the region set entry it refers to (Name as given when it does not
-// resolve).
-func (r Region) OutputName() string {
-	if res, err := r.Resolve(""); err == nil {
-		return res.Name
-	}
-	return r.Name
-}
-
 // Resolve validates a region: exactly one of bbox, geometry and ref, a
 // usable name (from the ref when none is given).
 func (r Region) Resolve(field string) (Resolved, error) {
@@ -162,7 +152,7 @@ func (r Region) fix(field string) (Resolved, Fixed, error) {
 	if err != nil {
 		return Resolved{}, Fixed{}, err
 	}
-	f := Fixed{Name: r.Name, BBox: r.BBox, Geometry: r.Geometry, Ref: r.Ref, Mask: r.Mask}
+	f := Fixed(r)
 	if shape != nil {
 		f.Geometry = shape.Geometry
 	}
@@ -285,18 +275,6 @@ func (b BBox) LonWidth() float64 {
 
 func (b BBox) String() string {
 	return fmt.Sprintf("[%g, %g, %g, %g]", b.West, b.South, b.East, b.North)
-}
-
-// ResolveList checks a list of regions: not empty, each valid, output
-// names unique.
-func ResolveList(field string, rs []Region) ([]Resolved, error) {
-	return resolveAll(field, len(rs), func(i int, f string) (Resolved, error) { return rs[i].Resolve(f) })
-}
-
-// ValidateList is ResolveList without the result.
-func ValidateList(field string, rs []Region) error {
-	_, err := ResolveList(field, rs)
-	return err
 }
 
 // ResolveFixed checks a list of fixed regions, as FixList checks the

@@ -1,6 +1,7 @@
 package regions
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -111,7 +112,11 @@ func ParseSet(name string, data []byte) (*Set, error) {
 			return nil, err
 		}
 		title, _ := f.Properties["title"].(string)
-		s.Regions = append(s.Regions, NamedShape{Name: rname, Title: title, Area: p, Box: p.Bounds(), Geometry: f.Geometry})
+		var geom bytes.Buffer
+		if err := json.Compact(&geom, f.Geometry); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		s.Regions = append(s.Regions, NamedShape{Name: rname, Title: title, Area: p, Box: p.Bounds(), Geometry: geom.Bytes()})
 	}
 	if len(s.Regions) == 0 {
 		return nil, fmt.Errorf("region set %s has no features", name)

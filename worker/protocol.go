@@ -3,6 +3,7 @@ package worker
 import (
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/regions"
 )
 
 // The task protocol: the server starts `subsetd worker` (jobs/pool), writes
@@ -13,24 +14,37 @@ import (
 //
 // The inspector protocol (Inspect) answers paths with index.Record lines.
 
-// Task is the one task given to a worker process: cut the regions of
-// Request out of Files into OutDir.
+// Task is the one task given to a worker process: cut Regions out of Files
+// into OutDir. Its regions arrive fixed (their areas written out): the
+// worker never looks a region set up.
 type Task struct {
-	JobID        string          `json:"job_id,omitempty"`
-	TaskID       int             `json:"task_id,omitempty"`
-	Files        []string        `json:"files"`
-	Request      *engine.Request `json:"request,omitempty"`
-	OutDir       string          `json:"out_dir,omitempty"`
-	MemoryBudget int64           `json:"memory_budget,omitempty"`
-	Command      string          `json:"command,omitempty"` // recorded in the outputs' history
+	JobID  string   `json:"job_id,omitempty"`
+	TaskID int      `json:"task_id,omitempty"`
+	Files  []string `json:"files"`
+	// What to cut, as engine.Request has it (Request).
+	Regions   []regions.Fixed       `json:"regions"`
+	Variables []string              `json:"variables,omitempty"`
+	Time      *engine.TimeRange     `json:"time,omitempty"`
+	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
+	Stride    map[string]int        `json:"stride,omitempty"`
+	Output    engine.Output         `json:"output,omitzero"`
+
+	OutDir       string `json:"out_dir"`
+	MemoryBudget int64  `json:"memory_budget,omitempty"`
+	Command      string `json:"command,omitempty"` // recorded in the outputs' history
 	// Concat joins Files along time into one output per region (a time
 	// series split over files): the engine's Options.Concat.
 	Concat bool `json:"concat,omitempty"`
-	// RegionFiles, when set, gives for each region of Request the indexes
-	// into Files of the files it needs (granules): each file is opened once
-	// and cut for those regions only, giving <region>/<file stem>.nc; a
-	// file no region needs is never opened.
+	// RegionFiles, when set, gives for each of Regions the indexes into
+	// Files of the files it needs (granules): each file is opened once and
+	// cut for those regions only, giving <region>/<file stem>.nc; a file no
+	// region needs is never opened.
 	RegionFiles [][]int `json:"region_files,omitempty"`
+}
+
+// Request is the engine's request of a task.
+func (t *Task) Request() *engine.Request {
+	return &engine.Request{Regions: t.Regions, Variables: t.Variables, Time: t.Time, Vertical: t.Vertical, Stride: t.Stride, Output: t.Output}
 }
 
 // Reply is what a worker prints.

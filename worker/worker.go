@@ -78,8 +78,8 @@ func write(out io.Writer, reply *Reply, log zerolog.Logger) int {
 }
 
 func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
-	if task.Request == nil || task.OutDir == "" {
-		return nil, errs.E(errs.Internal, "a task without request or output directory")
+	if task.OutDir == "" {
+		return nil, errs.E(errs.Internal, "a task without an output directory")
 	}
 	if d, err := time.ParseDuration(os.Getenv(TestDelayEnv)); err == nil && d > 0 {
 		select {
@@ -106,9 +106,9 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 	var res *engine.Result
 	var err error
 	if task.RegionFiles != nil {
-		res, err = engine.Granules(ctx, env.Run, task.Files, task.RegionFiles, task.Request, opt)
+		res, err = engine.Granules(ctx, env.Run, task.Files, task.RegionFiles, task.Request(), opt)
 	} else {
-		res, err = env.Run(ctx, task.Files, task.Request, opt)
+		res, err = env.Run(ctx, task.Files, task.Request(), opt)
 	}
 	if err != nil {
 		return nil, err

@@ -78,8 +78,7 @@ func fakeRun(st *memfile.Store, corrupt string) func(context.Context, []string, 
 func TestSubsetVerifies(t *testing.T) {
 	st := &memfile.Store{}
 	out := t.TempDir()
-	req := &engine.Request{Regions: []regions.Region{{Name: "a"}, {Name: "empty"}, {Name: "bad"}}}
-	r := run(t, Env{Open: st.Open, Run: fakeRun(st, "bad")}, Task{OutDir: out, Request: req})
+	r := run(t, Env{Open: st.Open, Run: fakeRun(st, "bad")}, Task{OutDir: out, Regions: []regions.Fixed{{Name: "a"}, {Name: "empty"}, {Name: "bad"}}})
 	if r.Error != nil || r.Result == nil || len(r.Result.Regions) != 3 {
 		t.Fatalf("%+v", r)
 	}
@@ -145,19 +144,19 @@ func TestErrorsAndPanics(t *testing.T) {
 	env := Env{Run: func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
 		return nil, errs.F(errs.Invalid, "variables[0]", "no variable chl")
 	}}
-	r := run(t, env, Task{OutDir: t.TempDir(), Request: &engine.Request{}})
+	r := run(t, env, Task{OutDir: t.TempDir()})
 	if r.Error == nil || r.Error.Code != errs.Invalid || r.Error.Field != "variables[0]" || errs.Retryable(r.Error.Err()) {
 		t.Fatalf("%+v", r.Error)
 	}
 	env.Run = func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
 		panic("engine bug")
 	}
-	r = run(t, env, Task{OutDir: t.TempDir(), Request: &engine.Request{}})
+	r = run(t, env, Task{OutDir: t.TempDir()})
 	if r.Error == nil || r.Error.Code != errs.Internal || !strings.Contains(r.Error.Message, "engine bug") {
 		t.Fatalf("%+v", r.Error)
 	}
 	r = run(t, env, Task{Files: []string{"a.nc"}})
-	if r.Error == nil || !strings.Contains(r.Error.Message, "without request") {
+	if r.Error == nil || !strings.Contains(r.Error.Message, "without an output directory") {
 		t.Fatalf("%+v", r.Error)
 	}
 	var out bytes.Buffer
@@ -190,8 +189,7 @@ func TestGranules(t *testing.T) {
 			return res, nil
 		},
 	}
-	req := &engine.Request{Regions: []regions.Region{{Name: "a"}, {Name: "b"}}}
-	task := Task{OutDir: out, Request: req,
+	task := Task{OutDir: out, Regions: []regions.Fixed{{Name: "a"}, {Name: "b"}},
 		Files:       []string{"/d/s/g1.nc.gz", "/d/s/unused.nc", "/d/t/g1.h5"},
 		RegionFiles: [][]int{{0}, {0, 2}}}
 	r := run(t, env, task)
@@ -215,7 +213,7 @@ func TestGranules(t *testing.T) {
 		}
 		return &engine.Result{Regions: []engine.RegionResult{{Name: "a", Status: engine.StatusEmpty}}, Notes: []string{"gap"}}, nil
 	}
-	r = run(t, env, Task{OutDir: t.TempDir(), Request: &engine.Request{Regions: req.Regions[:1]},
+	r = run(t, env, Task{OutDir: t.TempDir(), Regions: task.Regions[:1],
 		Files: []string{"/d/1.nc", "/d/2.nc"}, Concat: true})
 	if r.Error != nil || len(r.Result.Notes) != 1 {
 		t.Fatalf("%+v", r)

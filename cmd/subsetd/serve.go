@@ -111,13 +111,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.WorkerCommand = []string{exe, "worker"}
 	cfg.InspectorCommand = []string{exe, "inspect", "--stdin"}
+	// Refs are fixed at submission: workers need no region sets.
 	if cfg.RegionsDir != "" {
 		if err := regions.LoadDir(cfg.RegionsDir); err != nil {
 			fmt.Fprintf(stderr, "subsetd serve: %v\n", err)
 			return 2
 		}
-		// Workers resolve the same sets.
-		cfg.WorkerCommand = append(cfg.WorkerCommand, "--regions-dir", cfg.RegionsDir)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

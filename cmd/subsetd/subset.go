@@ -108,31 +108,32 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
+	var asked []regions.Region
 	if *regionsFile != "" {
 		rs, err := readRegionsFile(*regionsFile)
 		if err != nil {
 			return fail(err)
 		}
-		req.Regions = append(req.Regions, rs...)
+		asked = append(asked, rs...)
 	}
 	for _, s := range regionFlags {
 		if !strings.Contains(s, "=") && strings.Contains(s, "/") {
-			req.Regions = append(req.Regions, regions.Region{Ref: s})
+			asked = append(asked, regions.Region{Ref: s})
 			continue
 		}
 		r, err := regions.ParseRegionFlag(s)
 		if err != nil {
 			return fail(err)
 		}
-		req.Regions = append(req.Regions, r)
+		asked = append(asked, r)
 	}
 	if *noMask {
 		f := false
-		for i := range req.Regions {
-			req.Regions[i].Mask = &f
+		for i := range asked {
+			asked[i].Mask = &f
 		}
 	}
-	if len(req.Regions) == 0 {
+	if len(asked) == 0 {
 		fmt.Fprintln(stderr, "subsetd subset: give at least one --region NAME=W,S,E,N or --regions FILE")
 		return 2
 	}
@@ -167,6 +168,11 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	if *format != engine.FormatNetCDF3 || deflateSet {
 		req.Output.Deflate = deflate
 	}
+	fixed, err := regions.FixList("regions", asked)
+	if err != nil {
+		return fail(err)
+	}
+	req.Regions = fixed
 	if err := req.Validate(); err != nil {
 		return fail(err)
 	}

@@ -10,21 +10,22 @@ import (
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/readers/open"
-	"github.com/subsetd/subsetd/regions"
 	"github.com/subsetd/subsetd/worker"
 )
 
 const workerAbout = `Runs one task for 'subsetd serve' and exits: reads the task as JSON on
-standard input, cuts the regions with the C readers,
-checks the files it wrote (size, sha256 and md5, dimensions, values read back)
-and prints the reply as JSON on standard output. Logs go to standard error.
+standard input, cuts the regions with the C readers, checks the files it wrote
+(size, sha256 and md5, dimensions, values read back) and prints the reply as
+JSON on standard output. Logs go to standard error. The regions of a task come
+with their areas written out (a ref with the geometry it had when the job was
+submitted): the worker reads no region set.
 
 It is started by the server, one process per task, so that a crash of the C
 libraries on a bad file fails one task and never the server. Not meant to be
 run by hand, except to debug a task:
 
   echo '{"files":["/data/sst.nc"],"out_dir":"/tmp/out",
-        "request":{"regions":[{"name":"a","bbox":[0,0,10,10]}]}}' | subsetd worker
+        "regions":[{"name":"a","bbox":[0,0,10,10]}]}' | subsetd worker
 
 The environment variable SUBSETD_TEST_TASK_DELAY (a duration) makes the
 worker wait before cutting; the end-to-end tests use it to cancel or kill
@@ -34,16 +35,9 @@ Exit status: 0 when a reply was printed (including a reply carrying an
 error), 1 otherwise.`
 
 func runWorker(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("worker", "subsetd worker [--regions-dir DIR] < task.json", workerAbout, stderr)
-	regionsDir := fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets, as given to serve")
+	fs := newFlagSet("worker", "subsetd worker < task.json", workerAbout, stderr)
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
-	}
-	if *regionsDir != "" {
-		if err := regions.LoadDir(*regionsDir); err != nil {
-			fmt.Fprintf(stderr, "subsetd worker: %v\n", err)
-			return 1
-		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "subsetd worker: unexpected arguments %q\n", fs.Args())

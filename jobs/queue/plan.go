@@ -12,7 +12,7 @@ import (
 // time), and for granules the files its regions meet, each region with its
 // own list. Granule regions that meet no file get no task: they are
 // returned as decided (empty, with why), indexed like rs.
-func planTasks(jobID string, rs []regions.Region, sel *catalog.Selection, workers, perTask int) (tasks []jobs.Task, decided []jobs.Region) {
+func planTasks(jobID string, rs []regions.Fixed, sel *catalog.Selection, workers, perTask int) (tasks []jobs.Task, decided []jobs.Region) {
 	var live []int // regions that get a task
 	if sel.RegionFiles == nil {
 		for i := range rs {
@@ -28,7 +28,7 @@ func planTasks(jobID string, rs []regions.Region, sel *catalog.Selection, worker
 			live = append(live, i)
 		}
 	}
-	sub := make([]regions.Region, len(live))
+	sub := make([]regions.Fixed, len(live))
 	for k, i := range live {
 		sub[k] = rs[i]
 	}

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
 func TestMain(m *testing.M) {
@@ -160,7 +163,7 @@ func (e *env) stop() {
 func spec(dataset string, names ...string) *jobs.Spec {
 	s := &jobs.Spec{Dataset: dataset}
 	for i, n := range names {
-		s.Regions = append(s.Regions, regions.Region{Name: n, BBox: []float64{float64(i), 0, float64(i) + 1, 1}})
+		s.Regions = append(s.Regions, regions.Fixed{Name: n, BBox: []float64{float64(i), 0, float64(i) + 1, 1}})
 	}
 	return s
 }
@@ -251,8 +254,8 @@ func TestSubmitValidates(t *testing.T) {
 		{spec("sst"), errs.Invalid, "regions", "at least one"},
 		{spec("sst", "a", "b", "c", "d"), errs.TooLarge, "regions", "at most 3"},
 		{spec("sst", "a", "A"), errs.Invalid, "regions[1].name", "twice"},
-		{&jobs.Spec{Dataset: "sst", Request: engine.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{0, 10, 1, 5}}}}}, errs.Invalid, "regions[0].bbox", "south"},
-		{&jobs.Spec{Dataset: "sst", Request: engine.Request{Regions: spec("", "a").Regions, Variables: []string{"sst", "chl"}}}, errs.Invalid, "variables[1]", "no variable"},
+		{&jobs.Spec{Dataset: "sst", Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 10, 1, 5}}}}, errs.Invalid, "regions[0].bbox", "south"},
+		{&jobs.Spec{Dataset: "sst", Regions: spec("", "a").Regions, Variables: []string{"sst", "chl"}}, errs.Invalid, "variables[1]", "no variable"},
 	}
 	for _, c := range cases {
 		_, _, err := e.svc.Submit(ctx, c.spec, "")
@@ -399,9 +402,9 @@ func TestRetention(t *testing.T) {
 }
 
 func boxSpec(dataset string, tr *engine.TimeRange, boxes map[string][]float64, order ...string) *jobs.Spec {
-	s := &jobs.Spec{Dataset: dataset, Request: engine.Request{Time: tr}}
+	s := &jobs.Spec{Dataset: dataset, Time: tr}
 	for _, n := range order {
-		s.Regions = append(s.Regions, regions.Region{Name: n, BBox: boxes[n]})
+		s.Regions = append(s.Regions, regions.Fixed{Name: n, BBox: boxes[n]})
 	}
 	return s
 }
@@ -485,9 +488,9 @@ func TestGranulesJob(t *testing.T) {
 }
 
 func TestPlanTasks(t *testing.T) {
-	rs := make([]regions.Region, 5)
+	rs := make([]regions.Fixed, 5)
 	for i := range rs {
-		rs[i] = regions.Region{Name: fmt.Sprint("r", i), BBox: []float64{float64(10 * i), 0, float64(10*i + 1), 1}}
+		rs[i] = regions.Fixed{Name: fmt.Sprint("r", i), BBox: []float64{float64(10 * i), 0, float64(10*i + 1), 1}}
 	}
 	sel := &catalog.Selection{Kind: catalog.KindGranules, Files: []string{"a", "b", "c", "d"},
 		RegionFiles: [][]int{{0}, {0, 1}, {}, {3}, {1, 3}}, Empty: []string{"", "", "nothing here", "", ""}}
@@ -519,5 +522,43 @@ func TestPlanTasks(t *testing.T) {
 	tasks, decided = planTasks("j", rs, ts, 2, 2)
 	if decided != nil || len(tasks) != 3 || !tasks[0].Concat || len(tasks[2].Files) != 2 {
 		t.Fatalf("time series tasks %+v", tasks)
+	}
+}
+
+// A worker's task holds the regions of its task in the task's order, as
+// the job stores them (fixed), and the job's options; a job stored with a
+// ref that no set has any more cannot be given to a worker.
+func TestWorkerTask(t *testing.T) {
+	no, five := false, 5
+	red, _ := regions.Region{Ref: "africa/red_sea"}.Fix("r")
+	job := &jobs.Job{ID: "j1", Spec: jobs.Spec{Dataset: "sst",
+		Regions:   []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}, red, {Name: "c", BBox: []float64{2, 0, 3, 1}, Mask: &no}},
+		Variables: []string{"sst"}, Time: &engine.TimeRange{Start: "2020-01-02"}, Vertical: &engine.VerticalRange{Max: new(float64)},
+		Stride: map[string]int{"lat": 2}, Output: engine.Output{Format: engine.FormatNetCDF4, Deflate: &five}}}
+	task := &jobs.Task{JobID: "j1", ID: 3, Regions: []int{2, 1}, Files: []string{"sw/g1.nc", "sw/g2.nc"}, RegionFiles: [][]int{{0}, {0, 1}}}
+	wt, err := workerTask(job, task, []string{"/d/sw/g1.nc", "/d/sw/g2.nc"}, "/s/tmp", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wt.JobID != "j1" || wt.TaskID != 3 || len(wt.Regions) != 2 || wt.Regions[0].Name != "c" || *wt.Regions[0].Mask ||
+		string(wt.Regions[1].Geometry) != string(red.Geometry) || wt.Regions[1].Ref != "africa/red_sea" {
+		t.Fatalf("regions %+v", wt.Regions)
+	}
+	if fmt.Sprint(wt.Files, wt.RegionFiles) != "[/d/sw/g1.nc /d/sw/g2.nc] [[0] [0 1]]" || wt.OutDir != "/s/tmp" || wt.MemoryBudget != 1<<20 ||
+		wt.Command != "subsetd serve: job j1" || wt.Concat {
+		t.Fatalf("task %+v", wt)
+	}
+	if wt.Variables[0] != "sst" || wt.Time.Start != "2020-01-02" || *wt.Vertical.Max != 0 || wt.Stride["lat"] != 2 || *wt.Output.Deflate != 5 {
+		t.Fatalf("options %+v", wt)
+	}
+	// What the worker decodes is what was sent.
+	b, _ := json.Marshal(wt)
+	var got worker.Task
+	if err := json.Unmarshal(b, &got); err != nil || !reflect.DeepEqual(got, wt) {
+		t.Fatalf("through JSON: %+v %v", got, err)
+	}
+	job.Spec.Regions[1] = regions.Fixed{Ref: "africa/atlantis"}
+	if _, err := workerTask(job, task, nil, "/s/tmp", 0); err == nil || !strings.Contains(err.Error(), `region set africa has no region "atlantis"`) {
+		t.Fatalf("unknown ref: %v", err)
 	}
 }

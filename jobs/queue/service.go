@@ -2,9 +2,7 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
@@ -288,7 +287,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
-	sel, err := s.catalog.Select(ctx, spec.Dataset, &spec.Request)
+	sel, err := s.catalog.Select(ctx, spec.Dataset, &engine.Request{Regions: spec.Regions, Time: spec.Time})
 	switch {
 	case errs.CodeOf(err) == errs.NotFound:
 		return nil, false, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
@@ -301,9 +300,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 			}
 		}
 	}
-	canon, _ := json.Marshal(spec)
-	sum := sha256.Sum256(canon)
-	hash := hex.EncodeToString(sum[:])
+	hash := spec.Hash()
 	if idemKey != "" {
 		if j, err := s.replay(ctx, idemKey, hash); j != nil || err != nil {
 			return j, false, err

@@ -81,21 +81,18 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.failTask(ctx, job.ID, task.ID, err.Error())
 		return nil
 	}
-	req := job.Spec.Request
-	req.Regions = make([]regions.Region, len(task.Regions))
-	for i, idx := range task.Regions {
-		req.Regions[i] = job.Spec.Regions[idx]
-	}
 	tmp := filepath.Join(s.jobDir(job.ID), tmpDir, fmt.Sprintf("task-%d-%d", task.ID, task.Attempts))
 	defer func() {
 		os.RemoveAll(tmp)
 		os.Remove(filepath.Dir(tmp)) // the job's .tmp, once no task uses it
 	}()
-	wt := worker.Task{JobID: job.ID, TaskID: task.ID, Files: files, Request: &req,
-		OutDir: tmp, MemoryBudget: s.cfg.MemoryBudget, Command: "subsetd serve: job " + job.ID,
-		Concat: task.Concat, RegionFiles: task.RegionFiles}
+	wt, err := workerTask(job, task, files, tmp, s.cfg.MemoryBudget)
+	if err != nil {
+		s.failTask(ctx, job.ID, task.ID, err.Error())
+		return nil
+	}
 	var reply worker.Reply
-	log.Info().Int("regions", len(req.Regions)).Int("files", len(files)).Bool("concat", task.Concat).Msg("task started")
+	log.Info().Int("regions", len(wt.Regions)).Int("files", len(files)).Bool("concat", task.Concat).Msg("task started")
 	st, err := s.pool.Run(tctx, wt, &reply)
 	if err == nil && reply.Error != nil {
 		err = reply.Error.Err()
@@ -168,6 +165,29 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.failTask(ctx, job.ID, task.ID, err.Error())
 		return nil
 	}
+}
+
+// workerTask is what a worker process is given to run task of job: its
+// regions as the job stores them, fixed (a job stored before regions were
+// fixed at submission is fixed when it is loaded; a ref no set has any more
+// fails the task), files is where the inputs are, outDir where to write.
+func workerTask(job *jobs.Job, task *jobs.Task, files []string, outDir string, memoryBudget int64) (worker.Task, error) {
+	spec := &job.Spec
+	if err := spec.FixRefs(); err != nil {
+		return worker.Task{}, err
+	}
+	wt := worker.Task{JobID: job.ID, TaskID: task.ID, Files: files,
+		Regions: make([]regions.Fixed, len(task.Regions)), Variables: spec.Variables, Time: spec.Time, Vertical: spec.Vertical,
+		Stride: spec.Stride, Output: spec.Output,
+		OutDir: outDir, MemoryBudget: memoryBudget, Command: "subsetd serve: job " + job.ID,
+		Concat: task.Concat, RegionFiles: task.RegionFiles}
+	for i, idx := range task.Regions {
+		if idx < 0 || idx >= len(spec.Regions) {
+			return worker.Task{}, fmt.Errorf("task %d names region %d of a job of %d", task.ID, idx, len(spec.Regions))
+		}
+		wt.Regions[i] = spec.Regions[idx]
+	}
+	return wt, nil
 }
 
 // inputs are the absolute paths of a task's files: those chosen from the

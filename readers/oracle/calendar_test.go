@@ -82,7 +82,7 @@ func TestCalendarsAgainstCftimeAndNCKS(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := calendarFile(t, tc.units, tc.calendar, tc.values)
 			want := pythonSelect(t, tc.values, tc.units, strings.ToLower(tc.calendar), "2001-02-28T00:00:00", tc.end)
-			req := &engine.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}},
+			req := &engine.Request{Regions: []regions.Fixed{{Name: "all", BBox: []float64{-180, -90, 180, 90}}},
 				Time: &engine.TimeRange{Start: "2001-02-28", End: "2001-03-01"}}
 			_, res := cut(t, in, req)
 			if len(want) == 0 {
@@ -103,7 +103,7 @@ func TestCalendarsAgainstCftimeAndNCKS(t *testing.T) {
 
 func TestCalendarNoneRefusesDates(t *testing.T) {
 	in := calendarFile(t, "days since 2001-01-01", "none", []float64{0, 1, 2})
-	req := &engine.Request{Regions: []regions.Region{{Name: "a", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: "2001-01-01"}}
+	req := &engine.Request{Regions: []regions.Fixed{{Name: "a", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: "2001-01-01"}}
 	_, err := engine.Run(t.Context(), []string{in}, req, engine.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink})
 	if err == nil || !strings.Contains(err.Error(), "calendar none") {
 		t.Errorf("calendar none: %v", err)

@@ -50,7 +50,7 @@ func TestConcatEqualsNcrcat(t *testing.T) {
 	if b, err := exec.Command("ncrcat", "-O", d1, d2, d3, joined).CombinedOutput(); err != nil {
 		t.Fatalf("ncrcat: %v %s", err, b)
 	}
-	req := &engine.Request{Regions: []regions.Region{{Name: "r", BBox: []float64{10.5, 0.5, 13, 2}}},
+	req := &engine.Request{Regions: []regions.Fixed{{Name: "r", BBox: []float64{10.5, 0.5, 13, 2}}},
 		Time: &engine.TimeRange{Start: "2020-01-01T12:00", End: "2020-01-03T00:00"}}
 	// Given out of order: the files are put in time order.
 	res := concatRun(t, []string{d3, d1, d2}, req)

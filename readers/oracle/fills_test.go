@@ -97,7 +97,7 @@ func TestFillValueTypes(t *testing.T) {
 	// A triangle masks the cells above its hypotenuse.
 	ring := [][2]float64{{0, -30}, {80, -30}, {0, 32}}
 	inside := func(lon, lat float64) bool { return pip(ring, lon, lat) }
-	req := &engine.Request{Regions: []regions.Region{{Name: "tri", Geometry: ringJSON(ring)}}}
+	req := &engine.Request{Regions: []regions.Fixed{{Name: "tri", Geometry: ringJSON(ring)}}}
 	_, res := cut(t, in, req)
 	r := res.Regions[0]
 	if r.Status != engine.StatusSuccessful {

@@ -134,7 +134,7 @@ func TestCalendarFixtures(t *testing.T) {
 			// From the day of the second step to the day of the fourth, whole days.
 			start, end := days[1], days[3]
 			want := pythonSelect(t, vals, units, calAttr, start+"T00:00:00", pythonNextDay(t, end, calAttr)+"T00:00:00")
-			req := &engine.Request{Regions: []regions.Region{{Name: "all", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: start, End: end}}
+			req := &engine.Request{Regions: []regions.Fixed{{Name: "all", BBox: []float64{-180, -90, 180, 90}}}, Time: &engine.TimeRange{Start: start, End: end}}
 			_, res := cut(t, in, req)
 			r := res.Regions[0]
 			if r.Status != engine.StatusSuccessful {

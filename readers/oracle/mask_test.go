@@ -72,7 +72,7 @@ func allValues(t *testing.T, src ncmodel.Source, v *ncmodel.Var) []float64 {
 type maskCase struct {
 	in       string
 	lat, lon string // coordinate variables
-	region   regions.Region
+	region   regions.Fixed
 	inside   func(lon, lat float64) bool
 	masked   []string // data variables that must be masked
 	noNCKS   bool     // ncks cannot read the input (plain HDF5): read the box directly
@@ -105,7 +105,7 @@ func checkMask(t *testing.T, c maskCase) {
 			idx /= shape[d]
 		}
 	}
-	_, res := cut(t, c.in, &engine.Request{Regions: []regions.Region{c.region}})
+	_, res := cut(t, c.in, &engine.Request{Regions: []regions.Fixed{c.region}})
 	r := res.Regions[0]
 	if hi[0] < 0 {
 		if r.Status != engine.StatusEmpty {
@@ -230,12 +230,12 @@ func fillOf(v *ncmodel.Var) []byte {
 	return ncmodel.DefaultFill(v.Type)
 }
 
-func polyCase(ring [][2]float64) (regions.Region, func(lon, lat float64) bool) {
-	return regions.Region{Name: "p", Geometry: ringJSON(ring)}, func(lon, lat float64) bool { return pip(ring, lon, lat) }
+func polyCase(ring [][2]float64) (regions.Fixed, func(lon, lat float64) bool) {
+	return regions.Fixed{Name: "p", Geometry: ringJSON(ring)}, func(lon, lat float64) bool { return pip(ring, lon, lat) }
 }
 
-func boxCase(b []float64) (regions.Region, func(lon, lat float64) bool) {
-	return regions.Region{Name: "b", BBox: b}, func(lon, lat float64) bool {
+func boxCase(b []float64) (regions.Fixed, func(lon, lat float64) bool) {
+	return regions.Fixed{Name: "b", BBox: b}, func(lon, lat float64) bool {
 		if math.IsNaN(lat) || lat < b[1] || lat > b[3] {
 			return false
 		}
@@ -288,7 +288,7 @@ func dataVars(t *testing.T, in, lat, lon string) []string {
 
 // checkMask1D: on 1-D lat/lon, the box is that of the polygon's bounds (a
 // seam-crossing polygon gives the contiguous strip); cells outside masked.
-func checkMask1D(t *testing.T, in string, region regions.Region, inside func(lon, lat float64) bool, masked []string) {
+func checkMask1D(t *testing.T, in string, region regions.Fixed, inside func(lon, lat float64) bool, masked []string) {
 	t.Helper()
 	src := openT(t, in)
 	_, lat := coordValues(t, src, "lat")
@@ -301,7 +301,7 @@ func checkMask1D(t *testing.T, in string, region regions.Region, inside func(lon
 	box := bboxReq("p", b.West, b.South, b.East, b.North)
 	boxOut, boxRes := cut(t, in, box)
 	_ = boxOut
-	_, polyRes := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
+	_, polyRes := cut(t, in, &engine.Request{Regions: []regions.Fixed{region}})
 	if boxRes.Regions[0].Status != engine.StatusSuccessful || polyRes.Regions[0].Status != engine.StatusSuccessful {
 		t.Fatalf("box %+v polygon %+v", boxRes.Regions[0], polyRes.Regions[0])
 	}
@@ -363,7 +363,7 @@ func TestMaskFalseKeepsBox(t *testing.T) {
 	region, _ := polyCase([][2]float64{{-60, -40}, {60, -40}, {0, 50}})
 	f := false
 	region.Mask = &f
-	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
+	_, res := cut(t, in, &engine.Request{Regions: []regions.Fixed{region}})
 	_, box := cut(t, in, bboxReq("p", -60, -40, 60, 50))
 	compare(t, res.Regions[0].Files[0].Path, box.Regions[0].Files[0].Path, nccompare.Options{})
 }
@@ -391,7 +391,7 @@ func TestCurvilinearAndSwaths(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := realFile(t, c.file)
-			var region regions.Region
+			var region regions.Fixed
 			var inside func(lon, lat float64) bool
 			if c.ring != nil {
 				region, inside = polyCase(c.ring)
@@ -409,7 +409,7 @@ func TestPlainHDF5Track(t *testing.T) {
 	checkMask(t, maskCase{in: in, lat: "/gt1l/heights/lat_ph", lon: "/gt1l/heights/lon_ph", region: region, inside: inside,
 		noNCKS: true})
 	// The output is NetCDF-4 with the input's groups, readable by ncdump.
-	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
+	_, res := cut(t, in, &engine.Request{Regions: []regions.Fixed{region}})
 	if res.Regions[0].Status != engine.StatusSuccessful {
 		t.Fatalf("%+v", res.Regions[0])
 	}
@@ -438,7 +438,7 @@ func TestGeneratedGrids(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var region regions.Region
+			var region regions.Fixed
 			var inside func(lon, lat float64) bool
 			if c.ring != nil {
 				region, inside = polyCase(c.ring)
@@ -461,7 +461,7 @@ func TestGeneratedGrids(t *testing.T) {
 		}
 		geom := json.RawMessage(`{"type":"MultiPolygon","coordinates":[` + ring(a) + "," + ring(b) + `]}`)
 		checkMask(t, maskCase{in: fixture(t, "track"), lat: "/data_01/latitude", lon: "/data_01/longitude",
-			region: regions.Region{Name: "twice", Geometry: geom},
+			region: regions.Fixed{Name: "twice", Geometry: geom},
 			inside: func(lon, lat float64) bool { return pip(a, lon, lat) || pip(b, lon, lat) }})
 	})
 }
@@ -480,7 +480,7 @@ func flagsWithoutFill(v *ncmodel.Var) bool {
 func TestDefaultFillDeclared(t *testing.T) {
 	in := fixture(t, "fills")
 	region, _ := polyCase([][2]float64{{-60, -20}, {60, -20}, {-60, 20}})
-	_, res := cut(t, in, &engine.Request{Regions: []regions.Region{region}})
+	_, res := cut(t, in, &engine.Request{Regions: []regions.Fixed{region}})
 	src := openT(t, res.Regions[0].Files[0].Path)
 	a, ok := src.File().FindVar("no_fill").Attr("_FillValue")
 	if !ok || a.Type != ncmodel.Float || a.Float64s()[0] != float64(float32(9.969209968386869e36)) {
@@ -491,7 +491,7 @@ func TestDefaultFillDeclared(t *testing.T) {
 	}
 	swath := fixture(t, "swath")
 	region, _ = boxCase([]float64{-5, -25, 5, 0})
-	_, res = cut(t, swath, &engine.Request{Regions: []regions.Region{region}})
+	_, res = cut(t, swath, &engine.Request{Regions: []regions.Fixed{region}})
 	if !flagsWithoutFill(openT(t, swath).File().FindVar("flags")) {
 		t.Fatal("swath's flags have a fill: the test shows nothing")
 	}

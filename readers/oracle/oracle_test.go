@@ -245,7 +245,7 @@ func checkRegion(t *testing.T, in string, g grid, req *engine.Request) {
 }
 
 func bboxReq(name string, b ...float64) *engine.Request {
-	return &engine.Request{Regions: []regions.Region{{Name: name, BBox: b}}}
+	return &engine.Request{Regions: []regions.Fixed{{Name: name, BBox: b}}}
 }
 
 var realdata = fixtures.RealDataDir()

@@ -122,17 +122,17 @@ func runWith(t *testing.T, in string, req *engine.Request, budget int64, st *rea
 // give the same files as cutting each region alone.
 func TestReadOnce(t *testing.T) {
 	in := gridFile(t, 4, 180, 360, []int{1, 90, 90})
-	var rs []regions.Region
+	var rs []regions.Fixed
 	for i := 0; i < 8; i++ {
 		w := float64(-40 + 5*i)
-		rs = append(rs, regions.Region{Name: fmt.Sprintf("r%d", i), BBox: []float64{w, -20, w + 30, 20}})
+		rs = append(rs, regions.Fixed{Name: fmt.Sprintf("r%d", i), BBox: []float64{w, -20, w + 30, 20}})
 	}
 	var together readStats
 	outAll, _ := runWith(t, in, &engine.Request{Regions: rs}, 0, &together)
 	var separate int64
 	for _, r := range rs {
 		var one readStats
-		outOne, _ := runWith(t, in, &engine.Request{Regions: []regions.Region{r}}, 0, &one)
+		outOne, _ := runWith(t, in, &engine.Request{Regions: []regions.Fixed{r}}, 0, &one)
 		separate += one.bytes
 		compare(t, filepath.Join(outAll, r.Name+".nc"), filepath.Join(outOne, r.Name+".nc"), nccompare.Options{})
 	}
@@ -152,7 +152,7 @@ func TestReadOnce(t *testing.T) {
 // the same files.
 func TestMemoryBudget(t *testing.T) {
 	in := gridFile(t, 6, 90, 180, []int{1, 45, 45})
-	req := &engine.Request{Regions: []regions.Region{
+	req := &engine.Request{Regions: []regions.Fixed{
 		{Name: "a", BBox: []float64{-100, -60, 100, 60}},
 		{Name: "wrap", BBox: []float64{150, -30, -150, 30}},
 	}}
@@ -174,10 +174,10 @@ func TestMemoryBudget(t *testing.T) {
 // BenchmarkFourteenRegions times the engine on a synthetic grid.
 func BenchmarkFourteenRegions(b *testing.B) {
 	in := gridFile(b, 4, 900, 1800, []int{1, 256, 256})
-	var rs []regions.Region
+	var rs []regions.Fixed
 	for i := 0; i < 14; i++ {
 		w := float64(-20 + 5*i)
-		rs = append(rs, regions.Region{Name: fmt.Sprintf("r%d", i), BBox: []float64{w, -30 + float64(i), w + 10, -20 + float64(i)}})
+		rs = append(rs, regions.Fixed{Name: fmt.Sprintf("r%d", i), BBox: []float64{w, -30 + float64(i), w + 10, -20 + float64(i)}})
 	}
 	for b.Loop() {
 		out := b.TempDir()
@@ -199,18 +199,18 @@ func BenchmarkPolygonVsBBox(b *testing.B) {
 	}
 	pts = append(pts, pts[0])
 	geom := json.RawMessage(`{"type":"Polygon","coordinates":[[` + strings.Join(pts, ",") + `]]}`)
-	res, _ := regions.Region{Name: "p", Geometry: geom}.Resolve("p")
+	res, _ := regions.Fixed{Name: "p", Geometry: geom}.Resolve("p")
 	bb := res.Area.Bounds()
 	for _, tc := range []struct {
 		name string
-		r    regions.Region
+		r    regions.Fixed
 	}{
-		{"polygon", regions.Region{Name: "p", Geometry: geom}},
-		{"bbox", regions.Region{Name: "p", BBox: []float64{bb.West, bb.South, bb.East, bb.North}}},
+		{"polygon", regions.Fixed{Name: "p", Geometry: geom}},
+		{"bbox", regions.Fixed{Name: "p", BBox: []float64{bb.West, bb.South, bb.East, bb.North}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := engine.Run(context.Background(), []string{in}, &engine.Request{Regions: []regions.Region{tc.r}}, engine.Options{OutDir: b.TempDir(), Open: open.Source, Create: open.Sink}); err != nil {
+				if _, err := engine.Run(context.Background(), []string{in}, &engine.Request{Regions: []regions.Fixed{tc.r}}, engine.Options{OutDir: b.TempDir(), Open: open.Source, Create: open.Sink}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,0 +1,46 @@
+package api
+
+import (
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/regions"
+)
+
+// JobRequest is the body of POST /v1/jobs (the JobRequest schema of the
+// OpenAPI document), and the request a job document shows: its regions as
+// they were asked for. The time and vertical ranges and the output options
+// are the engine's values, whose JSON this schema documents.
+type JobRequest struct {
+	Dataset string           `json:"dataset"`
+	Regions []regions.Region `json:"regions"`
+	// Variables to keep (default: all).
+	Variables []string              `json:"variables,omitempty"`
+	Time      *engine.TimeRange     `json:"time,omitempty"`
+	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
+	// Stride per axis ("time", "lat", "lon", "vertical") or per dimension name.
+	Stride map[string]int `json:"stride,omitempty"`
+	Output engine.Output  `json:"output,omitzero"`
+}
+
+// Spec is the job to store for a request: its regions fixed now (a ref
+// gets the geometry its set has at submission) and checked as FixList
+// checks them, under the fields of the request ("regions[2].ref"). The
+// rest is checked by the Backend.
+func (r *JobRequest) Spec() (*jobs.Spec, error) {
+	fixed, err := regions.FixList("regions", r.Regions)
+	if err != nil {
+		return nil, err
+	}
+	return &jobs.Spec{Dataset: r.Dataset, Regions: fixed, Variables: r.Variables, Time: r.Time, Vertical: r.Vertical,
+		Stride: r.Stride, Output: r.Output}, nil
+}
+
+// jobRequest is a stored job as it was asked for.
+func jobRequest(s *jobs.Spec) *JobRequest {
+	r := &JobRequest{Dataset: s.Dataset, Regions: make([]regions.Region, len(s.Regions)), Variables: s.Variables, Time: s.Time,
+		Vertical: s.Vertical, Stride: s.Stride, Output: s.Output}
+	for i, x := range s.Regions {
+		r.Regions[i] = x.Written()
+	}
+	return r
+}
