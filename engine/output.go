@@ -68,7 +68,7 @@ vars:
 				}
 			}
 			var why []string
-			ov.Attrs, why = outputVarAttrs(v, ov)
+			ov.Attrs, why = outputVarAttrs(v, ov, p.lonShift(rp, v))
 			notes = append(notes, why...)
 			if p.masked(rp, v) {
 				fill, declared := fillValue(v.Type, ov.Attrs)

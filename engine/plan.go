@@ -120,9 +120,16 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 			}
 		}
 		if g.Kind == Rectilinear {
-			p.lonVars[g.Lon] = g.Lon.Dims[0]
-			if b := boundsVar(f, g.Lon); b != nil && len(b.Dims) == 2 && b.Dims[0] == g.Lon.Dims[0] {
-				p.lonVars[b] = g.Lon.Dims[0]
+			p.addLonVar(f, g.Lon, g.Lon.Dims[0])
+		}
+	}
+	// Every other longitude on a shifted dimension follows it (a copy of
+	// the coordinate in a group, as in NCO's in_grp.cdl): the output has one
+	// longitude convention.
+	for _, v := range f.Vars() {
+		if len(v.Dims) == 1 && AxisOf(v) == AxisLon {
+			if c, ok := p.coords.Axes[v.Dims[0]]; ok && p.lonVars[c.Var] != nil {
+				p.addLonVar(f, v, v.Dims[0])
 			}
 		}
 	}
@@ -220,6 +227,15 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 		p.regions = append(p.regions, rp)
 	}
 	return p, nil
+}
+
+// addLonVar records that longitude v (and its bounds) shift with the
+// selection of dimension d.
+func (p *filePlan) addLonVar(f *ncmodel.File, v *ncmodel.Var, d *ncmodel.Dim) {
+	p.lonVars[v] = d
+	if b := boundsVar(f, v); b != nil && len(b.Dims) == 2 && b.Dims[0] == d {
+		p.lonVars[b] = d
+	}
 }
 
 // gridVals are the unpacked coordinates of a grid.
@@ -339,23 +355,33 @@ func (p *filePlan) selectGrid(rp *regionPlan, x gridVals, a regions.Resolved, st
 	return ""
 }
 
-// setExtent records the lat/lon range of the selected cells (the first
-// grid that selects something wins).
+// setExtent adds the cells a grid keeps (their centres) to the region's
+// extent: latitudes' range, and the shortest arc of longitude holding them
+// (regions.LonExtent), joined over the grids of the file.
 func (p *filePlan) setExtent(rp *regionPlan, lat, lon []float64, _ []bool) {
-	if rp.extent != nil || len(lat) == 0 || len(lon) == 0 {
+	s, n := minMax(lat)
+	w, e, ok := regions.LonExtent(lon)
+	if math.IsNaN(s) || !ok {
 		return
 	}
-	m := &regionMeta{}
-	m.latMin, m.latMax = minMax(lat)
-	w, e := minMax(lon)
-	m.lonWest, m.lonEast = regions.Normalize180(w), regions.Normalize180(e)
-	if e-w >= 360-1e-9 || m.lonWest == m.lonEast && e != w {
+	m := rp.extent
+	if m == nil {
+		rp.extent = &regionMeta{latMin: s, latMax: n, lonWest: w, lonEast: e}
+		return
+	}
+	m.latMin, m.latMax = math.Min(m.latMin, s), math.Max(m.latMax, n)
+	span := func(w, e float64) [2]float64 {
+		if e < w {
+			e += 360
+		}
+		return [2]float64{w, e}
+	}
+	west, east, whole := regions.CoverArc([][2]float64{span(m.lonWest, m.lonEast), span(w, e)})
+	if whole {
 		m.lonWest, m.lonEast = -180, 180
-	}
-	if math.IsNaN(m.latMin) || math.IsNaN(w) {
 		return
 	}
-	rp.extent = m
+	m.lonWest, m.lonEast = west, regions.Normalize180(east)
 }
 
 func strideKeyKnown(p *filePlan, key string) bool {

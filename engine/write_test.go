@@ -47,9 +47,9 @@ func TestRunWritesMetadata(t *testing.T) {
 			t.Errorf("pacific %s = %v, want %v", name, got, want)
 		}
 	}
-	// The whole row of centres 5..355 goes east from 5 to -5 (ACDD: a
-	// minimum above the maximum crosses the antimeridian).
-	for name, want := range map[string]float64{"geospatial_lat_min": -85, "geospatial_lat_max": 85, "geospatial_lon_min": 5, "geospatial_lon_max": -5} {
+	// The whole row of centres 5..355 is -175..175 in -180..180: it does
+	// not cross the antimeridian (ACDD: a minimum above the maximum would).
+	for name, want := range map[string]float64{"geospatial_lat_min": -85, "geospatial_lat_max": 85, "geospatial_lon_min": -175, "geospatial_lon_max": 175} {
 		if got := globalNum(t, w, name); got != want {
 			t.Errorf("world %s = %v, want %v", name, got, want)
 		}

@@ -371,3 +371,60 @@ func CoverArc(spans [][2]float64) (west, east float64, whole bool) {
 	}
 	return west, east, false
 }
+
+// LonExtent returns the shortest arc of longitude holding every value of
+// lons (any convention; NaNs skipped), as ACDD's geospatial_lon_min/max:
+// west and east in [-180, 180), west > east when the arc crosses 180. When
+// the values leave a gap at 180 at least half as wide as the widest gap
+// elsewhere (a grid covering the globe evenly, say), the arc is taken not
+// to cross 180. ok is false when no value is a number. It runs in linear
+// time (the maximum-gap bucket method), for swaths of millions of pixels.
+func LonExtent(lons []float64) (west, east float64, ok bool) {
+	lo, hi, n := math.Inf(1), math.Inf(-1), 0
+	for _, x := range lons {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		x = Normalize180(x)
+		lo, hi, n = math.Min(lo, x), math.Max(hi, x), n+1
+	}
+	if n == 0 {
+		return 0, 0, false
+	}
+	if n == 1 || hi == lo {
+		return lo, hi, true
+	}
+	// n buckets over [lo, hi]: the widest gap between consecutive values
+	// is at least (hi-lo)/(n-1), wider than a bucket, so it never lies
+	// inside one.
+	nb := n
+	bmin := make([]float64, nb)
+	bmax := make([]float64, nb)
+	for i := range bmin {
+		bmin[i], bmax[i] = math.Inf(1), math.Inf(-1)
+	}
+	width := (hi - lo) / float64(nb)
+	for _, x := range lons {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		x = Normalize180(x)
+		b := min(int((x-lo)/width), nb-1)
+		bmin[b], bmax[b] = math.Min(bmin[b], x), math.Max(bmax[b], x)
+	}
+	gap, gapWest, gapEast := 0.0, hi, lo // widest gap inside [lo, hi], from gapEast to gapWest
+	prev := bmax[0]
+	for b := 1; b < nb; b++ {
+		if math.IsInf(bmin[b], 1) {
+			continue
+		}
+		if g := bmin[b] - prev; g > gap {
+			gap, gapWest, gapEast = g, bmin[b], prev
+		}
+		prev = bmax[b]
+	}
+	if wrap := lo + 360 - hi; wrap >= gap/2 {
+		return lo, hi, true
+	}
+	return gapWest, gapEast, true
+}

@@ -196,3 +196,45 @@ func BenchmarkMask1000(b *testing.B) {
 		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/mask")
 	}
 }
+
+func TestLonExtent(t *testing.T) {
+	seq := func(a, step float64, n int) []float64 {
+		var out []float64
+		for i := 0; i < n; i++ {
+			out = append(out, a+step*float64(i))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name       string
+		lons       []float64
+		west, east float64
+	}{
+		{"0..360 cells across 0", append(seq(350.06, 0.5, 20), seq(0.05, 0.5, 20)...), -9.94, 9.55},
+		{"-180..180 across 180", append(seq(170, 1, 10), seq(-180, 1, 6)...), 170, -175},
+		{"0..360 across 180", seq(170, 1, 16), 170, -175},
+		{"one point", []float64{200}, -160, -160},
+		{"global 0..360", seq(0, 1.125, 320), -180, 178.875},
+		{"global -180..180", seq(-179.5, 1, 360), -179.5, 179.5},
+		{"west half, shuffled with NaN", []float64{-100, math.NaN(), -170, -10, -50}, -170, -10},
+		{"values past 360", seq(355, 1, 11), -5, 5},
+	} {
+		w, e, ok := LonExtent(tc.lons)
+		if !ok || math.Abs(w-tc.west) > 1e-9 || math.Abs(e-tc.east) > 1e-9 {
+			t.Errorf("%s: %v %v %v, want %v %v", tc.name, w, e, ok, tc.west, tc.east)
+		}
+		// Brute force: no value outside the arc.
+		for _, x := range tc.lons {
+			if math.IsNaN(x) {
+				continue
+			}
+			x = Normalize180(x)
+			if in := w <= e && x >= w-1e-9 && x <= e+1e-9 || w > e && (x >= w-1e-9 || x <= e+1e-9); !in {
+				t.Errorf("%s: %v outside %v..%v", tc.name, x, w, e)
+			}
+		}
+	}
+	if _, _, ok := LonExtent([]float64{math.NaN()}); ok {
+		t.Error("only NaN: ok")
+	}
+}

@@ -1,6 +1,7 @@
 package oracle
 
 import (
+	"math"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -41,5 +42,50 @@ func TestNCOEdgeCasesDoNotPanic(t *testing.T) {
 		if r.Status != engine.StatusSuccessful || r.Files[0].Shape[tc.dim] != tc.want {
 			t.Errorf("%v %v: %+v, want %s = %d", tc.box, tc.vars, r, tc.dim, tc.want)
 		}
+	}
+}
+
+// TestRealDataExtentAcrossZero: ACDD extents of 2-D and along-track cuts
+// across 0 on 0..360 data are those of the cells kept (CanESM5's ocean
+// grid gave lon_min 0.0498 / lon_max -0.0548 for -9.94..9.99).
+func TestRealDataExtentAcrossZero(t *testing.T) {
+	for _, tc := range []struct {
+		file, lat, lon string
+		box            []float64
+	}{
+		{"Ouranosinc+xclim-testdata__sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc", "latitude", "longitude", []float64{-10, 60, 10, 75}},
+		{"podaac+concise__S6A_P4_2__HR_RED__NR_014_191_20210403T004056_20210403T005056_F00.nc", "/data_01/latitude", "/data_01/longitude", []float64{-20, -70, 20, 70}},
+	} {
+		t.Run(tc.lon, func(t *testing.T) {
+			in := realFile(t, tc.file)
+			src := openT(t, in)
+			lat := allValues(t, src, src.File().FindVar(tc.lat))
+			lon := allValues(t, src, src.File().FindVar(tc.lon))
+			want := map[string]float64{"geospatial_lat_min": math.Inf(1), "geospatial_lat_max": math.Inf(-1), "geospatial_lon_min": math.Inf(1), "geospatial_lon_max": math.Inf(-1)}
+			for k := range lat {
+				x := math.Mod(lon[k]+540, 360) - 180 // the box is inside -180..180
+				if lat[k] < tc.box[1] || lat[k] > tc.box[3] || x < tc.box[0] || x > tc.box[2] {
+					continue
+				}
+				want["geospatial_lat_min"] = math.Min(want["geospatial_lat_min"], lat[k])
+				want["geospatial_lat_max"] = math.Max(want["geospatial_lat_max"], lat[k])
+				want["geospatial_lon_min"] = math.Min(want["geospatial_lon_min"], x)
+				want["geospatial_lon_max"] = math.Max(want["geospatial_lon_max"], x)
+			}
+			if want["geospatial_lon_min"] > -1 || want["geospatial_lon_max"] < 1 {
+				t.Fatalf("the cells kept do not cross 0: %v", want)
+			}
+			_, res := cut(t, in, bboxReq("r", tc.box...))
+			if res.Regions[0].Status != engine.StatusSuccessful {
+				t.Fatalf("%+v", res.Regions[0])
+			}
+			root := openT(t, res.Regions[0].Files[0].Path).File().Root
+			for name, w := range want {
+				a, _ := root.Attr(name)
+				if got := a.Float64s(); len(got) != 1 || math.Abs(got[0]-w) > 1e-5 {
+					t.Errorf("%s = %v, want %v", name, got, w)
+				}
+			}
+		})
 	}
 }
