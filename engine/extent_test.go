@@ -47,7 +47,7 @@ func TestRunExtentOfKeptCells(t *testing.T) {
 			m := tc.b.build()
 			f := m.File()
 			in := e.put(f.Path, m)
-			res := e.run(t, &Request{Regions: []regions.Region{bbox("r", tc.box[0], tc.box[1], tc.box[2], tc.box[3])}}, in)
+			res := e.run(t, &Request{Regions: []regions.Fixed{bbox("r", tc.box[0], tc.box[1], tc.box[2], tc.box[3])}}, in)
 			out := e.out(t, res.Regions[0])
 			// The kept cells, by brute force over the input.
 			lat := m.Data("/latitude").Float64s()
