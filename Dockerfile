@@ -4,7 +4,7 @@ ARG GOPROXY
 ARG GOSUMDB
 ARG GOFLAGS
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libnetcdf-dev libhdf5-dev pkg-config \
+ && apt-get install -y -qq --no-install-recommends libnetcdf-dev libhdf5-dev libdeflate-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 # Run: Debian with the shared libraries only.
 FROM debian:bookworm
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libnetcdf19 libhdf5-103-1 ca-certificates \
+ && apt-get install -y -qq --no-install-recommends libnetcdf19 libhdf5-103-1 libdeflate0 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/subsetd --create-home subsetd
 COPY --from=build /out/subsetd /usr/local/bin/subsetd

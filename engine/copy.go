@@ -213,12 +213,38 @@ func (r *runner) readSlab(ctx context.Context, v *ncmodel.Var, start, count, str
 			st = stride
 		}
 	}
-	a, err := r.src.Read(v, start, count, st)
+	var a *ncmodel.Array
+	var err error
+	if cs := r.chunkSource(v); cs != nil && st == nil {
+		a, err = readChunked(ctx, cs, v, start, count)
+	} else {
+		a, err = r.src.Read(v, start, count, st)
+	}
 	if err != nil {
 		return errs.Wrap(errs.Unreadable, err, "reading %s from %s", v.Path(), baseName(r.plan.file.Path))
 	}
 	r.bytesRead += int64(len(a.Data))
 	return fn(start, count, a)
+}
+
+// chunkSource is the source when it decodes the chunks of v itself.
+func (r *runner) chunkSource(v *ncmodel.Var) ncmodel.ChunkSource {
+	cs, ok := r.src.(ncmodel.ChunkSource)
+	if !ok || v.Type == ncmodel.String {
+		return nil
+	}
+	if r.direct == nil {
+		r.direct = map[*ncmodel.Var]bool{}
+	}
+	reads, seen := r.direct[v]
+	if !seen {
+		reads = cs.ReadsChunks(v)
+		r.direct[v] = reads
+	}
+	if !reads {
+		return nil
+	}
+	return cs
 }
 
 // cut copies the part of box b that lies in the slab (start, count; stride

@@ -300,6 +300,7 @@ type runner struct {
 	opt       Options
 	req       *Request
 	bytesRead int64
+	direct    map[*ncmodel.Var]bool // whether the source reads v's chunks itself
 }
 
 // output is one region's file being written.

@@ -7,7 +7,7 @@
 set -euo pipefail
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in pkg-config gcc libnetcdf-dev libhdf5-dev netcdf-bin hdf5-tools nco cdo python3-netcdf4 bc time curl bzip2 \
+for p in pkg-config gcc libnetcdf-dev libhdf5-dev libdeflate-dev netcdf-bin hdf5-tools nco cdo python3-netcdf4 bc time curl bzip2 \
     python3-requests python3-tqdm python3-xarray python3-fsspec python3-aiohttp python3-h5netcdf \
     python3-pytest python3-setuptools python3-setuptools-scm python3-pip python3-venv; do
   have_pkg "$p" || need+=("$p")

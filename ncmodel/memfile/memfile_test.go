@@ -24,6 +24,7 @@ func TestConformance(t *testing.T) {
 			ncmodel.FormatClassic, ncmodel.Format64BitOffset, ncmodel.Format64BitData,
 			ncmodel.FormatNetCDF4, ncmodel.FormatNetCDF4Classic,
 		},
+		ReadsChunks: true, WritesChunks: true,
 	})
 }
 

@@ -99,9 +99,10 @@ type Writer struct {
 	path   string
 	format ncmodel.Format
 
-	mu     sync.Mutex
-	f      *File // nil until Define
-	closed bool
+	mu      sync.Mutex
+	f       *File            // nil until Define
+	defined map[string][]int // each variable's shape as defined, by path
+	closed  bool
 }
 
 var _ ncmodel.Sink = (*Writer)(nil)
@@ -125,6 +126,10 @@ func (w *Writer) Define(f *ncmodel.File) error {
 	c := Clone(f)
 	c.Path = w.path
 	c.Format = w.format
+	w.defined = map[string][]int{}
+	for _, v := range c.Vars() {
+		w.defined[v.Path()] = v.Shape()
+	}
 	c.Root.Walk(func(g *ncmodel.Group) {
 		for _, d := range g.Dims {
 			if d.Unlimited {

@@ -26,6 +26,11 @@ type Impl struct {
 	Formats []ncmodel.Format
 	// Dir receives the files; "" means a fresh t.TempDir() per format.
 	Dir string
+	// ReadsChunks and WritesChunks say that the implementation's sources
+	// and sinks have the direct chunk capabilities (ncmodel.ChunkSource,
+	// ncmodel.ChunkSink) for the filtered variables of a NetCDF-4 file;
+	// capabilities present are checked either way.
+	ReadsChunks, WritesChunks bool
 }
 
 // Exercise runs the conformance suite against impl.
@@ -44,6 +49,9 @@ func Exercise(t *testing.T, impl Impl) {
 			t.Run("Misuse", s.misuse)
 			if classicModel(format) {
 				t.Run("ClassicModelLimits", s.classicLimits)
+			}
+			if format == ncmodel.FormatNetCDF4 {
+				t.Run("Chunks", s.chunks)
 			}
 		})
 	}

@@ -20,6 +20,7 @@ type Reader struct {
 	closed bool
 	file   *ncmodel.File
 	ids    map[*ncmodel.Var][2]C.int // group id, var id
+	chunks chunkIO
 }
 
 var _ ncmodel.Source = (*Reader)(nil)
@@ -39,6 +40,7 @@ func Open(path string) (*Reader, error) {
 	}
 	lock()
 	defer unlock()
+	before := h5Files()
 	ds, err := gonc.OpenFile(path, gonc.NOWRITE)
 	if err != nil {
 		var e gonc.Error
@@ -50,12 +52,13 @@ func Open(path string) (*Reader, error) {
 		}
 		return nil, err
 	}
-	r := &Reader{ncid: C.int(ds), ids: map[*ncmodel.Var][2]C.int{}}
+	r := &Reader{ncid: C.int(ds), ids: map[*ncmodel.Var][2]C.int{}, chunks: newChunkIO(newH5File(before, path))}
 	f, err := r.describe(path)
 	if err == nil && f.Format.IsNetCDF3() {
 		err = checkClassicSize(path)
 	}
 	if err != nil {
+		r.chunks.close()
 		C.nc_close(r.ncid)
 		return nil, err
 	}
@@ -74,6 +77,7 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
+	r.chunks.close()
 	return ncErr(C.nc_close(r.ncid))
 }
 

@@ -1,0 +1,252 @@
+package netcdf
+
+// #include <stdlib.h>
+// #include "chunks.h"
+import "C"
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/subsetd/subsetd/ncmodel"
+	"github.com/subsetd/subsetd/readers/codec"
+)
+
+// Direct chunk I/O. netCDF-C inflates and unshuffles every chunk itself,
+// on one thread, under the lock that serialises the whole library: on
+// deflated NetCDF-4 that is most of a cut's time. Here the HDF5 dataset
+// behind a netCDF-4 variable is read and written chunk by chunk
+// (H5Dread_chunk / H5Dwrite_chunk) under the lock, and the chunks are
+// decoded and encoded (readers/codec) in the calling goroutines, outside
+// it. netCDF-C does not expose its HDF5 ids, so the HDF5 file is the one
+// that appeared among the process's open HDF5 files during nc_open or
+// nc_create (found under the lock, named after the same path); datasets
+// are opened on it and closed before the netCDF file is.
+
+// h5Files lists the HDF5 files open in the process. Called under lock.
+func h5Files() map[C.hid_t]bool {
+	ids := make([]C.hid_t, 64)
+	for {
+		n := int(C.sd_open_files(&ids[0], C.int(len(ids))))
+		if n < 0 {
+			return nil
+		}
+		if n < len(ids) {
+			out := make(map[C.hid_t]bool, n)
+			for _, id := range ids[:n] {
+				out[id] = true
+			}
+			return out
+		}
+		ids = make([]C.hid_t, 2*len(ids))
+	}
+}
+
+// newH5File returns the HDF5 file opened for path since before was taken,
+// or -1. Called under lock.
+func newH5File(before map[C.hid_t]bool, path string) C.hid_t {
+	var fresh []C.hid_t
+	for id := range h5Files() {
+		if !before[id] {
+			fresh = append(fresh, id)
+		}
+	}
+	buf := make([]C.char, 4096)
+	for _, id := range fresh {
+		if C.sd_file_name(id, &buf[0], C.size_t(len(buf))) == 0 && C.GoString(&buf[0]) == path {
+			return id
+		}
+	}
+	return -1
+}
+
+// dataset is the HDF5 dataset of a variable, when direct chunk I/O can
+// handle it.
+type dataset struct {
+	did     C.hid_t
+	filters []codec.Filter
+	elem    int
+}
+
+// chunkIO holds the datasets opened for direct chunk I/O on one file.
+type chunkIO struct {
+	fid  C.hid_t             // -1: none (netCDF-3, or the file was not found)
+	sets map[string]*dataset // by variable path; nil entry: not handled
+}
+
+func newChunkIO(fid C.hid_t) chunkIO {
+	return chunkIO{fid: fid, sets: map[string]*dataset{}}
+}
+
+// nativeLittle: stored chunks are little-endian and used as is only on a
+// little-endian machine.
+var nativeLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// dataset opens and checks the dataset of v once. Called under lock.
+func (c *chunkIO) dataset(v *ncmodel.Var, growable bool) *dataset {
+	if c.fid < 0 || v.Chunks == nil || len(v.Dims) == 0 || v.Type == ncmodel.String || v.Type == ncmodel.Char || !nativeLittle {
+		return nil
+	}
+	if d, seen := c.sets[v.Path()]; seen {
+		return d
+	}
+	c.sets[v.Path()] = nil
+	var info C.sd_chunking
+	did := C.hid_t(-1)
+	// netCDF-4 stores a variable named like a dimension it does not
+	// have as its first under a prefixed name.
+	for _, name := range []string{v.Name, "_nc4_non_coord_" + v.Name} {
+		path := v.Group.Path()
+		if path != "/" {
+			path += "/"
+		}
+		cpath := C.CString(path + name)
+		did = C.sd_open_chunked(c.fid, cpath, &info)
+		C.free(unsafe.Pointer(cpath))
+		if did >= 0 {
+			break
+		}
+	}
+	if did < 0 {
+		return nil
+	}
+	d := &dataset{did: did, elem: v.Type.Size()}
+	ok := int(info.rank) == len(v.Dims) && int(info.type_size) == d.elem && info.little_endian != 0 &&
+		(info.type_class == C.H5T_INTEGER || info.type_class == C.H5T_FLOAT)
+	for i := 0; ok && i < len(v.Dims); i++ {
+		n := int(info.dims[i])
+		ok = int(info.chunk[i]) == v.Chunks[i] && (n == v.Dims[i].Len || (v.Dims[i].Unlimited && (growable || n <= v.Dims[i].Len)))
+	}
+	for i := 0; ok && i < int(info.nfilters); i++ {
+		d.filters = append(d.filters, codec.Filter{ID: int(info.filter[i]), Level: int(info.level[i])})
+	}
+	if !ok || !codec.Supported(d.filters) {
+		C.H5Dclose(did)
+		return nil
+	}
+	c.sets[v.Path()] = d
+	return d
+}
+
+// close closes the datasets; called under lock before the netCDF file is.
+func (c *chunkIO) close() {
+	for _, d := range c.sets {
+		if d != nil {
+			C.H5Dclose(d.did)
+		}
+	}
+	c.sets = nil
+	c.fid = -1
+}
+
+func hOffset(at []int) []C.hsize_t {
+	out := make([]C.hsize_t, len(at)+1)
+	for i, x := range at {
+		out[i] = C.hsize_t(x)
+	}
+	return out
+}
+
+var storedBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+var _ ncmodel.ChunkSource = (*Reader)(nil)
+
+// ReadsChunks reports whether ReadChunk reads v directly: a chunked
+// netCDF-4 variable of a numeric type stored with shuffle and deflate only.
+func (r *Reader) ReadsChunks(v *ncmodel.Var) bool {
+	lock()
+	defer unlock()
+	if r.closed {
+		return false
+	}
+	if _, mine := r.ids[v]; !mine {
+		return false
+	}
+	return r.chunks.dataset(v, false) != nil
+}
+
+// ReadChunk reads one chunk of v: the stored bytes under the library
+// lock, decoded outside it. A chunk never written reads through Read (as
+// fill values).
+func (r *Reader) ReadChunk(v *ncmodel.Var, at []int) (*ncmodel.Array, error) {
+	if err := ncmodel.CheckChunk(v, at); err != nil {
+		return nil, fmt.Errorf("read chunk of %s: %w", v.Path(), err)
+	}
+	count := ncmodel.ChunkCount(v, at)
+	lock()
+	if r.closed {
+		unlock()
+		return nil, fmt.Errorf("read %s: file is closed", v.Path())
+	}
+	if _, mine := r.ids[v]; !mine {
+		unlock()
+		return nil, fmt.Errorf("read %s: variable does not belong to this file", v.Path())
+	}
+	d := r.chunks.dataset(v, false)
+	if d == nil {
+		unlock()
+		return nil, fmt.Errorf("read chunk of %s: not stored in a way read directly", v.Path())
+	}
+	off := hOffset(at)
+	var size C.hsize_t
+	if C.sd_chunk_size(d.did, &off[0], &size) != 0 || size == 0 {
+		unlock()
+		return r.Read(v, at, count, nil)
+	}
+	bp := storedBufs.Get().(*[]byte)
+	defer storedBufs.Put(bp)
+	if cap(*bp) < int(size) {
+		*bp = make([]byte, size)
+	}
+	stored := (*bp)[:size]
+	var mask C.uint32_t
+	status := C.sd_read_chunk(d.did, &off[0], &mask, unsafe.Pointer(&stored[0]))
+	unlock()
+	if status != 0 {
+		return nil, fmt.Errorf("read chunk %v of %s: HDF5 error", at, v.Path())
+	}
+	full := ncmodel.NewArray(v.Type, v.Chunks)
+	if err := codec.Decode(d.filters, uint32(mask), stored, full.Data, d.elem); err != nil {
+		return nil, fmt.Errorf("read chunk %v of %s: %w", at, v.Path(), err)
+	}
+	if slices.Equal(count, v.Chunks) {
+		return full, nil
+	}
+	return clip(full, count), nil
+}
+
+// clip copies the leading count of each dimension of a out (an edge chunk).
+func clip(a *ncmodel.Array, count []int) *ncmodel.Array {
+	out := ncmodel.NewArray(a.Type, count)
+	if out.Len() == 0 {
+		return out
+	}
+	rank := len(count)
+	es := a.Type.Size()
+	row := count[rank-1] * es
+	srcStride := make([]int, rank) // bytes
+	acc := es
+	for i := rank - 1; i >= 0; i-- {
+		srcStride[i] = acc
+		acc *= a.Shape[i]
+	}
+	idx := make([]int, rank)
+	for dst := 0; dst < len(out.Data); dst += row {
+		src := 0
+		for i := 0; i < rank-1; i++ {
+			src += idx[i] * srcStride[i]
+		}
+		copy(out.Data[dst:dst+row], a.Data[src:src+row])
+		for i := rank - 2; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < count[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out
+}
