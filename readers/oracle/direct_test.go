@@ -83,9 +83,9 @@ type plainSource struct{ ncmodel.Source }
 // plainSink hides a sink's direct chunk writes.
 type plainSink struct{ ncmodel.Sink }
 
-var directRegions = func() []regions.Region {
+var directRegions = func() []regions.Fixed {
 	poly, _ := json.Marshal(map[string]any{"type": "Polygon", "coordinates": [][][2]float64{{{-20, -10}, {30, -30}, {40, 25}, {-20, -10}}}})
-	return []regions.Region{
+	return []regions.Fixed{
 		{Name: "box", BBox: []float64{-12.3, 20.2, 41, 64.7}},
 		{Name: "seam", BBox: []float64{150, -40, -160, 10}},
 		{Name: "poly", Geometry: poly},
