@@ -88,12 +88,8 @@ func (w *Writer) WriteChunk(varPath string, at []int, a *ncmodel.Array) error {
 func definedShape(v *ncmodel.Var, lens []int) *ncmodel.Var {
 	c := *v
 	c.Dims = make([]*ncmodel.Dim, len(v.Dims))
-	for i, d := range v.Dims {
-		dc := *d
-		if i < len(lens) {
-			dc.Len = lens[i]
-		}
-		c.Dims[i] = &dc
+	for i, d := range v.Dims { // not *d: Write changes the lengths of unlimited dimensions
+		c.Dims[i] = &ncmodel.Dim{Name: d.Name, Len: lens[i], Unlimited: d.Unlimited}
 	}
 	return &c
 }
