@@ -23,7 +23,7 @@ func TestDatasetIDsAreOutputStems(t *testing.T) {
 	for _, n := range names {
 		p := filepath.Join(root, n)
 		write(t, p)
-		st.Put(p, fakeworker.Grid(p))
+		st.Put(p, fakeworker.NewGrid(p, fakeworker.Grid{}))
 		files = append(files, p)
 	}
 	ids := listIDs(t, root)

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == fakeworker.InspectArg {
 		fakeworker.InspectMain()
 	}
-	if os.Getenv(fakeworker.Env) == "1" {
+	if os.Getenv(fakeworker.EnvVar) == "1" {
 		fakeworker.Main()
 	}
 	os.Exit(m.Run())
@@ -80,9 +80,11 @@ func TestConfigFile(t *testing.T) {
 
 func TestRunServesAndStops(t *testing.T) {
 	data, state := t.TempDir(), t.TempDir()
-	os.WriteFile(filepath.Join(data, "sst.nc"), []byte("x"), 0o644)
-	os.Setenv(fakeworker.Env, "1") // inherited by the worker processes
-	defer os.Unsetenv(fakeworker.Env)
+	if err := fakeworker.WriteGrid(filepath.Join(data, "sst.nc"), fakeworker.Grid{}); err != nil {
+		t.Fatal(err)
+	}
+	os.Setenv(fakeworker.EnvVar, "1") // inherited by the worker processes
+	defer os.Unsetenv(fakeworker.EnvVar)
 	cfg := Default()
 	cfg.Data, cfg.State, cfg.Addr, cfg.Workers = data, state, "127.0.0.1:0", 1
 	cfg.WorkerCommand = []string{os.Args[0]}

@@ -1,4 +1,4 @@
-package worker
+package worker_test
 
 import (
 	"encoding/json"
@@ -7,13 +7,14 @@ import (
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
 // A task's request is the engine's: its regions and options, none of the
 // task's own fields.
 func TestTaskRequest(t *testing.T) {
 	one, no := 1.0, false
-	task := Task{JobID: "j", TaskID: 2, Files: []string{"/d/a.nc"}, OutDir: "/o", Concat: true,
+	task := worker.Task{JobID: "j", TaskID: 2, Files: []string{"/d/a.nc"}, OutDir: "/o", Concat: true,
 		Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}, Mask: &no},
 			{Ref: "africa/red_sea", Geometry: json.RawMessage(`{"type":"Polygon","coordinates":[[[32,12],[44,12],[44,30],[32,12]]]}`)}},
 		Variables: []string{"sst"}, Time: &engine.TimeRange{End: "2020-02"}, Vertical: &engine.VerticalRange{Min: &one},
@@ -26,7 +27,7 @@ func TestTaskRequest(t *testing.T) {
 	if err := task.Request().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	var empty Task
+	var empty worker.Task
 	if got := empty.Request(); !reflect.DeepEqual(got, &engine.Request{}) {
 		t.Fatalf("empty task: %+v", got)
 	}

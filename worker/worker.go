@@ -21,11 +21,12 @@ import (
 	"github.com/subsetd/subsetd/ncmodel"
 )
 
-// Env is what a worker needs from the outside: the readers and the engine.
+// Env is what the worker's protocols need from the outside: how to open
+// and create files (the C readers; in tests, the in-memory file), the
+// version to record in outputs, a logger.
 type Env struct {
 	Open    func(path string) (ncmodel.Source, error)
 	Create  func(path string, format ncmodel.Format) (ncmodel.Sink, error)
-	Run     func(ctx context.Context, files []string, req *engine.Request, opt engine.Options) (*engine.Result, error)
 	Version string
 	Log     zerolog.Logger
 }
@@ -106,9 +107,9 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 	var res *engine.Result
 	var err error
 	if task.RegionFiles != nil {
-		res, err = engine.Granules(ctx, env.Run, task.Files, task.RegionFiles, task.Request(), opt)
+		res, err = engine.Granules(ctx, engine.Run, task.Files, task.RegionFiles, task.Request(), opt)
 	} else {
-		res, err = env.Run(ctx, task.Files, task.Request(), opt)
+		res, err = engine.Run(ctx, task.Files, task.Request(), opt)
 	}
 	if err != nil {
 		return nil, err

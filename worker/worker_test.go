@@ -1,116 +1,133 @@
-package worker
+package worker_test
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/ncmodel/memfile"
 	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
-// grid is a tiny lat/lon/time file.
-func grid(nlat int) *memfile.File {
-	root := &ncmodel.Group{}
-	lat := &ncmodel.Dim{Name: "lat", Len: nlat, Group: root}
-	lon := &ncmodel.Dim{Name: "lon", Len: 3, Group: root}
-	tim := &ncmodel.Dim{Name: "time", Len: 2, Group: root, Unlimited: true}
-	root.Dims = []*ncmodel.Dim{tim, lat, lon}
-	txt := func(n, v string) ncmodel.Attr { return ncmodel.Attr{Name: n, Type: ncmodel.Char, Value: v} }
-	root.Vars = []*ncmodel.Var{
-		{Name: "time", Type: ncmodel.Double, Dims: []*ncmodel.Dim{tim}, Group: root, Attrs: []ncmodel.Attr{txt("units", "days since 2000-01-01"), txt("standard_name", "time")}},
-		{Name: "lat", Type: ncmodel.Float, Dims: []*ncmodel.Dim{lat}, Group: root, Attrs: []ncmodel.Attr{txt("units", "degrees_north")}},
-		{Name: "lon", Type: ncmodel.Float, Dims: []*ncmodel.Dim{lon}, Group: root, Attrs: []ncmodel.Attr{txt("units", "degrees_east")}},
-		{Name: "sst", Type: ncmodel.Float, Dims: []*ncmodel.Dim{tim, lat, lon}, Group: root, Attrs: []ncmodel.Attr{txt("units", "K")}},
+// The worker's tests run the real worker and engine over the fake files of
+// fakeworker: small grids of lat -5..5, lon -10..10 every 0.25°.
+
+var day1 = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func input(t *testing.T, path string, g fakeworker.Grid) string {
+	t.Helper()
+	if err := fakeworker.WriteGrid(path, g); err != nil {
+		t.Fatal(err)
 	}
-	f := memfile.New(&ncmodel.File{Format: ncmodel.FormatNetCDF4, Root: root})
-	f.SetFunc("lat", func(i []int) float64 { return float64(-10 + 5*i[0]) })
-	f.SetFunc("lon", func(i []int) float64 { return float64(100 + i[0]) })
-	f.SetFunc("time", func(i []int) float64 { return float64(i[0]) })
-	return f
+	return path
 }
 
-func run(t *testing.T, env Env, task Task) *Reply {
+func run(t *testing.T, env worker.Env, task worker.Task) *worker.Reply {
 	t.Helper()
 	in, _ := json.Marshal(task)
 	var out bytes.Buffer
-	if code := Main(context.Background(), bytes.NewReader(in), &out, env); code != 0 {
+	if code := worker.Main(context.Background(), bytes.NewReader(in), &out, env); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var r Reply
+	var r worker.Reply
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("reply %q: %v", out.String(), err)
 	}
 	return &r
 }
 
-func fakeRun(st *memfile.Store, corrupt string) func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
-	return func(ctx context.Context, files []string, req *engine.Request, opt engine.Options) (*engine.Result, error) {
-		res := &engine.Result{}
-		for _, r := range req.Regions {
-			if r.Name == "empty" {
-				res.Regions = append(res.Regions, engine.RegionResult{Name: r.Name, Status: engine.StatusEmpty, Message: "no overlap"})
-				continue
-			}
-			p := filepath.Join(opt.OutDir, r.Name+".nc")
-			if err := os.WriteFile(p, []byte("data of "+r.Name), 0o644); err != nil {
-				return nil, err
-			}
-			st.Put(p, grid(2))
-			f := engine.OutFile{Name: r.Name + ".nc", Shape: map[string]int{"lat": 2, "lon": 3}}
-			if r.Name == corrupt {
-				f.Sha256 = "00"
-			}
-			res.Regions = append(res.Regions, engine.RegionResult{Name: r.Name, Status: engine.StatusSuccessful, Files: []engine.OutFile{f}})
-		}
-		return res, nil
-	}
+func box(name string, w, s, e, n float64) regions.Fixed {
+	return regions.Fixed{Name: name, BBox: []float64{w, s, e, n}}
 }
 
-func TestSubsetVerifies(t *testing.T) {
-	st := &memfile.Store{}
+func sha(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// A task is cut, each output checked (size, checksums, dimensions, values
+// read back) and reported; an empty region and a failed one do not stop the
+// others.
+func TestTaskCutsAndChecks(t *testing.T) {
+	in := input(t, filepath.Join(t.TempDir(), "sst.nc"), fakeworker.Grid{Start: day1, Steps: 2})
 	out := t.TempDir()
-	r := run(t, Env{Open: st.Open, Run: fakeRun(st, "bad")}, Task{OutDir: out, Regions: []regions.Fixed{{Name: "a"}, {Name: "empty"}, {Name: "bad"}}})
+	r := run(t, fakeworker.Env(zerolog.Nop()), worker.Task{Files: []string{in}, OutDir: out, Command: "test",
+		Regions: []regions.Fixed{box("a", 1, 0, 2, 0.5), box("empty", 100, 50, 101, 51), box("fail1", 0, 0, 1, 1)}})
 	if r.Error != nil || r.Result == nil || len(r.Result.Regions) != 3 {
 		t.Fatalf("%+v", r)
 	}
 	a := r.Result.Regions[0]
-	if a.Status != engine.StatusSuccessful || len(a.Files) != 1 || a.Files[0].Size != int64(len("data of a")) ||
-		len(a.Files[0].Sha256) != 64 || len(a.Files[0].Md5) != 32 {
+	if a.Status != engine.StatusSuccessful || len(a.Files) != 1 || a.Files[0].Name != "a.nc" || a.Files[0].Sha256 != sha(t, filepath.Join(out, "a.nc")) ||
+		len(a.Files[0].Md5) != 32 || !reflect.DeepEqual(a.Files[0].Shape, map[string]int{"time": 2, "lat": 3, "lon": 5}) {
 		t.Fatalf("region a: %+v", a)
 	}
-	if r.Result.Regions[1].Status != engine.StatusEmpty {
-		t.Fatalf("empty: %+v", r.Result.Regions[1])
+	src, err := fakeworker.Open(filepath.Join(out, "a.nc"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	bad := r.Result.Regions[2]
-	if bad.Status != engine.StatusFailed || !strings.Contains(bad.Message, "sha256") {
-		t.Fatalf("bad: %+v", bad)
+	defer src.Close()
+	v := src.File().FindVar("sst")
+	vals, err := src.Read(v, []int{1, 2, 4}, []int{1, 1, 1}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(out, "bad.nc")); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the file of a failed check was kept: %v", err)
+	// Step 1 at lat 0.5, lon 2.
+	if got, want := vals.Float64(0), 273.15+0.5+0.02+0.1; math.Abs(got-want) > 1e-4 {
+		t.Errorf("sst %v, want %v", got, want)
+	}
+	if r.Result.Regions[1].Status != engine.StatusEmpty || r.Result.Regions[1].Message == "" {
+		t.Errorf("empty: %+v", r.Result.Regions[1])
+	}
+	if f := r.Result.Regions[2]; f.Status != engine.StatusFailed || !strings.Contains(f.Message, "refuse the output of region fail1") {
+		t.Errorf("fail1: %+v", f)
+	}
+	if _, err := os.Stat(filepath.Join(out, "fail1.nc")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("fail1.nc: %v", err)
 	}
 }
 
-func TestVerifyShape(t *testing.T) {
-	st := &memfile.Store{}
+// Verify fails a region whose files are not what was reported, and removes
+// them.
+func TestVerify(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
-	st.Put(filepath.Join(dir, "x.nc"), grid(2))
-	// Dimensions below the root are named by their path, as the engine reports them.
-	g := grid(2).File()
-	ocean := &ncmodel.Group{Name: "ocean", Parent: g.Root}
-	ocean.Dims = []*ncmodel.Dim{{Name: "depth", Len: 4, Group: ocean}}
-	g.Root.Groups = []*ncmodel.Group{ocean}
-	os.WriteFile(filepath.Join(dir, "g.nc"), []byte("x"), 0o644)
-	st.Put(filepath.Join(dir, "g.nc"), memfile.New(g))
+	st := &memfile.Store{}
+	grid := func() *ncmodel.File {
+		root := &ncmodel.Group{}
+		root.Dims = []*ncmodel.Dim{{Name: "lat", Len: 2, Group: root}}
+		ocean := &ncmodel.Group{Name: "ocean", Parent: root}
+		ocean.Dims = []*ncmodel.Dim{{Name: "depth", Len: 4, Group: ocean}}
+		root.Groups = []*ncmodel.Group{ocean}
+		root.Vars = []*ncmodel.Var{{Name: "v", Type: ncmodel.Float, Dims: root.Dims, Group: root}}
+		return &ncmodel.File{Format: ncmodel.FormatNetCDF4, Root: root}
+	}
+	write := func() {
+		os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
+		st.Put(filepath.Join(dir, "x.nc"), memfile.New(grid()))
+	}
+	write()
+	xsha := sha(t, filepath.Join(dir, "x.nc"))
 	for _, c := range []struct {
 		f    engine.OutFile
 		want string
@@ -119,80 +136,79 @@ func TestVerifyShape(t *testing.T) {
 		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"depth": 3}}, "dimension depth is missing"},
 		{engine.OutFile{Name: "../x.nc"}, "not inside"},
 		{engine.OutFile{Name: "x.nc", Size: 7}, "size is 1"},
+		{engine.OutFile{Name: "x.nc", Sha256: "00"}, "sha256 is " + xsha + ", the engine reported 00"},
 		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 2}}, ""},
-		{engine.OutFile{Name: "g.nc", Shape: map[string]int{"time": 2, "/ocean/depth": 4}}, ""},
-		{engine.OutFile{Name: "g.nc", Shape: map[string]int{"/ocean/depth": 5}}, "/ocean/depth has length 4, expected 5"},
+		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 2, "/ocean/depth": 4}, Sha256: xsha}, ""},
+		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"/ocean/depth": 5}}, "/ocean/depth has length 4, expected 5"},
 	} {
 		r := engine.RegionResult{Name: "x", Status: engine.StatusSuccessful, Files: []engine.OutFile{c.f}}
-		Verify(dir, &r, st.Open)
+		worker.Verify(dir, &r, st.Open)
 		if c.want == "" {
-			if r.Status != engine.StatusSuccessful {
-				t.Errorf("%+v: %s", c.f, r.Message)
+			if r.Status != engine.StatusSuccessful || r.Files[0].Sha256 != xsha || r.Files[0].Size != 1 {
+				t.Errorf("%+v: %s %+v", c.f, r.Message, r.Files)
 			}
-			os.WriteFile(filepath.Join(dir, c.f.Name), []byte("x"), 0o644)
 			continue
 		}
-		if r.Status != engine.StatusFailed || !strings.Contains(r.Message, c.want) {
+		if r.Status != engine.StatusFailed || !strings.Contains(r.Message, c.want) || r.Files != nil {
 			t.Errorf("%+v: got %s %q, want %q", c.f, r.Status, r.Message, c.want)
 		}
-		os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
-		os.WriteFile(filepath.Join(dir, "g.nc"), []byte("x"), 0o644)
+		if _, err := os.Stat(filepath.Join(dir, "x.nc")); c.f.Name == "x.nc" && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%+v: the file of a failed check was kept", c.f)
+		}
+		write()
 	}
 }
 
+// Errors of the engine, panics and bad tasks all come back as replies.
 func TestErrorsAndPanics(t *testing.T) {
-	env := Env{Run: func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
-		return nil, errs.F(errs.Invalid, "variables[0]", "no variable chl")
-	}}
-	r := run(t, env, Task{OutDir: t.TempDir()})
-	if r.Error == nil || r.Error.Code != errs.Invalid || r.Error.Field != "variables[0]" || errs.Retryable(r.Error.Err()) {
+	in := input(t, filepath.Join(t.TempDir(), "sst.nc"), fakeworker.Grid{})
+	env := fakeworker.Env(zerolog.Nop())
+	r := run(t, env, worker.Task{Files: []string{in}, OutDir: t.TempDir(), Regions: []regions.Fixed{box("a", 0, 0, 1, 1)}, Variables: []string{"chl"}})
+	if r.Error == nil || r.Error.Code != errs.NotFound || r.Error.Field != "variables[0]" || !strings.Contains(r.Error.Message, `unknown variable "chl"`) || errs.Retryable(r.Error.Err()) {
 		t.Fatalf("%+v", r.Error)
 	}
-	env.Run = func(context.Context, []string, *engine.Request, engine.Options) (*engine.Result, error) {
-		panic("engine bug")
-	}
-	r = run(t, env, Task{OutDir: t.TempDir()})
-	if r.Error == nil || r.Error.Code != errs.Internal || !strings.Contains(r.Error.Message, "engine bug") {
+	r = run(t, env, worker.Task{Files: []string{filepath.Join(t.TempDir(), "gone.nc")}, OutDir: t.TempDir(), Regions: []regions.Fixed{box("a", 0, 0, 1, 1)}})
+	if r.Error == nil || r.Error.Code != errs.Unreadable || !strings.Contains(r.Error.Message, "cannot read gone.nc") {
 		t.Fatalf("%+v", r.Error)
 	}
-	r = run(t, env, Task{Files: []string{"a.nc"}})
+	r = run(t, env, worker.Task{Files: []string{in}, OutDir: t.TempDir(), Regions: []regions.Fixed{{Ref: "africa/red_sea"}}})
+	if r.Error == nil || r.Error.Field != "regions[0].ref" || !strings.Contains(r.Error.Message, "has no area") {
+		t.Fatalf("a ref that was not fixed: %+v", r.Error)
+	}
+	boom := env
+	boom.Open = func(string) (ncmodel.Source, error) { panic("reader bug") }
+	r = run(t, boom, worker.Task{Files: []string{in}, OutDir: t.TempDir(), Regions: []regions.Fixed{box("a", 0, 0, 1, 1)}})
+	if r.Error == nil || r.Error.Code != errs.Internal || !strings.Contains(r.Error.Message, "reader bug") {
+		t.Fatalf("%+v", r.Error)
+	}
+	r = run(t, env, worker.Task{Files: []string{in}})
 	if r.Error == nil || !strings.Contains(r.Error.Message, "without an output directory") {
 		t.Fatalf("%+v", r.Error)
 	}
 	var out bytes.Buffer
-	Main(context.Background(), strings.NewReader("{"), &out, env)
+	worker.Main(context.Background(), strings.NewReader("{"), &out, env)
 	if !strings.Contains(out.String(), "decode task") {
 		t.Fatalf("bad input: %s", out.String())
 	}
 }
 
-// A task with region file lists is cut as granules by the engine, and its
-// outputs, <region>/<file stem>.nc, are checked like any other.
-func TestGranules(t *testing.T) {
-	out := t.TempDir()
+// A task with region file lists is cut as granules: each file opened once,
+// for the regions that need it, into <region>/<file stem>.nc, checked like
+// any other output. A time series is joined along time into one output.
+func TestGranulesAndConcat(t *testing.T) {
+	d := t.TempDir()
+	files := []string{input(t, filepath.Join(d, "s", "g1.nc.gz"), fakeworker.Grid{}), input(t, filepath.Join(d, "s", "unused.nc"), fakeworker.Grid{}),
+		input(t, filepath.Join(d, "t", "g1.h5"), fakeworker.Grid{})}
 	var opened []string
-	env := Env{
-		Open: func(p string) (ncmodel.Source, error) {
-			if _, err := os.Stat(p); err != nil {
-				return nil, err
-			}
-			return grid(2).Open(), nil
-		},
-		Run: func(ctx context.Context, files []string, req *engine.Request, opt engine.Options) (*engine.Result, error) {
-			opened = append(opened, filepath.Base(files[0]))
-			res := &engine.Result{FilesOpened: 1}
-			for _, r := range req.Regions {
-				os.WriteFile(filepath.Join(opt.OutDir, r.Name+".nc"), []byte(r.Name+" of "+files[0]), 0o644)
-				res.Regions = append(res.Regions, engine.RegionResult{Name: r.Name, Status: engine.StatusSuccessful,
-					Files: []engine.OutFile{{Name: r.Name + ".nc", Shape: map[string]int{"lat": 2}}}})
-			}
-			return res, nil
-		},
+	env := fakeworker.Env(zerolog.Nop())
+	env.Open = func(p string) (ncmodel.Source, error) {
+		if strings.HasPrefix(p, d) {
+			opened = append(opened, filepath.Base(p))
+		}
+		return fakeworker.Open(p)
 	}
-	task := Task{OutDir: out, Regions: []regions.Fixed{{Name: "a"}, {Name: "b"}},
-		Files:       []string{"/d/s/g1.nc.gz", "/d/s/unused.nc", "/d/t/g1.h5"},
-		RegionFiles: [][]int{{0}, {0, 2}}}
-	r := run(t, env, task)
+	out := t.TempDir()
+	r := run(t, env, worker.Task{OutDir: out, Regions: []regions.Fixed{box("a", 0, 0, 1, 1), box("b", 2, 0, 3, 1)}, Files: files, RegionFiles: [][]int{{0}, {0, 2}}})
 	if r.Error != nil || r.Result == nil {
 		t.Fatalf("%+v", r.Error)
 	}
@@ -200,22 +216,73 @@ func TestGranules(t *testing.T) {
 		t.Fatalf("opened %v (%d)", opened, r.Result.FilesOpened)
 	}
 	b := r.Result.Regions[1]
-	if b.Status != engine.StatusSuccessful || len(b.Files) != 2 || b.Files[0].Name != "b/g1.nc" || b.Files[1].Name != "b/g1-2.nc" {
+	if b.Status != engine.StatusSuccessful || len(b.Files) != 2 || b.Files[0].Name != "b/g1.nc" || b.Files[1].Name != "b/g1-2.nc" ||
+		b.Files[1].Sha256 != sha(t, filepath.Join(out, "b", "g1-2.nc")) {
 		t.Fatalf("b %+v", b)
 	}
-	if got, _ := os.ReadFile(filepath.Join(out, "b", "g1-2.nc")); string(got) != "b of /d/t/g1.h5" || len(b.Files[1].Sha256) != 64 {
-		t.Fatalf("b/g1-2.nc: %q %+v", got, b.Files[1])
+	src, err := fakeworker.Open(filepath.Join(out, "b", "g1-2.nc"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Concat reaches the engine.
-	env.Run = func(ctx context.Context, files []string, req *engine.Request, opt engine.Options) (*engine.Result, error) {
-		if !opt.Concat || len(files) != 2 {
-			t.Errorf("concat %v on %v", opt.Concat, files)
+	if a, _ := src.File().Root.Attr("subsetd_source"); a.Text() != "g1.h5" {
+		t.Errorf("b/g1-2.nc made of %q", a.Text())
+	}
+	src.Close()
+
+	series := []string{input(t, filepath.Join(d, "1.nc"), fakeworker.Grid{Start: day1, Steps: 2}), input(t, filepath.Join(d, "2.nc"), fakeworker.Grid{Start: day1.AddDate(0, 0, 1), Steps: 2})}
+	r = run(t, fakeworker.Env(zerolog.Nop()), worker.Task{OutDir: t.TempDir(), Regions: []regions.Fixed{box("a", 0, 0, 1, 1)}, Files: series, Concat: true})
+	if r.Error != nil || r.Result.Regions[0].Files[0].Name != "a.nc" || r.Result.Regions[0].Files[0].Shape["time"] != 4 || r.Result.FilesOpened != 2 {
+		t.Fatalf("%+v %+v", r.Error, r.Result)
+	}
+}
+
+// The inspector answers every path with one record, in order: a
+// description with its box and time, an error for a file it cannot read,
+// an error (not a crash) for a panic while describing.
+func TestInspect(t *testing.T) {
+	dir := t.TempDir()
+	good := input(t, filepath.Join(dir, "good.nc"), fakeworker.Grid{Start: day1, Steps: 2})
+	gone, junk, boom := filepath.Join(dir, "gone.nc"), filepath.Join(dir, "junk.nc"), filepath.Join(dir, "boom.nc")
+	os.WriteFile(junk, []byte("CDF\x01 but not quite"), 0o644)
+	env := fakeworker.Env(zerolog.Nop())
+	env.Open = func(p string) (ncmodel.Source, error) {
+		if p == boom {
+			panic("the reader fell over")
 		}
-		return &engine.Result{Regions: []engine.RegionResult{{Name: "a", Status: engine.StatusEmpty}}, Notes: []string{"gap"}}, nil
+		return fakeworker.Open(p)
 	}
-	r = run(t, env, Task{OutDir: t.TempDir(), Regions: task.Regions[:1],
-		Files: []string{"/d/1.nc", "/d/2.nc"}, Concat: true})
-	if r.Error != nil || len(r.Result.Notes) != 1 {
-		t.Fatalf("%+v", r)
+	var out strings.Builder
+	if err := worker.Inspect(strings.NewReader(good+"\n\n"+gone+"\r\n"+junk+"\n"+boom+"\n"), &out, env, true); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines:\n%s", len(lines), out.String())
+	}
+	type record struct {
+		Path        string
+		Error       string
+		Sha256      string
+		Description *engine.Description
+		Geo         *struct{ BBox []float64 }
+	}
+	var recs [4]record
+	for i, l := range lines {
+		if err := json.Unmarshal([]byte(l), &recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := recs[0]; r.Path != good || r.Error != "" || r.Description == nil || r.Description.Time == nil || r.Description.Time.Steps != 2 ||
+		r.Description.Time.Start != "2020-01-01T00:00:00Z" || r.Geo == nil || !reflect.DeepEqual(r.Geo.BBox, []float64{-10, -5, 10, 5}) || r.Sha256 != sha(t, good) {
+		t.Errorf("good: %s", lines[0])
+	}
+	if r := recs[1]; r.Path != gone || r.Description != nil || !strings.Contains(r.Error, "no such file") {
+		t.Errorf("gone: %s", lines[1])
+	}
+	if r := recs[2]; r.Path != junk || r.Error != "not a NetCDF or HDF5 file (NetCDF: Unknown file format)" {
+		t.Errorf("junk: %s", lines[2])
+	}
+	if r := recs[3]; r.Path != boom || r.Description != nil || r.Error != "internal error: the reader fell over" {
+		t.Errorf("panic: %s", lines[3])
 	}
 }

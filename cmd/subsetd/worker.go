@@ -8,7 +8,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/worker"
 )
@@ -44,7 +43,6 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	env := readersEnv(zerolog.New(stderr).With().Timestamp().Str("component", "worker").Int("pid", os.Getpid()).Logger())
-	env.Run = engine.Run
 	return worker.Main(context.Background(), os.Stdin, stdout, env)
 }
 

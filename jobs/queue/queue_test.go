@@ -31,7 +31,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(fakeworker.Env) == "1" {
+	if os.Getenv(fakeworker.EnvVar) == "1" {
 		fakeworker.Main()
 	}
 	os.Exit(m.Run())
@@ -45,16 +45,23 @@ type env struct {
 	pool        *pool.Pool
 }
 
+// setupData writes the fake worker's files: grids of lat -5..5, lon
+// -10..10, with two steps of one day where the index (indexData) says so,
+// and files that are not NetCDF.
 func setupData(t *testing.T) string {
 	data := t.TempDir()
-	os.WriteFile(filepath.Join(data, "sst.nc"), []byte("sst"), 0o644)
-	os.MkdirAll(filepath.Join(data, "bad"), 0o755)
-	os.WriteFile(filepath.Join(data, "bad", "good.nc"), []byte("good"), 0o644)
-	os.WriteFile(filepath.Join(data, "bad", "corrupt.nc"), []byte("garbage"), 0o644)
-	for _, f := range []string{"ts/d1.nc", "ts/d2.nc.gz", "ts/d3.nc", "sw/g1.nc", "sw/g2.nc.gz", "sw/g3.nc", "sw/broken.nc"} {
-		os.MkdirAll(filepath.Join(data, filepath.Dir(f)), 0o755)
-		os.WriteFile(filepath.Join(data, f), []byte(f), 0o644)
+	days := map[string]int{"sst.nc": 0, "bad/good.nc": 1, "ts/d1.nc": 1, "ts/d2.nc.gz": 2, "ts/d3.nc": 3, "sw/g1.nc": 1, "sw/g2.nc.gz": 2, "sw/g3.nc": 3}
+	for f, day := range days {
+		g := fakeworker.Grid{}
+		if day > 0 {
+			g = fakeworker.Grid{Start: time.Date(2020, 1, day, 0, 0, 0, 0, time.UTC), Steps: 2}
+		}
+		if err := fakeworker.WriteGrid(filepath.Join(data, f), g); err != nil {
+			t.Fatal(err)
+		}
 	}
+	os.WriteFile(filepath.Join(data, "bad", "corrupt.nc"), []byte("garbage"), 0o644)
+	os.WriteFile(filepath.Join(data, "sw", "broken.nc"), []byte("garbage"), 0o644)
 	return data
 }
 
@@ -118,7 +125,7 @@ func start(t *testing.T, state, data string, cfg Config, extra ...string) *env {
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	penv := append(os.Environ(), fakeworker.Env+"=1", fakeworker.CrashDirEnv+"="+state)
+	penv := append(os.Environ(), fakeworker.EnvVar+"=1", fakeworker.CrashDirEnv+"="+state)
 	penv = append(penv, extra...)
 	p := pool.New([]string{os.Args[0]}, penv, 2)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
@@ -160,10 +167,16 @@ func (e *env) stop() {
 	}
 }
 
+// spec is a job of regions side by side on the fake grid; those named
+// empty* lie outside it.
 func spec(dataset string, names ...string) *jobs.Spec {
 	s := &jobs.Spec{Dataset: dataset}
 	for i, n := range names {
-		s.Regions = append(s.Regions, regions.Fixed{Name: n, BBox: []float64{float64(i), 0, float64(i) + 1, 1}})
+		b := []float64{float64(i), 0, float64(i) + 1, 1}
+		if strings.HasPrefix(n, "empty") {
+			b = []float64{100, 50, 101, 51}
+		}
+		s.Regions = append(s.Regions, regions.Fixed{Name: n, BBox: b})
 	}
 	return s
 }
@@ -336,7 +349,7 @@ func TestCrashIsRetriedCorruptIsNot(t *testing.T) {
 	}
 	j = e.wait(t, j.ID, final)
 	ts, _ = e.store.Tasks(ctx, j.ID)
-	if j.Status != jobs.Failed || !strings.Contains(j.Regions[0].Message, "corrupt.nc: NetCDF: Unknown file format") || ts[0].Attempts != 1 {
+	if j.Status != jobs.Failed || !strings.Contains(j.Regions[0].Message, "cannot read corrupt.nc: not a NetCDF or HDF5 file") || ts[0].Attempts != 1 {
 		t.Fatalf("corrupt: %s %+v %+v", j.Status, j.Regions, ts)
 	}
 	if strings.Contains(j.Regions[0].Message, e.data) {
@@ -437,8 +450,13 @@ func TestTimeSeriesJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(p); !strings.Contains(string(b), "ts/d2.nc.gz") || strings.Contains(string(b), "d1.nc") {
-		t.Fatalf("b.nc made of %s", b)
+	src, err := fakeworker.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if a, _ := src.File().Root.Attr("subsetd_source"); a.Text() != "d2.nc.gz, d3.nc" || src.File().Root.Dim("time").Len != 4 {
+		t.Fatalf("b.nc made of %q, %d steps", a.Text(), src.File().Root.Dim("time").Len)
 	}
 	// Out of the coverage: refused before a job exists.
 	sp.Time = &engine.TimeRange{Start: "2021-01-01"}

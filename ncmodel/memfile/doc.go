@@ -9,5 +9,9 @@
 // C readers so the two cannot drift apart; when they disagree, the C
 // behaviour wins and this package changes.
 //
+// File.Bytes encodes a file (description and values) deterministically and
+// Decode reads it back: the stand-in for a file's bytes on disk, for sizes
+// and checksums, and for fakes that keep in-memory files as real files.
+//
 // It must not import "C" nor touch the file system: paths are map keys.
 package memfile

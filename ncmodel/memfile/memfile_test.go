@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -293,5 +294,59 @@ func TestFilesAreTheStoreAsAFileSystem(t *testing.T) {
 	}
 	if err := files.Remove("/out/b.nc"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("second remove: %v", err)
+	}
+}
+
+// Decode gives back what Bytes encoded: every group, dimension (a
+// variable's of an ancestor group too), attribute of every type (NaN and
+// empty ones included), storage setting and value.
+func TestBytesDecode(t *testing.T) {
+	desc := grid()
+	root, sub := desc.Root, desc.Root.Groups[0]
+	desc.Format = ncmodel.FormatNetCDF4
+	depth := &ncmodel.Dim{Name: "depth", Len: 2, Group: sub}
+	sub.Dims = []*ncmodel.Dim{depth}
+	sub.Attrs = []ncmodel.Attr{{Name: "title", Type: ncmodel.Char, Value: "a \"sub\" group\n"}, {Name: "empty", Type: ncmodel.Char, Value: ""}}
+	sub.Vars = append(sub.Vars,
+		&ncmodel.Var{Name: "names", Type: ncmodel.String, Dims: []*ncmodel.Dim{depth}, Group: sub,
+			Attrs: []ncmodel.Attr{{Name: "labels", Type: ncmodel.String, Value: []string{"x", ""}}}},
+		&ncmodel.Var{Name: "big", Type: ncmodel.UInt64, Dims: []*ncmodel.Dim{root.Dims[1], depth}, Group: sub, Chunks: []int{1, 2}, Deflate: 4, Shuffle: true})
+	root.Attrs = []ncmodel.Attr{
+		{Name: "nan", Type: ncmodel.Double, Value: []float64{math.NaN(), math.Inf(-1), 1.5}},
+		{Name: "b", Type: ncmodel.Byte, Value: []int8{-128, 127}},
+		{Name: "none", Type: ncmodel.Int, Value: []int32{}},
+	}
+	f := memfile.New(desc)
+	f.SetFunc("sst", func(i []int) float64 { return float64(100*i[0] + 10*i[1] + i[2]) })
+	f.SetFunc("/sub/big", func(i []int) float64 { return float64(1<<40 + i[0]*2 + i[1]) })
+	f.SetData("/sub/names", &ncmodel.Array{Type: ncmodel.String, Shape: []int{2}, Strings: []string{"first", "ünïcode"}})
+	b := f.Bytes()
+	g, err := memfile.Decode("/out/g.nc", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diffs := nccompare.Compare(f, g, nccompare.Options{IgnoreGlobalAttrs: map[string]bool{}}); len(diffs) != 0 {
+		t.Fatalf("decoded file differs:\n%s", strings.Join(diffs, "\n"))
+	}
+	if string(g.Bytes()) != string(b) {
+		t.Fatal("the decoded file encodes differently")
+	}
+	gd := g.File()
+	v := gd.FindVar("/sub/big")
+	if v.Dims[0] != gd.Root.Dims[1] || v.Dims[1] != gd.Root.Groups[0].Dims[0] || !slices.Equal(v.Chunks, []int{1, 2}) || v.Deflate != 4 || !v.Shuffle ||
+		!gd.Root.Dims[0].Unlimited || gd.Format != ncmodel.FormatNetCDF4 || gd.Path != "/out/g.nc" {
+		t.Fatalf("description %+v", v)
+	}
+	if a, _ := gd.Root.Attr("nan"); !math.IsNaN(a.Float64s()[0]) || a.Float64s()[1] != math.Inf(-1) {
+		t.Errorf("nan attribute %v", a.Value)
+	}
+	if a, _ := gd.Root.Groups[0].Attr("empty"); a.Value != "" {
+		t.Errorf("empty text %#v", a.Value)
+	}
+	for _, junk := range []string{"", "CDF\x01", `{"memfile": 2}`, `{"memfile": 1, "root": {"vars": [{"name": "v", "type": 5, "dims": ["/nope"]}]}}`,
+		`{"memfile": 1, "root": {"dims": [{"name": "x", "len": 2}], "vars": [{"name": "v", "type": 5, "dims": ["/x"], "raw": "AAAA"}]}}`} {
+		if _, err := memfile.Decode("junk.nc", []byte(junk)); !errors.Is(err, memfile.ErrNotMemfile) {
+			t.Errorf("%q: %v", junk, err)
+		}
 	}
 }
