@@ -27,10 +27,15 @@ var internalAttrs = map[string]bool{
 // equivalent of H5Aiterate, without a Go callback). Attributes of types
 // ncmodel cannot hold (compound, enum, reference, vlen of numbers...) are
 // skipped.
-func readAttrs(obj C.hid_t) ([]ncmodel.Attr, error) {
+func readAttrs(obj C.hid_t, lim limits) ([]ncmodel.Attr, error) {
 	var oi C.H5O_info_t
 	if C.H5Oget_info2(obj, &oi, C.H5O_INFO_NUM_ATTRS) < 0 {
 		return nil, fmt.Errorf("listing attributes: %v", h5err("H5Oget_info failed"))
+	}
+	// An attribute takes more than 8 bytes of the file (a name, a type, a
+	// dataspace).
+	if !lim.fits(uint64(oi.num_attrs), 8) {
+		return nil, fmt.Errorf("the object claims %d attributes, more than a file of %d bytes holds", uint64(oi.num_attrs), lim.size)
 	}
 	order := C.sd_attr_order(obj)
 	var out []ncmodel.Attr
@@ -42,7 +47,7 @@ func readAttrs(obj C.hid_t) ([]ncmodel.Attr, error) {
 		if internalAttrs[name] {
 			continue
 		}
-		a, ok, err := readAttr(obj, C.H5_index_t(order), i)
+		a, ok, err := readAttr(obj, C.H5_index_t(order), i, lim)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %q: %w", name, err)
 		}
@@ -57,7 +62,7 @@ func readAttrs(obj C.hid_t) ([]ncmodel.Attr, error) {
 // readAttr reads attribute idx of obj; ok is false for unsupported types.
 // A string attribute of zero or one element is a Char attribute with a Go
 // string value; one of several elements is a String attribute.
-func readAttr(obj C.hid_t, order C.H5_index_t, idx C.hsize_t) (a ncmodel.Attr, ok bool, err error) {
+func readAttr(obj C.hid_t, order C.H5_index_t, idx C.hsize_t, lim limits) (a ncmodel.Attr, ok bool, err error) {
 	dot := C.CString(".")
 	defer C.free(unsafe.Pointer(dot))
 	aid := C.H5Aopen_by_idx(obj, dot, order, C.H5_ITER_INC, idx, C.H5P_DEFAULT, C.H5P_DEFAULT)
@@ -89,6 +94,19 @@ func readAttr(obj C.hid_t, order C.H5_index_t, idx C.hsize_t) (a ncmodel.Attr, o
 	}
 
 	ti := inspectType(tid)
+	// An attribute's values are stored in the file (a variable-length
+	// string as a 16-byte heap reference): more than the file holds is a
+	// corrupt dataspace or type, and would be allocated here.
+	stored := uint64(ti.size)
+	switch ti.kind {
+	case kindNumeric:
+		stored = uint64(ti.nc.Size())
+	case kindVlenStr:
+		stored = 16
+	}
+	if ti.kind != kindNone && !lim.fits(uint64(n), stored) {
+		return a, false, fmt.Errorf("%d values of %d bytes, more than a file of %d bytes holds", n, stored, lim.size)
+	}
 	var strs []string
 	switch ti.kind {
 	case kindNone:

@@ -51,7 +51,27 @@ type dataset struct {
 // a corrupt file and would overflow int arithmetic.
 const maxDimLen = 1 << 53
 
+// maxDepth bounds the nesting of groups. The walk never enters a group
+// twice, so it ends anyway; this keeps a corrupt file of nested groups
+// from making it deep for nothing.
+const maxDepth = 256
+
+// limits holds what counts read from a file are checked against: a file of
+// n bytes cannot hold more than n/k things that each take k bytes or more
+// of it, and a count beyond that comes from corrupt metadata. Checking it
+// before a loop or an allocation keeps both proportional to the file.
+type limits struct {
+	size int64 // the file's size in bytes
+}
+
+// fits reports whether n things of at least unit bytes each can be stored
+// in the file.
+func (l limits) fits(n, unit uint64) bool {
+	return unit == 0 || n <= uint64(l.size)/unit
+}
+
 type builder struct {
+	limits
 	undef    C.haddr_t
 	unlim    C.hsize_t
 	visited  map[C.haddr_t]bool // objects already listed (hard links, cycles)
@@ -62,10 +82,11 @@ type builder struct {
 	nphony   int
 }
 
-// build walks the file and fills r.file and r.vars. It runs inside Open's
-// cgoOp.
-func (r *Reader) build(path string) error {
+// build walks the file (size bytes) and fills r.file and r.vars. It runs
+// inside Open's cgoOp.
+func (r *Reader) build(path string, size int64) error {
 	b := &builder{
+		limits:   limits{size: size},
 		undef:    C.sd_haddr_undef(),
 		unlim:    C.sd_unlimited(),
 		visited:  map[C.haddr_t]bool{},
@@ -85,12 +106,12 @@ func (r *Reader) build(path string) error {
 		return fmt.Errorf("root group: %v", h5err("cannot inspect"))
 	}
 	b.visited[oi.addr] = true
-	attrs, err := readAttrs(gid)
+	attrs, err := readAttrs(gid, b.limits)
 	if err != nil {
 		return fmt.Errorf("root group: %w", err)
 	}
 	root := &ncmodel.Group{Attrs: attrs}
-	if err := b.walk(gid, root, ""); err != nil {
+	if err := b.walk(gid, root, "", 0); err != nil {
 		return err
 	}
 	b.makeScaleDims()
@@ -108,13 +129,21 @@ func (r *Reader) build(path string) error {
 	return nil
 }
 
-// walk lists the links of group gid (path gpath, "" for the root) in name
-// order. Soft and external links and committed datatypes are skipped; an
-// object met before (another hard link to it) is skipped too.
-func (b *builder) walk(gid C.hid_t, g *ncmodel.Group, gpath string) error {
+// walk lists the links of group gid (path gpath, "" for the root, depth
+// its nesting) in name order. Soft and external links and committed
+// datatypes are skipped; an object met before (another hard link to it, or
+// a cycle) is skipped too.
+func (b *builder) walk(gid C.hid_t, g *ncmodel.Group, gpath string, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%s: groups nested more than %d deep", gpath, maxDepth)
+	}
 	var gi C.H5G_info_t
 	if C.H5Gget_info(gid, &gi) < 0 {
 		return fmt.Errorf("%s: %v", orRoot(gpath), h5err("cannot list the group"))
+	}
+	// A link takes more than 8 bytes of the file (a name and an address).
+	if !b.fits(uint64(gi.nlinks), 8) {
+		return fmt.Errorf("%s: the group claims %d links, more than a file of %d bytes holds", orRoot(gpath), uint64(gi.nlinks), b.size)
 	}
 	for i := C.hsize_t(0); i < gi.nlinks; i++ {
 		name, ok := goStringFree(C.sd_link_name(gid, i))
@@ -125,8 +154,11 @@ func (b *builder) walk(gid C.hid_t, g *ncmodel.Group, gpath string) error {
 		var kind C.int
 		var fileno C.ulong
 		var addr C.haddr_t
-		if C.sd_link_info(gid, i, &kind, &fileno, &addr) < 0 {
+		if C.sd_link_info(gid, i, C.haddr_t(b.size), &kind, &fileno, &addr) < 0 {
 			return fmt.Errorf("%s: %v", p, h5err("cannot inspect the link"))
+		}
+		if kind == C.SD_LINK_BAD {
+			return fmt.Errorf("%s: the link points to byte %d, outside the file (%d bytes)", p, uint64(addr), b.size)
 		}
 		if kind != C.SD_LINK_GROUP && kind != C.SD_LINK_DATASET {
 			continue
@@ -137,7 +169,7 @@ func (b *builder) walk(gid C.hid_t, g *ncmodel.Group, gpath string) error {
 		b.visited[addr] = true
 		var err error
 		if kind == C.SD_LINK_GROUP {
-			err = b.group(gid, name, p, g)
+			err = b.group(gid, name, p, g, depth+1)
 		} else {
 			err = b.dataset(gid, name, p, g, addr)
 		}
@@ -155,7 +187,7 @@ func orRoot(p string) string {
 	return p
 }
 
-func (b *builder) group(parent C.hid_t, name, p string, g *ncmodel.Group) error {
+func (b *builder) group(parent C.hid_t, name, p string, g *ncmodel.Group, depth int) error {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	gid := C.H5Gopen2(parent, cname, C.H5P_DEFAULT)
@@ -163,13 +195,13 @@ func (b *builder) group(parent C.hid_t, name, p string, g *ncmodel.Group) error 
 		return fmt.Errorf("%s: %v", p, h5err("cannot open the group"))
 	}
 	defer closeGroup(gid)
-	attrs, err := readAttrs(gid)
+	attrs, err := readAttrs(gid, b.limits)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
 	child := &ncmodel.Group{Name: name, Parent: g, Attrs: attrs}
 	g.Groups = append(g.Groups, child)
-	return b.walk(gid, child, p)
+	return b.walk(gid, child, p, depth)
 }
 
 func (b *builder) dataset(parent C.hid_t, name, p string, g *ncmodel.Group, addr C.haddr_t) error {
@@ -192,7 +224,7 @@ func (b *builder) dataset(parent C.hid_t, name, p string, g *ncmodel.Group, addr
 	if err := b.space(did, ds); err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	attrs, err := readAttrs(did)
+	attrs, err := readAttrs(did, b.limits)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
@@ -204,8 +236,15 @@ func (b *builder) dataset(parent C.hid_t, name, p string, g *ncmodel.Group, addr
 	if rank := len(ds.shape); rank > 0 && !ds.isScale {
 		ds.refs = make([]C.haddr_t, rank)
 		// A DIMENSION_LIST that cannot be read leaves every entry undef:
-		// phony dimensions, as for a broken reference.
-		C.sd_dimlist(did, C.int(rank), &ds.refs[0])
+		// phony dimensions, as for a broken reference. The references
+		// are object addresses, resolved against the datasets the walk
+		// meets (byAddr) once it is over; one that matches none is
+		// dangling. A damaged heap the list is stored in is an error.
+		if C.sd_dimlist(did, C.int(rank), &ds.refs[0]) < 0 {
+			if err := guardRefusal(); err != nil {
+				return fmt.Errorf("%s: DIMENSION_LIST: %w", p, err)
+			}
+		}
 	}
 	b.datasets = append(b.datasets, ds)
 	b.byAddr[addr] = ds

@@ -3,6 +3,7 @@ package hdf5
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"math/rand"
@@ -42,7 +43,7 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{random, `open "` + random + `": not an HDF5 file`},
 		{empty, `open "` + empty + `": not an HDF5 file`},
-		{truncated, `open "` + truncated + `": corrupt or truncated HDF5 file: truncated file: eof = `},
+		{truncated, fmt.Sprintf(`open %q: corrupt or truncated HDF5 file: truncated file: %d bytes, but its superblock says %d`, truncated, len(nc)/2, len(nc))},
 		{missing, `open "` + missing + `": no such file or directory`},
 		{dir, `open "` + dir + `": is a directory`},
 	} {

@@ -1,16 +1,21 @@
 // h5shim.c holds the few HDF5 calls that Go cannot make directly: macros
 // that expand to expressions (H5F_ACC_RDONLY, H5T_NATIVE_*), callbacks
 // (H5Ewalk2) and the hvl_t handling of DIMENSION_LIST. Everything else is
-// called from Go. Written against HDF5 1.10 (Debian 12: 1.10.8), where
+// called from Go, but for the file driver (h5guard.c). Written against HDF5 1.10 (Debian 12: 1.10.8), where
 // H5O_info_t carries the object address.
 
 #include <string.h>
 #include "h5shim.h"
 
-// sd_silence turns off HDF5's automatic printing of error stacks. The
-// setting is per thread in a thread-safe build, so it is called at the start
-// of every Go operation, on an OS thread locked for that operation.
-void sd_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// sd_silence turns off HDF5's automatic printing of error stacks and forgets
+// the guard driver's last refusal. The setting is per thread in a
+// thread-safe build, so it is called at the start of every Go operation, on
+// an OS thread locked for that operation.
+void sd_silence(void) {
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	char discard[8];
+	sd_guard_refusal(discard, sizeof discard);
+}
 
 static herr_t sd_walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
 	(void)n;
@@ -35,7 +40,12 @@ void sd_last_error(char *out, size_t n) {
 	out[n - 1] = '\0';
 }
 
-hid_t sd_open_rdonly(const char *path) { return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
+// sd_open_rdonly opens a file read-only through the guard driver (h5guard.c).
+hid_t sd_open_rdonly(const char *path) {
+	hid_t fapl = sd_guard_fapl();
+	if (fapl < 0) return -1;
+	return H5Fopen(path, H5F_ACC_RDONLY, fapl);
+}
 
 hsize_t sd_unlimited(void) { return H5S_UNLIMITED; }
 
@@ -74,8 +84,11 @@ hid_t sd_vlen_str(H5T_cset_t cset) {
 }
 
 // sd_link_info describes link idx (name order) of grp: its kind and, for
-// hard links, the object's file number and address (its identity).
-int sd_link_info(hid_t grp, hsize_t idx, int *kind, unsigned long *fileno, haddr_t *addr) {
+// hard links, the object's file number and address (its identity). A hard
+// link to an address at or past eof (the file's size) is not followed: it
+// can only come from a corrupt file, and HDF5 would parse whatever bytes it
+// finds there as an object header.
+int sd_link_info(hid_t grp, hsize_t idx, haddr_t eof, int *kind, unsigned long *fileno, haddr_t *addr) {
 	H5L_info_t li;
 	H5O_info_t oi;
 	*kind = SD_LINK_OTHER;
@@ -83,6 +96,11 @@ int sd_link_info(hid_t grp, hsize_t idx, int *kind, unsigned long *fileno, haddr
 	*addr = HADDR_UNDEF;
 	if (H5Lget_info_by_idx(grp, ".", H5_INDEX_NAME, H5_ITER_INC, idx, &li, H5P_DEFAULT) < 0) return -1;
 	if (li.type != H5L_TYPE_HARD) return 0;
+	if (li.u.address == HADDR_UNDEF || li.u.address >= eof) {
+		*kind = SD_LINK_BAD;
+		*addr = li.u.address;
+		return 0;
+	}
 	if (H5Oget_info_by_idx2(grp, ".", H5_INDEX_NAME, H5_ITER_INC, idx, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
 		return -1;
 	*fileno = oi.fileno;
@@ -145,25 +163,34 @@ char *sd_attr_name(hid_t obj, int order, hsize_t idx) {
 }
 
 // sd_dimlist reads the DIMENSION_LIST attribute of dset (rank entries, each
-// a variable-length list of object references) and sets addrs[i] to the
-// address of the first dimension scale attached to dimension i, or
-// HADDR_UNDEF when none is attached or the reference does not resolve.
-// It returns 1 when the attribute is absent, 0 when read, -1 when it is
-// present but unreadable (all addrs are then HADDR_UNDEF).
-int sd_dimlist(hid_t dset, int rank, haddr_t *addrs) {
-	for (int i = 0; i < rank; i++) addrs[i] = HADDR_UNDEF;
+// a variable-length list of object references) and sets refs[i] to the
+// first reference of dimension i, HADDR_UNDEF when there is none. The
+// references are not followed: in HDF5 1.10 an object reference is the
+// address of the object's header, which the caller matches against the
+// addresses of the datasets it has met, so a corrupt reference never makes
+// HDF5 parse arbitrary bytes as an object. It returns 1 when the attribute
+// is absent, 0 when read, -1 when it is present but not a list of object
+// references of the dataset's rank, or unreadable (all refs are then
+// HADDR_UNDEF).
+int sd_dimlist(hid_t dset, int rank, haddr_t *refs) {
+	for (int i = 0; i < rank; i++) refs[i] = HADDR_UNDEF;
 	htri_t ex = H5Aexists(dset, "DIMENSION_LIST");
 	if (ex == 0) return 1;
 	if (ex < 0) return -1;
 	int ret = -1;
-	hid_t attr = -1, space = -1, mtype = -1;
+	hid_t attr = -1, space = -1, ftype = -1, fsuper = -1, mtype = -1;
 	hvl_t *buf = NULL;
 	attr = H5Aopen(dset, "DIMENSION_LIST", H5P_DEFAULT);
 	if (attr < 0) goto done;
 	space = H5Aget_space(attr);
 	if (space < 0) goto done;
-	hssize_t n = H5Sget_simple_extent_npoints(space);
-	if (n != rank) goto done;
+	if (H5Sget_simple_extent_type(space) != H5S_SIMPLE || H5Sget_simple_extent_npoints(space) != rank) goto done;
+	// A vlen of object references, nothing else: another type would be
+	// converted (or refused) by rules that know nothing of scales.
+	ftype = H5Aget_type(attr);
+	if (ftype < 0 || H5Tget_class(ftype) != H5T_VLEN) goto done;
+	fsuper = H5Tget_super(ftype);
+	if (fsuper < 0 || H5Tget_class(fsuper) != H5T_REFERENCE || H5Tequal(fsuper, H5T_STD_REF_OBJ) <= 0) goto done;
 	mtype = H5Tvlen_create(H5T_STD_REF_OBJ);
 	if (mtype < 0) goto done;
 	buf = calloc((size_t)rank, sizeof(hvl_t));
@@ -171,12 +198,8 @@ int sd_dimlist(hid_t dset, int rank, haddr_t *addrs) {
 	if (H5Aread(attr, mtype, buf) < 0) goto done;
 	for (int i = 0; i < rank; i++) {
 		if (buf[i].len < 1 || buf[i].p == NULL) continue;
-		hobj_ref_t *ref = (hobj_ref_t *)buf[i].p;
-		hid_t obj = H5Rdereference2(dset, H5P_DEFAULT, H5R_OBJECT, ref);
-		if (obj < 0) continue;
-		H5O_info_t oi;
-		if (H5Oget_info2(obj, &oi, H5O_INFO_BASIC) >= 0 && oi.type == H5O_TYPE_DATASET) addrs[i] = oi.addr;
-		H5Oclose(obj);
+		hobj_ref_t ref = ((hobj_ref_t *)buf[i].p)[0];
+		if (ref != 0) refs[i] = (haddr_t)ref;
 	}
 	H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, buf);
 	ret = 0;
@@ -184,6 +207,8 @@ done:
 	H5Eclear2(H5E_DEFAULT);
 	free(buf);
 	if (mtype >= 0) H5Tclose(mtype);
+	if (fsuper >= 0) H5Tclose(fsuper);
+	if (ftype >= 0) H5Tclose(ftype);
 	if (space >= 0) H5Sclose(space);
 	if (attr >= 0) H5Aclose(attr);
 	return ret;

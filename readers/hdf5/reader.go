@@ -52,15 +52,31 @@ func Open(path string) (*Reader, error) {
 	}
 	fid := C.sd_open_rdonly(cpath)
 	if fid < 0 {
-		return nil, fmt.Errorf("open %q: corrupt or truncated HDF5 file: %v", path, h5err("H5Fopen failed"))
+		return nil, &corruptFile{path, h5err("H5Fopen failed")}
 	}
 	r := &Reader{fid: fid}
-	if err := r.build(path); err != nil {
+	if err := r.build(path, fi.Size()); err != nil {
 		C.H5Fclose(fid)
-		return nil, fmt.Errorf("open %q: corrupt or truncated HDF5 file: %w", path, err)
+		return nil, &corruptFile{path, err}
 	}
 	return r, nil
 }
+
+// ErrCorrupt is what Open's error is (errors.Is) for a file with the HDF5
+// signature that cannot be read: truncated or damaged.
+var ErrCorrupt = errors.New("corrupt or truncated HDF5 file")
+
+// corruptFile is Open's error for such a file; it unwraps to what is wrong.
+type corruptFile struct {
+	path string
+	err  error
+}
+
+func (e *corruptFile) Error() string {
+	return fmt.Sprintf("open %q: %v: %v", e.path, ErrCorrupt, e.err)
+}
+func (e *corruptFile) Is(target error) bool { return target == ErrCorrupt }
+func (e *corruptFile) Unwrap() error        { return e.err }
 
 // File describes the file; the same value on every call.
 func (r *Reader) File() *ncmodel.File { return r.file }
