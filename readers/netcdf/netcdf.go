@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"syscall"
 	"unsafe"
 
 	gonc "github.com/fhs/go-netcdf/netcdf"
@@ -37,12 +38,33 @@ func unlock() {
 	mu.Unlock()
 }
 
-// ncErr turns a status code into an error once; nil for NC_NOERR.
+// ncErr turns a status code into an error once; nil for NC_NOERR. netCDF-C
+// returns its own codes as negative numbers and system errors (errno) as
+// positive ones: those become syscall.Errno, so that errors.Is works on
+// them (ENOSPC) and their message is the system's.
 func ncErr(status C.int) error {
-	if status == C.NC_NOERR {
+	switch {
+	case status == C.NC_NOERR:
 		return nil
+	case status > 0:
+		return syscall.Errno(status)
 	}
 	return gonc.Error(status)
+}
+
+// libError is err, from netCDF-C, as a message for a user: a system error
+// on a file being read says so ("argument list too long" alone reads as a
+// command-line problem).
+func libError(err error) string {
+	var en syscall.Errno
+	var e gonc.Error
+	switch {
+	case errors.As(err, &en):
+		return "netCDF-C: " + en.Error()
+	case errors.As(err, &e) && e > 0:
+		return "netCDF-C: " + syscall.Errno(e).Error()
+	}
+	return err.Error()
 }
 
 // Error codes callers may want to tell apart.
@@ -51,6 +73,9 @@ var (
 	// ErrCorrupt is an HDF5-level failure to open: a truncated or damaged
 	// file, or a plain HDF5 file netCDF-C cannot map (the HDF5 reader may).
 	ErrCorrupt = errors.New("corrupt or truncated NetCDF-4/HDF5 file")
+	// ErrCorruptClassic is a netCDF-3 file whose header is inconsistent
+	// or which netCDF-C cannot read.
+	ErrCorruptClassic = errors.New("corrupt netCDF-3 file")
 )
 
 func cSizes(xs []int) []C.size_t {

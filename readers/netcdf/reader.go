@@ -7,6 +7,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"unsafe"
 
@@ -25,7 +26,10 @@ type Reader struct {
 
 var _ ncmodel.Source = (*Reader)(nil)
 
-// Open opens a file read-only and reads its whole description.
+// Open opens a file read-only and reads its whole description. Errors say
+// what is wrong with the file in words (not a NetCDF file, a truncated or
+// corrupt one, and where), with netCDF-C's own message in parentheses; the
+// caller names the file.
 func Open(path string) (*Reader, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -38,32 +42,58 @@ func Open(path string) (*Reader, error) {
 	if st.IsDir() {
 		return nil, errors.New("is a directory")
 	}
+	classic := isClassic(path)
+	if classic {
+		// Before netCDF-C, which trusts the header's counts.
+		if err := checkClassicHeader(path); err != nil {
+			if errors.Is(err, errTruncated) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", ErrCorruptClassic, err)
+		}
+	}
 	lock()
 	defer unlock()
 	before := h5Files()
 	ds, err := gonc.OpenFile(path, gonc.NOWRITE)
 	if err != nil {
 		var e gonc.Error
-		if errors.As(err, &e) && C.int(e) == C.NC_ENOTNC {
+		switch {
+		case errors.As(err, &e) && C.int(e) == C.NC_ENOTNC:
 			return nil, fmt.Errorf("%w (%v)", ErrNotNetCDF, err)
+		case classic:
+			return nil, fmt.Errorf("%w (%v)", ErrCorruptClassic, libError(err))
+		case errors.As(err, &e) && (C.int(e) == C.NC_EHDFERR || C.int(e) < 0):
+			return nil, fmt.Errorf("%w (%v)", ErrCorrupt, libError(err))
 		}
-		if errors.As(err, &e) && C.int(e) == C.NC_EHDFERR {
-			return nil, fmt.Errorf("%w (%v)", ErrCorrupt, err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("cannot open it: %v", libError(err))
 	}
 	r := &Reader{ncid: C.int(ds), ids: map[*ncmodel.Var][2]C.int{}, chunks: newChunkIO(newH5File(before, path))}
 	f, err := r.describe(path)
-	if err == nil && f.Format.IsNetCDF3() {
-		err = checkClassicSize(path)
-	}
 	if err != nil {
 		r.chunks.close()
 		C.nc_close(r.ncid)
-		return nil, err
+		if classic || f != nil && f.Format.IsNetCDF3() {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptClassic, err)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	r.file = f
 	return r, nil
+}
+
+// isClassic reports whether the file starts with a netCDF-3 signature.
+func isClassic(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil {
+		return false
+	}
+	return string(b[:3]) == "CDF" && (b[3] == 1 || b[3] == 2 || b[3] == 5)
 }
 
 // File describes the file.
@@ -104,7 +134,7 @@ func (r *Reader) describe(path string) (*ncmodel.File, error) {
 	dims := map[C.int]*ncmodel.Dim{}
 	root, err := r.describeGroup(r.ncid, nil, "", dims, f.Format.IsNetCDF3())
 	if err != nil {
-		return nil, err
+		return f, err
 	}
 	f.Root = root
 	// Variables refer to dimensions by id, possibly defined in groups
@@ -130,21 +160,34 @@ func (r *Reader) describe(path string) (*ncmodel.File, error) {
 		}
 		return nil
 	}
-	return f, resolve(root)
+	if err := resolve(root); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 func (r *Reader) describeGroup(gid C.int, parent *ncmodel.Group, name string, dims map[C.int]*ncmodel.Dim, nc3 bool) (*ncmodel.Group, error) {
 	g := &ncmodel.Group{Name: name, Parent: parent}
+	// Messages name the group, but for the root: "variable "sst": ...".
+	in := func(err error) error {
+		if parent == nil {
+			return err
+		}
+		return fmt.Errorf("group %s: %w", g.Path(), err)
+	}
+	fail := func(what string, err error) (*ncmodel.Group, error) {
+		return nil, in(fmt.Errorf("%s: %w", what, err))
+	}
 	// Dimensions defined in this group.
 	var ndims C.int
 	if err := ncErr(C.nc_inq_dimids(gid, &ndims, nil, 0)); err != nil {
-		return nil, fmt.Errorf("group %q dimensions: %w", name, err)
+		return fail("dimensions", err)
 	}
 	unlim := map[C.int]bool{}
 	if nc3 {
 		var u C.int
 		if err := ncErr(C.nc_inq_unlimdim(gid, &u)); err != nil {
-			return nil, err
+			return fail("unlimited dimension", err)
 		}
 		if u >= 0 {
 			unlim[u] = true
@@ -152,12 +195,12 @@ func (r *Reader) describeGroup(gid C.int, parent *ncmodel.Group, name string, di
 	} else {
 		var nu C.int
 		if err := ncErr(C.nc_inq_unlimdims(gid, &nu, nil)); err != nil {
-			return nil, err
+			return fail("unlimited dimensions", err)
 		}
 		if nu > 0 {
 			ids := make([]C.int, nu)
 			if err := ncErr(C.nc_inq_unlimdims(gid, &nu, &ids[0])); err != nil {
-				return nil, err
+				return fail("unlimited dimensions", err)
 			}
 			for _, id := range ids {
 				unlim[id] = true
@@ -167,13 +210,13 @@ func (r *Reader) describeGroup(gid C.int, parent *ncmodel.Group, name string, di
 	if ndims > 0 {
 		ids := make([]C.int, ndims)
 		if err := ncErr(C.nc_inq_dimids(gid, &ndims, &ids[0], 0)); err != nil {
-			return nil, err
+			return fail("dimensions", err)
 		}
 		for _, id := range ids {
 			nb := nameBuf()
 			var n C.size_t
 			if err := ncErr(C.nc_inq_dim(gid, id, &nb[0], &n)); err != nil {
-				return nil, err
+				return fail(fmt.Sprintf("dimension %d", id), err)
 			}
 			d := &ncmodel.Dim{Name: goName(nb), Len: int(n), Unlimited: unlim[id], Group: g}
 			dims[id] = d
@@ -183,27 +226,27 @@ func (r *Reader) describeGroup(gid C.int, parent *ncmodel.Group, name string, di
 	// Global / group attributes.
 	var natts C.int
 	if err := ncErr(C.nc_inq_natts(gid, &natts)); err != nil {
-		return nil, err
+		return fail("attributes", err)
 	}
 	attrs, err := readAttrs(gid, C.NC_GLOBAL, int(natts))
 	if err != nil {
-		return nil, fmt.Errorf("group %q: %w", name, err)
+		return nil, in(fmt.Errorf("global %w", err))
 	}
 	g.Attrs = attrs
 	// Variables.
 	var nvars C.int
 	if err := ncErr(C.nc_inq_varids(gid, &nvars, nil)); err != nil {
-		return nil, err
+		return fail("variables", err)
 	}
 	if nvars > 0 {
 		ids := make([]C.int, nvars)
 		if err := ncErr(C.nc_inq_varids(gid, &nvars, &ids[0])); err != nil {
-			return nil, err
+			return fail("variables", err)
 		}
 		for _, id := range ids {
 			v, err := r.describeVar(gid, id, g, nc3)
 			if err != nil {
-				return nil, err
+				return nil, in(err)
 			}
 			if v != nil {
 				g.Vars = append(g.Vars, v)
@@ -215,17 +258,17 @@ func (r *Reader) describeGroup(gid C.int, parent *ncmodel.Group, name string, di
 	}
 	var ngrps C.int
 	if err := ncErr(C.nc_inq_grps(gid, &ngrps, nil)); err != nil {
-		return nil, err
+		return fail("groups", err)
 	}
 	if ngrps > 0 {
 		ids := make([]C.int, ngrps)
 		if err := ncErr(C.nc_inq_grps(gid, &ngrps, &ids[0])); err != nil {
-			return nil, err
+			return fail("groups", err)
 		}
 		for _, id := range ids {
 			nb := nameBuf()
 			if err := ncErr(C.nc_inq_grpname(id, &nb[0])); err != nil {
-				return nil, err
+				return fail("group name", err)
 			}
 			c, err := r.describeGroup(id, g, goName(nb), dims, nc3)
 			if err != nil {
@@ -241,9 +284,17 @@ func (r *Reader) describeVar(gid, id C.int, g *ncmodel.Group, nc3 bool) (*ncmode
 	nb := nameBuf()
 	var xtype C.nc_type
 	var ndims, natts C.int
-	dimids := make([]C.int, C.NC_MAX_VAR_DIMS)
+	// nc_inq_var writes as many dimension ids as the variable has: ask
+	// how many first (a corrupt header can claim thousands).
+	if err := ncErr(C.nc_inq_varndims(gid, id, &ndims)); err != nil {
+		return nil, fmt.Errorf("variable %d: %w", id, err)
+	}
+	if ndims < 0 || ndims > C.NC_MAX_VAR_DIMS {
+		return nil, fmt.Errorf("variable %d has %d dimensions, more than netCDF allows (%d)", id, ndims, C.NC_MAX_VAR_DIMS)
+	}
+	dimids := make([]C.int, ndims+1)
 	if err := ncErr(C.nc_inq_var(gid, id, &nb[0], &xtype, &ndims, &dimids[0], &natts)); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("variable %d: %w", id, err)
 	}
 	t := ncmodel.Type(xtype)
 	if !t.Valid() {
