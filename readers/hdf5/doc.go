@@ -67,8 +67,12 @@
 //   - Vet runs the same checks over everything netCDF-C reads through the
 //     global heap when it opens a file (attributes, dimension lists, fill
 //     values, small string variables): netCDF-C opens files with HDF5's own
-//     driver, so readers/open vets HDF5 files before netCDF-C sees them. It
-//     costs about half of netCDF-C's open. Not covered: string variables of
+//     driver, so readers/open vets HDF5 files before netCDF-C sees them. A
+//     variable-length attribute or fill value HDF5 cannot read (a heap's
+//     signature damaged) is refused too: netCDF-C 4.9 keeps the half-filled
+//     buffer of the failed read and frees its garbage pointers when the
+//     file is closed (SIGABRT in nc_reclaim_data, under nc_close). It costs
+//     about half of netCDF-C's open. Not covered: string variables of
 //     more than 65,536 values read through netCDF-C, and a heap met only
 //     after a part of the file Vet could not walk (the process-level
 //     deadline of the server covers those).
@@ -81,6 +85,7 @@
 //     object reference is the address of the object's header (HDF5 1.10),
 //     matched against the datasets the walk met; one that matches none is
 //     dangling. HDF5 never parses bytes a corrupt reference points at.
+//
 // Other damage gives HDF5's own error ("incorrect metadata checksum",
 // "truncated file: N bytes, but its superblock says M"). HDF5 may still
 // crash or loop on damage nobody has met yet (h5dump and h5ls do on some):

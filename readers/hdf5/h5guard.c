@@ -269,27 +269,45 @@ void sd_guard_refusal(char *out, size_t n) {
 // The vetting pass of sd_vet: every variable-length value that netCDF-C
 // reads when it opens and describes a file, read once through the guard
 // driver. Values are read and freed; nothing is kept.
+//
+// A variable-length attribute or fill value that HDF5 fails to read is
+// refused too: netCDF-C 4.9 leaves the half-filled buffer of a failed read
+// in its attribute list and frees its garbage pointers when the file is
+// closed (free(): invalid pointer, SIGABRT in nc_reclaim_data under
+// nc_close), and the read fails the same way for it.
 typedef struct {
-	haddr_t size;   // the file's size, to bound counts
-	hsize_t maxstr; // vlen datasets up to this many values are read whole
-	int refused;    // the guard refused a structure: stop
+	haddr_t size;     // the file's size, to bound counts
+	hsize_t maxstr;   // vlen datasets up to this many values are read whole
+	const char *path; // the object being vetted, for messages
+	int refused;      // a structure was refused: stop
 } vet_t;
 
-// vet_read reads n values of memory type t with read (an attribute or a
-// dataset) into a temporary buffer and frees what HDF5 allocated.
-static void vet_values(vet_t *v, hid_t t, hid_t space, hssize_t n, herr_t (*read)(hid_t, hid_t, void *), hid_t obj) {
-	size_t sz = H5Tget_size(t);
-	if (n <= 0 || sz == 0 || (haddr_t)n > v->size / 16) return; // more values than a file of this size holds
-	void *buf = calloc((size_t)n, sz);
-	if (buf == NULL) return;
-	herr_t err = read(obj, t, buf);
-	if (sd_guard_refused()) v->refused = 1;
-	if (err >= 0) H5Dvlen_reclaim(t, space, H5P_DEFAULT, buf);
-	free(buf);
+// unreadable refuses a value HDF5 failed to read, in the reader's words:
+// "/ocean: attribute "comment": bad global heap collection signature".
+static void unreadable(vet_t *v, const char *what) {
+	char why[512];
+	sd_last_error(why, sizeof why);
+	if (why[0] == '\0') snprintf(why, sizeof why, "read failed");
+	if (v->path[0] == '\0') snprintf(refusal, sizeof refusal, "root group: %s: %s", what, why);
+	else snprintf(refusal, sizeof refusal, "/%s: %s: %s", v->path, what, why);
 }
 
 static herr_t read_attr(hid_t a, hid_t t, void *buf) { return H5Aread(a, t, buf); }
 static herr_t read_dset(hid_t d, hid_t t, void *buf) { return H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }
+
+// vet_values reads the n values of obj (read: an attribute or a dataset)
+// of memory type t into a temporary buffer and frees what HDF5 allocated.
+// It returns the read's status.
+static herr_t vet_values(vet_t *v, hid_t t, hid_t space, hssize_t n, herr_t (*read)(hid_t, hid_t, void *), hid_t obj) {
+	size_t sz = H5Tget_size(t);
+	if (n <= 0 || sz == 0 || (haddr_t)n > v->size / 16) return 0; // more values than a file of this size holds
+	void *buf = calloc((size_t)n, sz);
+	if (buf == NULL) return 0;
+	herr_t err = read(obj, t, buf);
+	if (err >= 0) H5Dvlen_reclaim(t, space, H5P_DEFAULT, buf);
+	free(buf);
+	return err;
+}
 
 static int has_vlen(hid_t t) { return H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0; }
 
@@ -297,9 +315,18 @@ static herr_t vet_attr(hid_t loc, const char *name, const H5A_info_t *ai, void *
 	(void)ai;
 	vet_t *v = op;
 	hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-	if (a < 0) return sd_guard_refused() ? (v->refused = 1, -1) : 0;
+	if (a < 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return sd_guard_refused() ? (v->refused = 1, -1) : 0;
+	}
 	hid_t t = H5Aget_type(a), s = H5Aget_space(a);
-	if (t >= 0 && s >= 0 && has_vlen(t)) vet_values(v, t, s, H5Sget_simple_extent_npoints(s), read_attr, a);
+	if (t >= 0 && s >= 0 && has_vlen(t) &&
+	    vet_values(v, t, s, H5Sget_simple_extent_npoints(s), read_attr, a) < 0 && !sd_guard_refused()) {
+		char what[300];
+		snprintf(what, sizeof what, "attribute \"%s\"", name);
+		unreadable(v, what);
+	}
+	if (sd_guard_refused()) v->refused = 1;
 	if (s >= 0) H5Sclose(s);
 	if (t >= 0) H5Tclose(t);
 	H5Aclose(a);
@@ -316,17 +343,18 @@ static void vet_dataset(vet_t *v, hid_t d) {
 			size_t sz = H5Tget_size(t);
 			void *buf = sz > 0 ? calloc(1, sz) : NULL;
 			if (buf != NULL && scalar >= 0) {
-				herr_t err = H5Pget_fill_value(pl, t, buf);
-				if (sd_guard_refused()) v->refused = 1;
-				if (err >= 0) H5Dvlen_reclaim(t, scalar, H5P_DEFAULT, buf);
+				if (H5Pget_fill_value(pl, t, buf) >= 0) H5Dvlen_reclaim(t, scalar, H5P_DEFAULT, buf);
+				else if (!sd_guard_refused()) unreadable(v, "fill value");
 			}
 			free(buf);
 			if (scalar >= 0) H5Sclose(scalar);
 		}
-		// The values of small ones (names, flags): what a cut reads.
+		// The values of small ones (names, flags): what a cut reads. A
+		// failed read is netCDF-C's to report.
 		hssize_t n = H5Sget_simple_extent_npoints(s);
-		if (!v->refused && n > 0 && (hsize_t)n <= v->maxstr) vet_values(v, t, s, n, read_dset, d);
+		if (!sd_guard_refused() && n > 0 && (hsize_t)n <= v->maxstr) vet_values(v, t, s, n, read_dset, d);
 	}
+	if (sd_guard_refused()) v->refused = 1;
 	if (pl >= 0) H5Pclose(pl);
 	if (s >= 0) H5Sclose(s);
 	if (t >= 0) H5Tclose(t);
@@ -334,6 +362,7 @@ static void vet_dataset(vet_t *v, hid_t d) {
 
 static herr_t vet_object(hid_t root, const char *name, const H5O_info_t *oi, void *op) {
 	vet_t *v = op;
+	v->path = strcmp(name, ".") == 0 ? "" : name;
 	if (oi->num_attrs > 0 && (haddr_t)oi->num_attrs <= v->size / 8)
 		H5Aiterate_by_name(root, name, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, vet_attr, op, H5P_DEFAULT);
 	if (!v->refused && oi->type == H5O_TYPE_DATASET) {
@@ -343,13 +372,14 @@ static herr_t vet_object(hid_t root, const char *name, const H5O_info_t *oi, voi
 			H5Dclose(d);
 		}
 	}
+	H5Eclear2(H5E_DEFAULT);
 	if (sd_guard_refused()) v->refused = 1;
 	return v->refused ? 1 : 0; // 1 stops the visit
 }
 
 // sd_vet opens path through the guard driver and reads every
 // variable-length value netCDF-C would (attributes, fill values, datasets
-// of up to maxstr values). It returns 1 when the guard refused a structure
+// of up to maxstr values). It returns 1 when a structure is refused
 // (sd_guard_refusal says which), 0 otherwise: other failures are for the
 // readers to report.
 int sd_vet(const char *path, haddr_t size, hsize_t maxstr) {
@@ -357,14 +387,12 @@ int sd_vet(const char *path, haddr_t size, hsize_t maxstr) {
 	if (fapl < 0) return 0;
 	hid_t fid = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	if (fid < 0) {
-		int r = sd_guard_refused();
 		H5Eclear2(H5E_DEFAULT);
-		return r;
+		return sd_guard_refused();
 	}
-	vet_t v = {.size = size, .maxstr = maxstr};
+	vet_t v = {.size = size, .maxstr = maxstr, .path = ""};
 	H5Ovisit2(fid, H5_INDEX_NAME, H5_ITER_NATIVE, vet_object, &v, H5O_INFO_BASIC | H5O_INFO_NUM_ATTRS);
-	if (sd_guard_refused()) v.refused = 1;
 	H5Eclear2(H5E_DEFAULT);
 	H5Fclose(fid);
-	return v.refused;
+	return sd_guard_refused();
 }

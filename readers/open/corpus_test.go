@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,10 +89,9 @@ func TestCorruptCorpus(t *testing.T) {
 	for i, f := range files {
 		paths[i] = filepath.Join(dir, f.Name)
 	}
-	cmd := corrupt.Self
+	cmd := corrupt.Command(corrupt.Self)
 	if *corpusExec != "" {
-		argv := strings.Fields(*corpusExec)
-		cmd = func(path string) *exec.Cmd { return exec.Command(argv[0], append(argv[1:], path)...) }
+		cmd = corrupt.Exec(strings.Fields(*corpusExec)...)
 	}
 	results := corrupt.Classify(context.Background(), paths, corrupt.Config{
 		Command: cmd, Timeout: *corpusTimeout, Backtrace: true,
@@ -150,26 +148,42 @@ func cleanMessage(msg string) string {
 	return "does not say what is wrong with the file"
 }
 
-// netCDF-C opens HDF5 files with HDF5's own driver and would loop forever on
-// a global heap collection holding an object of size 0 (ncdump -h does):
-// Source vets the file through the HDF5 reader's guard driver first and
-// fails at once.
-func TestHeapLoopRefusedBeforeNetCDF(t *testing.T) {
+// Damage to a global heap that netCDF-C does not survive, found before it
+// opens the file: Source vets HDF5 files through the HDF5 reader's guard
+// driver first and fails at once with what is wrong.
+func TestHeapDamageRefusedBeforeNetCDF(t *testing.T) {
 	good, err := os.ReadFile(fixtures.Build(t, "groups"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, at, err := corrupt.ZeroHeapObject(good, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "groups-zero-heap.nc")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := corrupt.Classify(context.Background(), []string{p}, corrupt.Config{Command: corrupt.Self, Timeout: time.Minute})[0]
-	want := fmt.Sprintf("%v: the global heap collection at byte %d holds an object of size 0, on which HDF5 would loop forever", netcdf.ErrCorrupt, at)
-	if r.Outcome != corrupt.Failed || r.Message != want {
-		t.Fatalf("%s: %s %q\nwant a clean error %q", p, r.Outcome, r.Message, want)
+	for _, c := range []struct {
+		name   string
+		mutate func([]byte) ([]byte, int, error)
+		want   string // %d: the collection's offset
+	}{
+		// netCDF-C, with HDF5's own driver, loops forever (ncdump -h too).
+		{"zero-heap-object", func(b []byte) ([]byte, int, error) { return corrupt.ZeroHeapObject(b, 1) },
+			"the global heap collection at byte %d holds an object of size 0, on which HDF5 would loop forever"},
+		// netCDF-C fails to read the string attribute, then frees garbage
+		// when the file is closed: SIGABRT in nc_close.
+		{"broken-heap-signature", corrupt.BreakHeapSignature,
+			`/ocean: attribute "comment": bad global heap collection signature`},
+	} {
+		b, at, err := c.mutate(good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "groups-"+c.name+".nc")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := corrupt.Classify(context.Background(), []string{p}, corrupt.Config{Command: corrupt.Self, Timeout: time.Minute})[0]
+		want := netcdf.ErrCorrupt.Error() + ": " + c.want
+		if strings.Contains(want, "%d") {
+			want = fmt.Sprintf(want, at)
+		}
+		if r.Outcome != corrupt.Failed || r.Message != want {
+			t.Errorf("%s: %s %s %q\nwant a clean error %q", c.name, r.Outcome, r.Signal, r.Message, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package corrupt
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +11,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/subsetd/subsetd/internal/proc"
 )
 
 // Outcome is what a child did with one file.
@@ -41,19 +41,15 @@ type Result struct {
 	Signal  string   // crashes: e.g. SIGSEGV
 	Frames  []string // crashes and hangs, when gdb ran: the innermost C frames, innermost first
 	Elapsed time.Duration
-	// MaxRSS is the child's peak resident memory in bytes, an upper
-	// bound: Linux keeps the high-water mark across exec, so it is at
-	// least what the parent had resident when it started the child. Only
-	// figures well above the parent's mean anything (netCDF-C allocating
-	// what a corrupt header claims).
-	MaxRSS int64
 }
+
+// Command is a child for a path: its argv and environment (nil: this
+// process's).
+type Command func(path string) (argv, env []string)
 
 // Config says how to run the children.
 type Config struct {
-	// Command makes the child for a path; it must not be started. Its
-	// stdout and stderr are replaced.
-	Command func(path string) *exec.Cmd
+	Command Command
 	// Timeout kills a child that has not finished: a hang. Default 20 s.
 	Timeout time.Duration
 	// Parallel children at a time; default 2.
@@ -91,48 +87,43 @@ func Classify(ctx context.Context, paths []string, cfg Config) []Result {
 	return out
 }
 
+// stderrMax keeps the whole head of a Go crash report (the signal line
+// comes before the goroutine dump).
+const stderrMax = 1 << 20
+
 func classifyOne(ctx context.Context, path string, cfg Config) Result {
 	res := Result{Path: path}
-	cmd := cfg.Command(path)
-	var stderr bytes.Buffer
-	cmd.Stdout = io.Discard
-	cmd.Stderr = &limited{w: &stderr, n: 64 << 10}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	argv, env := cfg.Command(path)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(argv, proc.Options{Env: env, Stdout: io.Discard, StderrMax: stderrMax})
+	if err != nil {
 		res.Outcome, res.Message = Exited, "cannot start: "+err.Error()
 		return res
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	timer := time.NewTimer(cfg.Timeout)
 	defer timer.Stop()
-	var err error
 	select {
-	case err = <-done:
+	case <-p.Done():
 	case <-ctx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		p.Kill()
+		<-p.Done()
 		res.Outcome, res.Message = Exited, "cancelled"
 		return res
 	case <-timer.C:
 		if cfg.Backtrace {
-			res.Frames = attachFrames(cmd.Process.Pid)
+			res.Frames = attachFrames(p.PID)
 		}
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		p.Kill()
+		<-p.Done()
 		res.Elapsed = time.Since(start)
 		res.Outcome = Hang
 		res.Message = fmt.Sprintf("no answer within %v", cfg.Timeout)
 		return res
 	}
 	res.Elapsed = time.Since(start)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.MaxRSS = ru.Maxrss << 10
-	}
-	res.Outcome, res.Signal, res.Message = sortExit(err, cmd.ProcessState, stderr.String())
+	res.Outcome, res.Signal, res.Message = sortExit(p.Err(), p.Stderr())
 	if res.Outcome == Crash && cfg.Backtrace {
-		res.Frames = rerunFrames(ctx, cfg, path)
+		res.Frames = rerunFrames(ctx, cfg, argv, env)
 	}
 	return res
 }
@@ -141,13 +132,17 @@ func classifyOne(ctx context.Context, path string, cfg Config) Result {
 // e.g. "SIGSEGV: segmentation violation" (raised in C code).
 var goSignal = regexp.MustCompile(`(?m)^(SIG[A-Z]+): `)
 
-func sortExit(err error, st *os.ProcessState, stderr string) (Outcome, string, string) {
+func sortExit(err error, stderr string) (Outcome, string, string) {
 	msg := strings.TrimSpace(stderr)
 	if err == nil {
 		return Opened, "", msg
 	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return Crash, signalName(ws.Signal()), firstLines(msg, 3)
+	var ee *proc.ExitError
+	if !errors.As(err, &ee) {
+		return Exited, "", fmt.Sprintf("%v: %s", err, firstLines(msg, 3))
+	}
+	if ee.Signal != 0 {
+		return Crash, proc.SignalName(ee.Signal), firstLines(msg, 3)
 	}
 	if m := goSignal.FindStringSubmatch(msg); m != nil {
 		return Crash, m[1], firstLines(msg[strings.Index(msg, m[0]):], 3)
@@ -155,24 +150,10 @@ func sortExit(err error, st *os.ProcessState, stderr string) (Outcome, string, s
 	if strings.HasPrefix(msg, "panic: ") || strings.Contains(msg, "\npanic: ") || strings.Contains(msg, "fatal error: ") {
 		return Panic, "", firstLines(msg, 3)
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 1 {
+	if ee.Code == 1 {
 		return Failed, "", msg
 	}
 	return Exited, "", fmt.Sprintf("%v: %s", err, firstLines(msg, 3))
-}
-
-func signalName(s syscall.Signal) string {
-	for _, n := range []struct {
-		s    syscall.Signal
-		name string
-	}{{syscall.SIGSEGV, "SIGSEGV"}, {syscall.SIGABRT, "SIGABRT"}, {syscall.SIGBUS, "SIGBUS"},
-		{syscall.SIGFPE, "SIGFPE"}, {syscall.SIGILL, "SIGILL"}, {syscall.SIGKILL, "SIGKILL"}} {
-		if n.s == s {
-			return n.name
-		}
-	}
-	return s.String()
 }
 
 func firstLines(s string, n int) string {
@@ -181,21 +162,6 @@ func firstLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, " | ")
-}
-
-// limited keeps the first n bytes written to it.
-type limited struct {
-	w io.Writer
-	n int
-}
-
-func (l *limited) Write(b []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(b), l.n)
-		l.w.Write(b[:k])
-		l.n -= k
-	}
-	return len(b), nil
 }
 
 // attachFrames asks gdb for every thread's backtrace of a running process
@@ -211,15 +177,14 @@ func attachFrames(pid int) []string {
 // rerunFrames runs the child again under gdb, which stops at the fatal
 // signal before the Go runtime sees it, and returns the faulting thread's C
 // frames.
-func rerunFrames(ctx context.Context, cfg Config, path string) []string {
-	cmd := cfg.Command(path)
+func rerunFrames(ctx context.Context, cfg Config, argv, env []string) []string {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout+60*time.Second)
 	defer cancel()
 	args := []string{"-batch", "-nx", "-ex", "set pagination off",
 		"-ex", "handle SIGURG nostop noprint pass", "-ex", "handle SIGPIPE nostop noprint pass",
-		"-ex", "run", "-ex", "bt 40", "--args", cmd.Path}
-	g := exec.CommandContext(ctx, "gdb", append(args, cmd.Args[1:]...)...)
-	g.Env, g.Dir = cmd.Env, cmd.Dir
+		"-ex", "run", "-ex", "bt 40", "--args"}
+	g := exec.CommandContext(ctx, "gdb", append(args, argv...)...)
+	g.Env = env
 	out, _ := g.CombinedOutput()
 	return cFrames(string(out))
 }
@@ -306,13 +271,9 @@ func Summary(results []Result) string {
 func Report(w io.Writer, results []Result, errors bool) {
 	fmt.Fprintln(w, Summary(results))
 	var slowest Result
-	var peak Result
 	for _, r := range results {
 		if r.Outcome != Hang && r.Elapsed > slowest.Elapsed {
 			slowest = r
-		}
-		if r.MaxRSS > peak.MaxRSS {
-			peak = r
 		}
 		if r.Outcome == Opened || r.Outcome == Failed {
 			continue
@@ -332,9 +293,6 @@ func Report(w io.Writer, results []Result, errors bool) {
 	}
 	if slowest.Path != "" {
 		fmt.Fprintf(w, "slowest answer: %v (%s)\n", slowest.Elapsed.Round(time.Millisecond), slowest.Path)
-	}
-	if peak.Path != "" {
-		fmt.Fprintf(w, "largest peak RSS: %d MiB (%s)\n", peak.MaxRSS>>20, peak.Path)
 	}
 	if !errors {
 		return
@@ -378,14 +336,20 @@ func ChildMain(open func(path string) error) {
 	os.Exit(0)
 }
 
-// Self is a Config.Command that re-executes the running test binary as a
-// child of Classify (its TestMain calls ChildMain).
-func Self(path string) *exec.Cmd {
+// Self is a Command that re-executes the running test binary as a child of
+// Classify (its TestMain calls ChildMain).
+func Self(path string) (argv, env []string) {
 	exe, err := os.Executable()
 	if err != nil {
 		exe = os.Args[0]
 	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), ChildEnv+"="+path)
-	return cmd
+	return []string{exe, "-test.run=^$"}, append(os.Environ(), ChildEnv+"="+path)
+}
+
+// Exec is a Command that runs argv with the path appended, e.g.
+// Exec("subsetd", "inspect").
+func Exec(argv ...string) Command {
+	return func(path string) ([]string, []string) {
+		return append(append([]string(nil), argv...), path), nil
+	}
 }

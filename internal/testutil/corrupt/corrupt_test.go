@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -94,9 +93,7 @@ func TestHeapMutations(t *testing.T) {
 	}
 }
 
-func sh(script string) func(string) *exec.Cmd {
-	return func(path string) *exec.Cmd { return exec.Command("sh", "-c", script, "sh", path) }
-}
+func sh(script string) Command { return Exec("sh", "-c", script, "sh") }
 
 // Each way a child can end is told apart.
 func TestClassify(t *testing.T) {

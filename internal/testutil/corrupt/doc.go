@@ -13,9 +13,12 @@
 // sorts the outcomes: opened, clean error (exit status 1 with a message),
 // hang (killed at the timeout), crash (a signal, or the Go runtime's report
 // of one raised in C code), panic (a Go panic) and other exit statuses. For
-// crashes it can ask gdb for the C backtrace. The child can be a test binary
-// re-executing itself (see Child) or any program, such as `subsetd inspect`.
+// crashes and hangs it asks gdb for the C backtrace. The child can be a test
+// binary re-executing itself (Self, with ChildMain in its TestMain) or any
+// program (Exec), such as `subsetd inspect`: the exit statuses it expects
+// (0 opened, 1 a clean error) are the CLI's.
 //
 // It is for tests only and pure Go: it runs ncgen (through fixtures), gdb
-// and the child commands; it imports nothing of the module but the fixtures.
+// and the children (through internal/proc); it imports nothing else of the
+// module.
 package corrupt

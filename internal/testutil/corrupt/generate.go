@@ -289,3 +289,18 @@ func OversizeHeapObject(b []byte, k int) ([]byte, int, error) {
 	binary.LittleEndian.PutUint64(b[objs[k]+8:], 1<<20)
 	return b, at, nil
 }
+
+// BreakHeapSignature returns a copy of an HDF5 file whose first global heap
+// collection's signature reads "GCOX": HDF5 fails to read every value stored
+// in it, and netCDF-C 4.9, having failed to read a string attribute, frees
+// the garbage pointers of its half-filled buffer when the file is closed
+// (SIGABRT). It also returns the collection's offset.
+func BreakHeapSignature(b []byte) ([]byte, int, error) {
+	at, _, err := HeapObjects(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	b = bytes.Clone(b)
+	b[at+3] = 'X'
+	return b, at, nil
+}
