@@ -11,27 +11,19 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/internal/testutil/corrupt"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
+// A child of the corrupt-file tests opens a file with this reader.
 func TestMain(m *testing.M) {
-	corrupt.ChildMain(openAndRead)
-	os.Exit(m.Run())
-}
-
-// openAndRead is what a child of the corrupt-file tests does: open, read
-// every variable whole (the files are small), close.
-func openAndRead(path string) error {
-	r, err := Open(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for _, v := range r.File().Vars() {
-		if _, err := r.Read(v, make([]int, len(v.Dims)), v.Shape(), nil); err != nil {
-			return err
+	corrupt.ChildMain(func(path string) (ncmodel.Source, error) {
+		r, err := Open(path)
+		if err != nil {
+			return nil, err // not a nil *Reader in a non-nil interface
 		}
-	}
-	return nil
+		return r, nil
+	})
+	os.Exit(m.Run())
 }
 
 // inChild opens path in a child process (this test binary) and returns the
@@ -68,41 +60,38 @@ func fixtureBytes(t *testing.T, cdl string) []byte {
 	return b
 }
 
-// A global heap collection (variable-length strings, DIMENSION_LIST) with
-// an object of index 0 and size 0 in the middle: HDF5 1.10's parser of
-// collections (H5HG__cache_heap_deserialize) advances by each object's size
-// and never leaves it, so H5Aread of any vlen attribute stored there never
-// returned. The guard driver refuses the collection; the open fails at once
-// and names what is wrong.
-func TestZeroSizeHeapObject(t *testing.T) {
-	p, at := mutated(t, "zero-heap-object.nc", fixtureBytes(t, "types.cdl"), corrupt.ZeroHeapObject)
-	r := inChild(t, p)
-	want := fmt.Sprintf("corrupt or truncated HDF5 file: root group: attribute %q: the global heap collection at byte %d holds an object of size 0, on which HDF5 would loop forever", "keywords", at)
-	if r.Outcome != corrupt.Failed || !strings.Contains(r.Message, want) {
-		t.Fatalf("%s: %s %s, want a clean error with %q", p, r.Outcome, r.Message, want)
-	}
-}
-
-// The same in a file whose only variable-length values are dimension
-// lists: the hang was reported in the walk of DIMENSION_LIST (sd_dimlist ->
-// H5Aread -> H5HG_read).
-func TestZeroSizeHeapObjectInDimensionList(t *testing.T) {
-	p, at := mutated(t, "zero-dimlist-object.nc", fixtureBytes(t, "scales.cdl"), corrupt.ZeroHeapObject)
-	r := inChild(t, p)
-	want := fmt.Sprintf("corrupt or truncated HDF5 file: /v: DIMENSION_LIST: the global heap collection at byte %d holds an object of size 0, on which HDF5 would loop forever", at)
-	if r.Outcome != corrupt.Failed || !strings.Contains(r.Message, want) {
-		t.Fatalf("%s: %s %s, want a clean error with %q", p, r.Outcome, r.Message, want)
-	}
-}
-
-// An object that claims more bytes than are left in its collection: HDF5
-// would copy it from beyond the collection's buffer (SIGSEGV).
-func TestOversizedHeapObject(t *testing.T) {
-	p, at := mutated(t, "oversized-heap-object.nc", fixtureBytes(t, "scales.cdl"), corrupt.OversizeHeapObject)
-	r := inChild(t, p)
-	want := fmt.Sprintf("the global heap collection at byte %d holds an object larger than itself", at)
-	if r.Outcome != corrupt.Failed || !strings.Contains(r.Message, want) {
-		t.Fatalf("%s: %s %s, want a clean error with %q", p, r.Outcome, r.Message, want)
+// Damaged global heap collections (where variable-length strings and
+// DIMENSION_LIST are stored), opened in a child: the guard driver refuses
+// each, the open fails at once and names what is wrong.
+func TestDamagedHeaps(t *testing.T) {
+	for _, c := range []struct {
+		name, cdl string
+		mutate    func([]byte, int) ([]byte, int, error)
+		want      string // %d: the collection's offset
+	}{
+		// An object of index 0 and size 0 in the middle: HDF5 1.10's
+		// parser of collections (H5HG__cache_heap_deserialize) advances by
+		// each object's size and never leaves it, so H5Aread of any vlen
+		// attribute stored there never returned.
+		{"zero-heap-object", "types.cdl", corrupt.ZeroHeapObject,
+			`root group: attribute "keywords": the global heap collection at byte %d holds an object of size 0, on which HDF5 would loop forever`},
+		// The same in a file whose only variable-length values are
+		// dimension lists: the hang was met in the walk of DIMENSION_LIST
+		// (sd_dimlist -> H5Aread -> H5HG_read).
+		{"zero-dimlist-object", "scales.cdl", corrupt.ZeroHeapObject,
+			`/v: DIMENSION_LIST: the global heap collection at byte %d holds an object of size 0, on which HDF5 would loop forever`},
+		// An object that claims more bytes than are left in its
+		// collection: HDF5 copied it from beyond the collection's buffer
+		// (SIGSEGV).
+		{"oversized-heap-object", "scales.cdl", corrupt.OversizeHeapObject,
+			`/v: DIMENSION_LIST: the global heap collection at byte %d holds an object larger than itself`},
+	} {
+		p, at := mutated(t, c.name+".nc", fixtureBytes(t, c.cdl), c.mutate)
+		r := inChild(t, p)
+		want := fmt.Sprintf("%v: "+c.want, ErrCorrupt, at)
+		if r.Outcome != corrupt.Failed || !strings.HasSuffix(r.Message, want) {
+			t.Errorf("%s: %s %s %s, want a clean error ending %q", c.name, r.Outcome, r.Signal, r.Message, want)
+		}
 	}
 }
 
@@ -126,10 +115,11 @@ func TestVet(t *testing.T) {
 	}
 }
 
-// The guard driver reads every good file as HDF5's own driver does.
+// The guard driver reads good files as HDF5's own driver does (every other
+// test of the package reads through it too).
 func TestGuardDriverReadsGoodFiles(t *testing.T) {
 	for _, p := range []string{ncgenFixture(t, "types.cdl"), edgeFixture(t)} {
-		if err := openAndRead(p); err != nil {
+		if err := corrupt.ReadAll(open(t, p)); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}

@@ -31,33 +31,10 @@ var (
 	corpusKeep    = flag.String("corpus.keep", "", "write the corpus into this directory (kept) instead of a temporary one")
 )
 
+// A child of the corpus tests opens a file as the server and the CLI do.
 func TestMain(m *testing.M) {
-	corrupt.ChildMain(readAll)
+	corrupt.ChildMain(Source)
 	os.Exit(m.Run())
-}
-
-// readAll is what a child does with a file: open it as the server and the
-// CLI do, then read a bounded slab of every variable, as a cut would.
-func readAll(path string) error {
-	src, err := Source(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	for _, v := range src.File().Vars() {
-		shape := v.Shape()
-		start := make([]int, len(shape))
-		count := make([]int, len(shape))
-		per := 1 << 20
-		for i, n := range shape {
-			count[i] = min(n, max(per, 1))
-			per /= max(count[i], 1)
-		}
-		if _, err := src.Read(v, start, count, nil); err != nil {
-			return err // "read /sst: ..."
-		}
-	}
-	return nil
 }
 
 // Every file of the corpus gives an answer through the readers: a

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/internal/proc"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // Outcome is what a child did with one file.
@@ -322,14 +323,22 @@ func Report(w io.Writer, results []Result, errors bool) {
 const ChildEnv = "SUBSETD_CORRUPT_CHILD"
 
 // ChildMain, called from TestMain, returns at once unless ChildEnv is set;
-// then it calls open on the path the variable holds, writes its error on
-// standard error and exits with status 1 on an error, 0 otherwise.
-func ChildMain(open func(path string) error) {
+// then it opens the file the variable names with open, reads it (ReadAll)
+// and closes it, writes the first error on standard error and exits with
+// status 1 on an error, 0 otherwise.
+func ChildMain(open func(path string) (ncmodel.Source, error)) {
 	path, ok := os.LookupEnv(ChildEnv)
 	if !ok {
 		return
 	}
-	if err := open(path); err != nil {
+	src, err := open(path)
+	if err == nil {
+		err = ReadAll(src)
+		if cerr := src.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

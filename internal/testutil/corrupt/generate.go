@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/subsetd/subsetd/internal/testutil/fixtures"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // File is one file of a corpus.
@@ -261,16 +262,7 @@ func HeapObjects(b []byte) (at int, objs []int, err error) {
 // collection (any variable-length value stored there: strings, dimension
 // lists). It also returns the collection's offset.
 func ZeroHeapObject(b []byte, k int) ([]byte, int, error) {
-	at, objs, err := HeapObjects(b)
-	if err != nil {
-		return nil, 0, err
-	}
-	if k >= len(objs) {
-		return nil, 0, fmt.Errorf("the collection at %d has %d objects, not %d", at, len(objs), k+1)
-	}
-	b = bytes.Clone(b)
-	clear(b[objs[k] : objs[k]+16])
-	return b, at, nil
+	return editHeapObject(b, k, func(hdr []byte) { clear(hdr) })
 }
 
 // OversizeHeapObject returns a copy of an HDF5 file whose first global heap
@@ -278,6 +270,12 @@ func ZeroHeapObject(b []byte, k int) ([]byte, int, error) {
 // 1.10 would copy it from beyond the collection's buffer. It also returns
 // the collection's offset.
 func OversizeHeapObject(b []byte, k int) ([]byte, int, error) {
+	return editHeapObject(b, k, func(hdr []byte) { binary.LittleEndian.PutUint64(hdr[8:], 1<<20) })
+}
+
+// editHeapObject applies edit to the 16-byte header of object k of the
+// first global heap collection of a copy of b.
+func editHeapObject(b []byte, k int, edit func(hdr []byte)) ([]byte, int, error) {
 	at, objs, err := HeapObjects(b)
 	if err != nil {
 		return nil, 0, err
@@ -286,7 +284,7 @@ func OversizeHeapObject(b []byte, k int) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("the collection at %d has %d objects, not %d", at, len(objs), k+1)
 	}
 	b = bytes.Clone(b)
-	binary.LittleEndian.PutUint64(b[objs[k]+8:], 1<<20)
+	edit(b[objs[k] : objs[k]+16])
 	return b, at, nil
 }
 
@@ -303,4 +301,24 @@ func BreakHeapSignature(b []byte) ([]byte, int, error) {
 	b = bytes.Clone(b)
 	b[at+3] = 'X'
 	return b, at, nil
+}
+
+// ReadAll is what a child does with a file once open: read a slab of every
+// variable, as a cut would, from its start and of at most 2^20 values (a
+// damaged file's dimensions may claim far more than it holds).
+func ReadAll(src ncmodel.Source) error {
+	for _, v := range src.File().Vars() {
+		shape := v.Shape()
+		start := make([]int, len(shape))
+		count := make([]int, len(shape))
+		per := 1 << 20
+		for i, n := range shape {
+			count[i] = min(n, max(per, 1))
+			per /= max(count[i], 1)
+		}
+		if _, err := src.Read(v, start, count, nil); err != nil {
+			return err // the readers say "read /sst: ..."
+		}
+	}
+	return nil
 }
