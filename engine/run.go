@@ -316,6 +316,8 @@ type output struct {
 	fills map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
 	// maskPos maps output positions to each mask's own (gridMask.positions).
 	maskPos map[*gridMask][][]int
+	enc     *encoder        // writes whole chunks (chunkwrite.go)
+	chunked map[string]bool // whether the sink writes a variable's chunks itself
 	file    OutFile
 	err     error
 }
@@ -342,7 +344,7 @@ func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 			o.first[ov.Path()] = append([]byte(nil), a.Data[:a.Type.Size()]...)
 		}
 	}
-	if err := o.sink.Write(ov.Path(), at, a); err != nil {
+	if err := o.put(ov, at, a); err != nil {
 		return errs.Wrap(errs.Internal, err, "writing %s", o.name)
 	}
 	return nil
@@ -352,7 +354,9 @@ func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*output, err error) {
 	p := r.plan
 	done := false // false while panicking too: nothing half-written is kept
+	enc := newEncoder()
 	defer func() {
+		enc.stop()
 		for _, o := range outs {
 			if o.sink != nil {
 				o.sink.Close()
@@ -372,7 +376,7 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 			return outs, errs.Wrap(errs.Internal, err, "output folder")
 		}
-		o := &output{rp: rp, name: name, final: final, tmp: filepath.Join(filepath.Dir(final), TempPrefix+randomHex()+".nc"), first: map[string][]byte{}}
+		o := &output{rp: rp, name: name, final: final, tmp: filepath.Join(filepath.Dir(final), TempPrefix+randomHex()+".nc"), first: map[string][]byte{}, enc: enc}
 		outs = append(outs, o)
 		var notes []string
 		o.desc, o.vars, o.fills, notes = p.outputFile(rp, format, r.req.Output.DeflateLevel())
@@ -399,7 +403,11 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 			return outs, err
 		}
 	}
+	enc.wait()
 	for _, o := range outs {
+		if err := enc.err(o); err != nil && o.err == nil {
+			o.err = errs.Wrap(errs.Internal, err, "writing %s", o.name)
+		}
 		if o.err != nil {
 			continue
 		}

@@ -275,3 +275,51 @@ func DefaultFill(t Type) []byte {
 	}
 	return a.Data
 }
+
+// CopyOverlap copies the part of src (whose first element is at index
+// srcAt) that lies inside dst (first element at dstAt) into dst. Both are dense,
+// of the same type and rank; concurrent calls writing disjoint parts of
+// dst are safe.
+func CopyOverlap(dst *Array, dstAt []int, src *Array, srcAt []int) {
+	rank := len(dst.Shape)
+	lo := make([]int, rank) // the overlap, in absolute indices
+	n := make([]int, rank)
+	for i := range rank {
+		lo[i] = max(dstAt[i], srcAt[i])
+		hi := min(dstAt[i]+dst.Shape[i], srcAt[i]+src.Shape[i])
+		if hi <= lo[i] {
+			return
+		}
+		n[i] = hi - lo[i]
+	}
+	es := dst.Type.Size()
+	dstStride := make([]int, rank)
+	srcStride := make([]int, rank)
+	ds, ss := es, es
+	for i := rank - 1; i >= 0; i-- {
+		dstStride[i], srcStride[i] = ds, ss
+		ds *= dst.Shape[i]
+		ss *= src.Shape[i]
+	}
+	row := n[rank-1] * es
+	idx := make([]int, rank) // position inside the overlap, last dimension 0
+	for {
+		d, s := 0, 0
+		for i := range rank {
+			d += (lo[i] - dstAt[i] + idx[i]) * dstStride[i]
+			s += (lo[i] - srcAt[i] + idx[i]) * srcStride[i]
+		}
+		copy(dst.Data[d:d+row], src.Data[s:s+row])
+		i := rank - 2
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < n[i] {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return
+		}
+	}
+}

@@ -221,32 +221,84 @@ func (r *Reader) ReadChunk(v *ncmodel.Var, at []int) (*ncmodel.Array, error) {
 // clip copies the leading count of each dimension of a out (an edge chunk).
 func clip(a *ncmodel.Array, count []int) *ncmodel.Array {
 	out := ncmodel.NewArray(a.Type, count)
-	if out.Len() == 0 {
-		return out
-	}
-	rank := len(count)
-	es := a.Type.Size()
-	row := count[rank-1] * es
-	srcStride := make([]int, rank) // bytes
-	acc := es
-	for i := rank - 1; i >= 0; i-- {
-		srcStride[i] = acc
-		acc *= a.Shape[i]
-	}
-	idx := make([]int, rank)
-	for dst := 0; dst < len(out.Data); dst += row {
-		src := 0
-		for i := 0; i < rank-1; i++ {
-			src += idx[i] * srcStride[i]
-		}
-		copy(out.Data[dst:dst+row], a.Data[src:src+row])
-		for i := rank - 2; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < count[i] {
-				break
-			}
-			idx[i] = 0
-		}
-	}
+	zero := make([]int, len(count))
+	ncmodel.CopyOverlap(out, zero, a, zero)
 	return out
+}
+
+// definedVar copies what direct chunk writes need of a variable as Define
+// sees it: the caller may change its description afterwards.
+func definedVar(v *ncmodel.Var) *ncmodel.Var {
+	c := &ncmodel.Var{Name: v.Name, Type: v.Type, Group: v.Group, Chunks: slices.Clone(v.Chunks), Deflate: v.Deflate, Shuffle: v.Shuffle}
+	for _, d := range v.Dims {
+		c.Dims = append(c.Dims, &ncmodel.Dim{Name: d.Name, Len: d.Len, Unlimited: d.Unlimited, Group: d.Group})
+	}
+	return c
+}
+
+var _ ncmodel.ChunkSink = (*Writer)(nil)
+
+// WritesChunks reports whether WriteChunk writes the variable directly: a
+// chunked numeric variable of a NetCDF-4 file defined with shuffle and
+// deflate only.
+func (w *Writer) WritesChunks(varPath string) bool {
+	lock()
+	defer unlock()
+	wv, ok := w.vars[varPath]
+	return ok && w.defined && !w.closed && w.chunks.dataset(wv.def, true) != nil
+}
+
+// WriteChunk encodes one chunk with the variable's filters in the calling
+// goroutine and stores it with H5Dwrite_chunk under the library lock,
+// growing unlimited dimensions as needed.
+func (w *Writer) WriteChunk(varPath string, at []int, a *ncmodel.Array) error {
+	lock()
+	wv, ok := w.vars[varPath]
+	var d *dataset
+	if ok && w.defined && !w.closed {
+		d = w.chunks.dataset(wv.def, true)
+	}
+	unlock()
+	if d == nil {
+		return fmt.Errorf("write chunk of %s to %q: not a variable written directly", varPath, w.path)
+	}
+	v := wv.def
+	if err := ncmodel.CheckChunk(v, at); err != nil {
+		return fmt.Errorf("write chunk to %q: %w", w.path, err)
+	}
+	count := ncmodel.ChunkCount(v, at)
+	if a == nil || a.Type != v.Type || !slices.Equal(a.Shape, count) || len(a.Data) != ncmodel.Product(count)*d.elem {
+		return fmt.Errorf("write chunk of %s at %v: want %s values of shape %v", varPath, at, v.Type, count)
+	}
+	raw := a.Data
+	if !slices.Equal(count, v.Chunks) { // an edge chunk is stored whole
+		full := ncmodel.NewArray(v.Type, v.Chunks)
+		zero := make([]int, len(at))
+		ncmodel.CopyOverlap(full, zero, a, zero)
+		raw = full.Data
+	}
+	bp := storedBufs.Get().(*[]byte)
+	defer storedBufs.Put(bp)
+	stored, err := codec.Encode(d.filters, *bp, raw, d.elem)
+	if err != nil {
+		return fmt.Errorf("write chunk of %s: %w", varPath, err)
+	}
+	*bp = stored
+	end := make([]int, len(at))
+	for i := range at {
+		end[i] = at[i] + count[i]
+	}
+	off, ends := hOffset(at), hOffset(end)
+	lock()
+	defer unlock()
+	if w.closed {
+		return fmt.Errorf("write chunk of %s to %q: file closed", varPath, w.path)
+	}
+	if C.sd_extend(d.did, C.int(len(at)), &ends[0]) != 0 {
+		return fmt.Errorf("write chunk of %s at %v to %q: cannot extend the dataset", varPath, at, w.path)
+	}
+	if C.sd_write_chunk(d.did, &off[0], 0, unsafe.Pointer(&stored[0]), C.size_t(len(stored))) != 0 {
+		return fmt.Errorf("write chunk of %s at %v to %q: HDF5 error", varPath, at, w.path)
+	}
+	return nil
 }

@@ -17,6 +17,6 @@ func TestConformance(t *testing.T) {
 		Open:   func(p string) (ncmodel.Source, error) { return netcdf.Open(p) },
 		Formats: []ncmodel.Format{ncmodel.FormatNetCDF4, ncmodel.FormatNetCDF4Classic, ncmodel.Format64BitOffset,
 			ncmodel.FormatClassic, ncmodel.Format64BitData},
-		ReadsChunks: true,
+		ReadsChunks: true, WritesChunks: true,
 	})
 }

@@ -21,11 +21,13 @@ type Writer struct {
 	defined bool
 	closed  bool
 	vars    map[string]writerVar
+	chunks  chunkIO
 }
 
 type writerVar struct {
 	gid, varid C.int
 	v          *ncmodel.Var
+	def        *ncmodel.Var // the shape and storage as defined, kept from later changes to v
 }
 
 var _ ncmodel.Sink = (*Writer)(nil)
@@ -49,11 +51,15 @@ func Create(path string, format ncmodel.Format) (*Writer, error) {
 	}
 	lock()
 	defer unlock()
+	before := h5Files()
 	ds, err := gonc.CreateFile(path, mode)
 	if err != nil {
 		return nil, fmt.Errorf("create %q: %w", path, err)
 	}
-	w := &Writer{path: path, format: format, ncid: C.int(ds), vars: map[string]writerVar{}}
+	w := &Writer{path: path, format: format, ncid: C.int(ds), vars: map[string]writerVar{}, chunks: newChunkIO(-1)}
+	if !format.IsNetCDF3() {
+		w.chunks = newChunkIO(newH5File(before, path))
+	}
 	var old C.int
 	// Every value is written by the caller: pre-filling would write twice.
 	if err := ncErr(C.nc_set_fill(w.ncid, C.NC_NOFILL, &old)); err != nil {
@@ -177,7 +183,7 @@ func (w *Writer) defineVar(gid C.int, v *ncmodel.Var, dimids map[*ncmodel.Dim]C.
 	if err := writeAttrs(gid, varid, v.Attrs, w.format.IsNetCDF3()); err != nil {
 		return err
 	}
-	w.vars[v.Path()] = writerVar{gid: gid, varid: varid, v: v}
+	w.vars[v.Path()] = writerVar{gid: gid, varid: varid, v: v, def: definedVar(v)}
 	return nil
 }
 
@@ -245,6 +251,7 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	w.chunks.close()
 	err := ncErr(C.nc_close(w.ncid))
 	unlock()
 	if err != nil {
@@ -267,6 +274,7 @@ func (w *Writer) Abort() {
 	defer unlock()
 	if !w.closed {
 		w.closed = true
+		w.chunks.close()
 		C.nc_close(w.ncid)
 	}
 }
