@@ -86,3 +86,80 @@ func TestRunExtentOfKeptCells(t *testing.T) {
 		})
 	}
 }
+
+func TestISODuration(t *testing.T) {
+	t.Parallel()
+	for sec, want := range map[float64]string{0: "PT0S", 59: "PT59S", 60: "PT1M", 3600: "PT1H", 86400: "P1D", 90061.5: "P1DT1H1M1.5S", 30 * 86400: "P30D", -1: "PT0S"} {
+		if got := isoDuration(sec); got != want {
+			t.Errorf("isoDuration(%v) = %s, want %s", sec, got, want)
+		}
+	}
+}
+
+func TestBoundsWKT(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		m    regionMeta
+		want string
+	}{
+		{regionMeta{latMin: -10, latMax: 5, lonWest: -20.5, lonEast: 30}, "POLYGON ((-20.5 -10, 30 -10, 30 5, -20.5 5, -20.5 -10))"},
+		{regionMeta{latMin: 0, latMax: 1, lonWest: 170, lonEast: -175}, "MULTIPOLYGON (((170 0, 180 0, 180 1, 170 1, 170 0)), ((-180 0, -175 0, -175 1, -180 1, -180 0)))"},
+		{regionMeta{latMin: 45.125, latMax: 45.125, lonWest: -29.875, lonEast: -29.875}, "POINT (-29.875 45.125)"},
+	} {
+		if got := boundsWKT(tc.m); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.m, got, tc.want)
+		}
+	}
+}
+
+// TestRunRecomputesStaleExtents: geospatial_bounds and
+// time_coverage_duration describe the output, not the input; an input
+// without them gets none.
+func TestRunRecomputesStaleExtents(t *testing.T) {
+	t.Parallel()
+	g := grid{lat0: -85, dlat: 10, nlat: 18, lon0: 5, dlon: 10, nlon: 36, ntime: 10, dt: 0.25} // steps of 6 hours
+	e := newEnv(t)
+	with := e.put("/data/with.nc", g.nc("/data/with.nc").attr(txt("geospatial_bounds", "POLYGON ((5 -85, 355 -85, 355 85, 5 85, 5 -85))"),
+		txt("time_coverage_duration", "P2DT6H")).build())
+	without := e.put("/data/without.nc", g.file("/data/without.nc"))
+	req := &Request{Regions: []regions.Fixed{bbox("r", 170, -20, -170, 20)}, Time: &TimeRange{Start: "2000-01-01T06:00", End: "2000-01-02T00:00"}}
+	res := e.run(t, req, with)
+	out := e.out(t, res.Regions[0])
+	// Steps 1..4 (06:00 to 24:00): 18 hours; cells lat -15..15, lon 175..185.
+	if got := globalText(out, "time_coverage_duration"); got != "PT18H" {
+		t.Errorf("time_coverage_duration %s", got)
+	}
+	if got := globalText(out, "geospatial_bounds"); got != "MULTIPOLYGON (((175 -15, 180 -15, 180 15, 175 15, 175 -15)), ((-180 -15, -175 -15, -175 15, -180 15, -180 -15)))" {
+		t.Errorf("geospatial_bounds %s", got)
+	}
+	res = e.run(t, req, without)
+	out = e.out(t, res.Regions[0])
+	for _, name := range []string{"geospatial_bounds", "time_coverage_duration"} {
+		if got := globalText(out, name); got != "<absent>" {
+			t.Errorf("%s added: %s", name, got)
+		}
+	}
+}
+
+// TestRunPixelTimesGiveTheCoverage: a swath whose cells carry their own
+// time (time(row, cell), as scatterometer files have) has the coverage of
+// the cells kept, masked cells left out.
+func TestRunPixelTimesGiveTheCoverage(t *testing.T) {
+	t.Parallel()
+	// lat = row, lon = cell, time = 600*row + cell seconds since 2020-01-01.
+	b := newNC("/data/scat.nc", ncmodel.FormatNetCDF4).dim("row", 20).dim("cell", 10).
+		v("lat", ncmodel.Float, "row cell", func(i []int) float64 { return float64(i[0]) }, txt("units", "degrees_north")).
+		v("lon", ncmodel.Float, "row cell", func(i []int) float64 { return float64(i[1]) }, txt("units", "degrees_east")).
+		v("time", ncmodel.Double, "row cell", func(i []int) float64 { return float64(600*i[0] + i[1]) }, txt("units", "seconds since 2020-01-01")).
+		v("wind", ncmodel.Float, "row cell", func(i []int) float64 { return 1 }, txt("coordinates", "lat lon time"))
+	e := newEnv(t)
+	in := e.put("/data/scat.nc", b.build())
+	// The triangle (0,2)-(9,2)-(0,11) holds row+cell <= 11 from row 2: its
+	// first cell is (2, 0) at 1200 s, its last (11, 0) at 6600 s.
+	tri := polygon("tri", [2]float64{0, 2}, [2]float64{9, 2}, [2]float64{0, 11}, [2]float64{0, 2})
+	res := e.run(t, &Request{Regions: []regions.Fixed{tri}}, in)
+	out := e.out(t, res.Regions[0])
+	if got := globalText(out, "time_coverage_start") + " " + globalText(out, "time_coverage_end"); got != "2020-01-01T00:20:00Z 2020-01-01T01:50:00Z" {
+		t.Errorf("coverage %s", got)
+	}
+}

@@ -3,10 +3,12 @@ package engine
 import (
 	"encoding/json"
 	"math"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/subsetd/subsetd/cftime"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -109,18 +111,7 @@ func (p *filePlan) masked(rp *regionPlan, v *ncmodel.Var) bool {
 }
 
 // applies reports whether v spans every dimension of the mask.
-func (m *gridMask) applies(v *ncmodel.Var) bool {
-	for _, d := range m.dims {
-		found := false
-		for _, x := range v.Dims {
-			found = found || x == d
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
+func (m *gridMask) applies(v *ncmodel.Var) bool { return spans(v, m.dims) }
 
 // positions maps the output positions of the region's final selection of
 // each mask dimension to the mask's own positions (-1: not covered by the
@@ -234,6 +225,7 @@ type regionMeta struct {
 	lonEast        float64
 	timeStart      string
 	timeEnd        string
+	duration       float64 // seconds from timeStart to timeEnd; NaN when unknown
 }
 
 // setGlobalAttrs updates the root attributes of an output: history, ACDD
@@ -248,15 +240,31 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 		}
 		root.Attrs = append(root.Attrs, ncmodel.Attr{Name: name, Type: t, Value: v})
 	}
+	del := func(name string) {
+		root.Attrs = slices.DeleteFunc(root.Attrs, func(a ncmodel.Attr) bool { return a.Name == name })
+	}
+	_, hasBounds := root.Attr("geospatial_bounds")
 	if !math.IsNaN(m.latMin) {
 		set("geospatial_lat_min", ncmodel.Double, []float64{m.latMin})
 		set("geospatial_lat_max", ncmodel.Double, []float64{m.latMax})
 		set("geospatial_lon_min", ncmodel.Double, []float64{m.lonWest})
 		set("geospatial_lon_max", ncmodel.Double, []float64{m.lonEast})
+		if hasBounds {
+			set("geospatial_bounds", ncmodel.Char, boundsWKT(m))
+		}
+	} else if hasBounds {
+		del("geospatial_bounds")
 	}
 	if m.timeStart != "" {
 		set("time_coverage_start", ncmodel.Char, m.timeStart)
 		set("time_coverage_end", ncmodel.Char, m.timeEnd)
+	}
+	if _, ok := root.Attr("time_coverage_duration"); ok {
+		if m.timeStart != "" && !math.IsNaN(m.duration) {
+			set("time_coverage_duration", ncmodel.Char, isoDuration(m.duration))
+		} else {
+			del("time_coverage_duration")
+		}
 	}
 	cmd := opt.Command
 	if cmd == "" {
@@ -286,36 +294,116 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 	set("subsetd_source", ncmodel.Char, strings.Join(sources, ", "))
 }
 
+// boundsWKT writes an extent as ACDD's geospatial_bounds: a WKT polygon of
+// longitude-latitude pairs (as GHRSST files write them), split in two at
+// 180 when the extent crosses it; a point for a single cell.
+func boundsWKT(m regionMeta) string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	ring := func(w, e float64) string {
+		s, n := f(m.latMin), f(m.latMax)
+		return "((" + f(w) + " " + s + ", " + f(e) + " " + s + ", " + f(e) + " " + n + ", " + f(w) + " " + n + ", " + f(w) + " " + s + "))"
+	}
+	switch {
+	case m.lonWest == m.lonEast && m.latMin == m.latMax:
+		return "POINT (" + f(m.lonWest) + " " + f(m.latMin) + ")"
+	case m.lonWest > m.lonEast:
+		return "MULTIPOLYGON (" + ring(m.lonWest, 180) + ", " + ring(-180, m.lonEast) + ")"
+	}
+	return "POLYGON " + ring(m.lonWest, m.lonEast)
+}
+
+// isoDuration writes seconds as an ISO 8601 duration (P1DT2H3M4.5S).
+func isoDuration(sec float64) string {
+	if sec <= 0 {
+		return "PT0S"
+	}
+	days := math.Floor(sec / 86400)
+	sec -= days * 86400
+	h := math.Floor(sec / 3600)
+	sec -= h * 3600
+	mi := math.Floor(sec / 60)
+	sec = math.Round((sec-mi*60)*1e6) / 1e6
+	out := "P"
+	if days > 0 {
+		out += strconv.FormatFloat(days, 'f', -1, 64) + "D"
+	}
+	if h+mi+sec > 0 {
+		out += "T"
+		for _, part := range []struct {
+			v float64
+			u string
+		}{{h, "H"}, {mi, "M"}, {sec, "S"}} {
+			if part.v > 0 {
+				out += strconv.FormatFloat(part.v, 'f', -1, 64) + part.u
+			}
+		}
+	}
+	return out
+}
+
 // extentOf computes the metadata extent of a region from its selections.
 func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64) regionMeta {
 	m := regionMeta{latMin: math.NaN()}
 	if rp.extent != nil {
 		m = *rp.extent
 	}
-	var times []string
-	for _, d := range sortedDims(p.coords.Axes) {
-		c := p.coords.Axes[d]
-		if c.Axis != AxisTime || coordVals[c.Var] == nil {
-			continue
-		}
-		u, err := TimeAxis(c.Var)
-		if err != nil {
-			continue
-		}
-		vals := selected(coordVals[c.Var], p.selFor(rp, d))
-		if len(vals) == 0 {
-			continue
-		}
-		lo, hi := minMax(vals)
+	m.duration = math.NaN()
+	type span struct {
+		start, end cftime.Date
+		hi         float64 // end in u
+		u          cftime.Units
+	}
+	var spans []span
+	add := func(u cftime.Units, lo, hi float64) {
 		a, err1 := u.Decode(lo)
 		b, err2 := u.Decode(hi)
 		if err1 == nil && err2 == nil {
-			times = append(times, a.String(), b.String())
+			spans = append(spans, span{a, b, hi, u})
 		}
 	}
-	if len(times) > 0 {
-		sort.Strings(times)
-		m.timeStart, m.timeEnd = times[0], times[len(times)-1]
+	// Cells with their own time (swaths) say when the kept cells were
+	// seen; a reference time would say when the granule starts.
+	for _, g := range p.coords.Grids {
+		if g.Kind == Rectilinear || rp.dropped[g.Lat.Dims[0]] {
+			continue
+		}
+		for _, pt := range p.pixelTimes(g) {
+			if lo, hi, ok, err := p.pixelCoverage(rp, pt); err == nil && ok {
+				add(pt.units, lo, hi)
+			}
+		}
+	}
+	if len(spans) == 0 {
+		for _, d := range sortedDims(p.coords.Axes) {
+			c := p.coords.Axes[d]
+			if c.Axis != AxisTime || coordVals[c.Var] == nil {
+				continue
+			}
+			u, err := TimeAxis(c.Var)
+			if err != nil {
+				continue
+			}
+			vals := selected(coordVals[c.Var], p.selFor(rp, d))
+			if lo, hi := minMax(vals); !math.IsNaN(lo) {
+				add(u, lo, hi)
+			}
+		}
+	}
+	if len(spans) == 0 {
+		return m
+	}
+	first, last := spans[0], spans[0]
+	for _, s := range spans[1:] {
+		if s.start.Before(first.start) {
+			first = s
+		}
+		if last.end.Before(s.end) {
+			last = s
+		}
+	}
+	m.timeStart, m.timeEnd = first.start.String(), last.end.String()
+	if start, err := last.u.Encode(first.start); err == nil && last.u.Scale > 0 {
+		m.duration = (last.hi - start) * last.u.Scale
 	}
 	return m
 }
