@@ -128,17 +128,12 @@ func hasGeometry(g json.RawMessage) bool { return len(g) > 0 && string(g) != "nu
 // geometry, never only a reference to a named set. Jobs store their regions
 // so (fixed when the job is submitted) and workers and the engine cut them
 // so, without looking any set up: editing a set afterwards changes no cut.
+// Its fields and JSON are Region's.
 //
 // Ref, when set, names the set region the geometry was copied from; it is
 // kept to show the region as it was asked for (Written). Name is as
 // written: empty for a ref named after its set region (OutputName).
-type Fixed struct {
-	Name     string          `json:"name,omitempty"`
-	BBox     []float64       `json:"bbox,omitempty"`
-	Geometry json.RawMessage `json:"geometry,omitempty"`
-	Ref      string          `json:"ref,omitempty"`
-	Mask     *bool           `json:"mask,omitempty"`
-}
+type Fixed Region
 
 // Fix validates a region, as Resolve does, and writes out its area: a
 // ref's is the geometry of the set region as the set has it now.
