@@ -6,11 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
+	"github.com/subsetd/subsetd/regions"
+	"github.com/subsetd/subsetd/worker"
 )
 
 // The test binary doubles as the worker: with POOL_FAKE_WORKER set it reads
@@ -19,6 +26,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("POOL_FAKE_WORKER") == "1" {
 		fakeWorker()
 		return
+	}
+	if os.Getenv(fakeworker.EnvVar) == "1" {
+		fakeworker.Main()
 	}
 	os.Exit(m.Run())
 }
@@ -167,5 +177,25 @@ func TestBounded(t *testing.T) {
 	wg.Wait()
 	if p.Busy() != 0 {
 		t.Fatalf("busy %d after all ended", p.Busy())
+	}
+}
+
+// A worker.Task runs in the worker (the fake one: the real worker over
+// fake files); a reply with an error comes back as that error.
+func TestRunTask(t *testing.T) {
+	p := New([]string{os.Args[0]}, append(os.Environ(), fakeworker.EnvVar+"=1"), 1)
+	in := filepath.Join(t.TempDir(), "in.nc")
+	if err := fakeworker.WriteGrid(in, fakeworker.Grid{}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	task := worker.Task{Files: []string{in}, OutDir: out, Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}}
+	res, st, err := p.RunTask(context.Background(), task)
+	if err != nil || st.PID == 0 || len(res.Regions) != 1 || res.Regions[0].Status != engine.StatusSuccessful || res.Regions[0].Files[0].Path != filepath.Join(out, "a.nc") {
+		t.Fatalf("%+v %+v %v", res, st, err)
+	}
+	task.Variables = []string{"chl"}
+	if res, _, err := p.RunTask(context.Background(), task); res != nil || errs.CodeOf(err) != errs.NotFound || errs.FieldOf(err) != "variables[0]" {
+		t.Fatalf("%+v %v", res, err)
 	}
 }

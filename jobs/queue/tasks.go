@@ -91,22 +91,15 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.failTask(ctx, job.ID, task.ID, err.Error())
 		return nil
 	}
-	var reply worker.Reply
 	log.Info().Int("regions", len(wt.Regions)).Int("files", len(files)).Bool("concat", task.Concat).Msg("task started")
-	st, err := s.pool.Run(tctx, wt, &reply)
-	if err == nil && reply.Error != nil {
-		err = reply.Error.Err()
-	}
-	if err == nil && reply.Result == nil {
-		err = errs.E(errs.Internal, "the worker replied without a result")
-	}
+	result, st, err := s.pool.RunTask(tctx, wt)
 	log = log.With().Int("pid", st.PID).Dur("duration", st.Duration).Dur("wait", st.Wait).Logger()
 	outcome := "successful"
 	defer func() { s.metrics.observe(outcome, st.Duration) }()
 
 	switch {
 	case err == nil:
-		out, err := s.place(job, task, reply.Result)
+		out, err := s.place(job, task, result)
 		if err != nil {
 			// Moving files failed: an environment problem (disk full...).
 			outcome = "retried"
@@ -116,15 +109,15 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		// job can be seen final.
 		os.RemoveAll(tmp)
 		if s.metrics != nil {
-			s.metrics.BytesRead.Add(float64(reply.Result.BytesRead))
-			s.metrics.BytesWritten.Add(float64(reply.Result.BytesWritten))
-			s.metrics.FilesOpened.Add(float64(reply.Result.FilesOpened))
+			s.metrics.BytesRead.Add(float64(result.BytesRead))
+			s.metrics.BytesWritten.Add(float64(result.BytesWritten))
+			s.metrics.FilesOpened.Add(float64(result.FilesOpened))
 		}
 		var notes []string
-		for _, n := range reply.Result.Notes {
+		for _, n := range result.Notes {
 			notes = append(notes, s.userMessage(n))
 		}
-		stats := jobs.TaskStats{Notes: notes, FilesOpened: reply.Result.FilesOpened}
+		stats := jobs.TaskStats{Notes: notes, FilesOpened: result.FilesOpened}
 		if err := s.store.FinishTask(context.WithoutCancel(ctx), job.ID, task.ID, out, stats); err != nil {
 			if errors.Is(err, jobs.ErrNotActive) {
 				log.Info().Msg("task finished after its job ended: result dropped")
