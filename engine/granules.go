@@ -87,7 +87,10 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 			// step inside it has nothing for the regions: not a failure.
 			into := fails
 			if errs.CodeOf(err) == errs.Invalid && errs.FieldOf(err) == "time" {
+				// Said once for the run too: a region with outputs
+				// from other files shows no message.
 				into = empties
+				res.Notes = append(res.Notes, "nothing cut from "+baseName(file)+": "+err.Error())
 			}
 			for _, i := range users[k] {
 				into[i] = append(into[i], err.Error())

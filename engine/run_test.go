@@ -322,3 +322,45 @@ func TestRunTimeRangeOutsideTheData(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// TestRunTimeRangeBetweenSteps: a range inside the coverage that holds no
+// step names the nearest steps, not the coverage.
+func TestRunTimeRangeBetweenSteps(t *testing.T) {
+	t.Parallel()
+	g := grid{lat0: 0, dlat: 1, nlat: 2, lon0: 0, dlon: 1, nlon: 2, ntime: 4, dt: 1} // daily, 2000-01-01..04
+	e := newEnv(t)
+	in := e.put("/data/g.nc", g.file("/data/g.nc"))
+	for tr, want := range map[TimeRange]string{
+		{Start: "2000-01-02T06:00", End: "2000-01-02T18:00"}: "time: no time step of g.nc between 2000-01-02T06:00 and 2000-01-02T18:00 (nearest: 2000-01-02T00:00:00Z before, 2000-01-03T00:00:00Z after)",
+		// An end written to the minute covers that minute, up to but not
+		// including 2000-01-03T00:00: still no step.
+		{Start: "2000-01-02T00:00:01", End: "2000-01-02T23:59"}: "time: no time step of g.nc between 2000-01-02T00:00:01 and 2000-01-02T23:59 (nearest: 2000-01-02T00:00:00Z before, 2000-01-03T00:00:00Z after)",
+	} {
+		_, err := Run(t.Context(), []string{in}, &Request{Regions: lonBoxes[:1], Time: &tr}, e.opt)
+		if err == nil || err.Error() != want {
+			t.Errorf("%v: error %v, want %q", tr, err, want)
+		}
+	}
+}
+
+// TestRunSeveralFilesOneOutsideTheTimeRange: without concatenation, a file
+// outside the time range gives nothing for the regions and a note; the
+// run and the regions with other files' outputs succeed.
+func TestRunSeveralFilesOneOutsideTheTimeRange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := grid{lat0: 0, dlat: 1, nlat: 2, lon0: 0, dlon: 1, nlon: 2, ntime: 4, dt: 1}
+	a := e.put("/data/a.nc", g.file("/data/a.nc"))
+	later := g
+	later.units = "days since 2001-01-01"
+	b := e.put("/data/b.nc", later.file("/data/b.nc"))
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("r", -1, -1, 2, 2)}, Time: &TimeRange{Start: "2000-01-02", End: "2000-01-03"}}, a, b)
+	r := res.Regions[0]
+	if r.Status != StatusSuccessful || len(r.Files) != 1 || r.Files[0].Source != "a.nc" {
+		t.Fatalf("%+v", r)
+	}
+	want := "nothing cut from b.nc: time: time range 2000-01-02/2000-01-03 is outside the data of b.nc (time coverage 2001-01-01T00:00:00Z..2001-01-04T00:00:00Z)"
+	if !slices.Contains(res.Notes, want) {
+		t.Errorf("notes %q, want %q", res.Notes, want)
+	}
+}

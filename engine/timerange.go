@@ -81,7 +81,7 @@ func (p *filePlan) planTime(req *Request) error {
 	}
 	name := baseName(p.file.Path)
 	found := false
-	var coverage []string
+	var coverage, between []string
 	for _, d := range sortedDims(p.coords.Axes) {
 		c := p.coords.Axes[d]
 		if c.Axis != AxisTime {
@@ -130,19 +130,60 @@ func (p *filePlan) planTime(req *Request) error {
 			}
 		}
 		if first < 0 {
-			coverage = append(coverage, timeCoverage(u, vals))
+			if gap := betweenSteps(u, vals, lo, hi); gap != "" {
+				between = append(between, gap)
+			} else {
+				coverage = append(coverage, timeCoverage(u, vals))
+			}
 			continue
 		}
 		found = true
 		p.common[d] = &dimSel{runs: []regions.Run{{Start: first, Count: last - first + 1}}, stride: p.strideFor(d, req.Stride)}
 	}
 	if !found {
-		if len(coverage) == 0 {
+		switch {
+		case len(between) > 0:
+			// Inside the coverage, between two steps: say which steps
+			// are nearest rather than that the data is elsewhere.
+			return errs.F(errs.Invalid, "time", "no time step of %s between %s and %s (nearest: %s)", name, orOpen(req.Time.Start), orOpen(req.Time.End), strings.Join(between, "; "))
+		case len(coverage) == 0:
 			return errs.F(errs.Invalid, "time", "%s has no time coordinate to select %s on", name, req.Time)
 		}
 		return errs.F(errs.Invalid, "time", "time range %s is outside the data of %s (time coverage %s)", req.Time, name, strings.Join(coverage, "; "))
 	}
 	return nil
+}
+
+// betweenSteps describes the steps nearest a range [lo, hi] that lies
+// inside an axis's coverage without holding a step ("" when the range is
+// outside the coverage): the last step before and the first after.
+func betweenSteps(u cftime.Units, vals []float64, lo, hi float64) string {
+	before, after := math.Inf(-1), math.Inf(1)
+	for _, v := range vals {
+		switch {
+		case math.IsNaN(v):
+		case v < lo:
+			before = math.Max(before, v)
+		case v > hi || v == hi:
+			after = math.Min(after, v)
+		}
+	}
+	if math.IsInf(before, 0) || math.IsInf(after, 0) {
+		return ""
+	}
+	a, err1 := u.Decode(before)
+	b, err2 := u.Decode(after)
+	if err1 != nil || err2 != nil {
+		return fmt.Sprintf("%g and %g %s", before, after, u.Unit)
+	}
+	return a.String() + " before, " + b.String() + " after"
+}
+
+func orOpen(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return ".."
+	}
+	return s
 }
 
 // timeCoverage formats the first and last valid times of an axis.

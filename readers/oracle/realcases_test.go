@@ -89,3 +89,16 @@ func TestRealDataExtentAcrossZero(t *testing.T) {
 		})
 	}
 }
+
+// TestRealDataTimeBetweenSteps: CanESM2's monthly steps (365_day): a
+// range between two of them names them.
+func TestRealDataTimeBetweenSteps(t *testing.T) {
+	in := realFile(t, "Ouranosinc+xclim-testdata__tas_Amon_CanESM2_rcp85_r1i1p1_200701-200712.nc")
+	req := bboxReq("r", 0, 0, 10, 10)
+	req.Time = &engine.TimeRange{Start: "2007-03-20", End: "2007-03-25"}
+	_, err := engine.Run(t.Context(), []string{in}, req, engine.Options{OutDir: t.TempDir(), Open: openSource, Create: openSink})
+	want := "time: no time step of " + filepath.Base(in) + " between 2007-03-20 and 2007-03-25 (nearest: 2007-03-16T12:00:00Z before, 2007-04-16T00:00:00Z after)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
