@@ -11,7 +11,8 @@ import (
 // decodeScript reads a file with netCDF4-python (which masks values
 // outside valid_range/valid_min/valid_max) and with xarray (CF decoding:
 // fill values, packing, times), and prints per variable path the values
-// each gives: masked or NaN values as null, times as ISO strings.
+// each gives: masked or NaN values as null, times as ISO strings (cftime's
+// for calendars numpy lacks).
 const decodeScript = `
 import json, sys, math
 import netCDF4, xarray, numpy as np
@@ -31,6 +32,8 @@ for arg in sys.argv[1:]:
             vals = x[v].values.ravel()
             if np.issubdtype(vals.dtype, np.datetime64):
                 out["xr:" + n] = [str(np.datetime_as_string(t, unit="s")) for t in vals]
+            elif vals.dtype == object:  # cftime dates of non-standard calendars
+                out["xr:" + n] = [t.isoformat() for t in vals]
             else:
                 out["xr:" + n] = [None if math.isnan(float(t)) else float(t) for t in vals]
 print(json.dumps(result))

@@ -82,3 +82,39 @@ func TestGroupedLongitudesShift(t *testing.T) {
 		}
 	}
 }
+
+// TestRealDataShiftedDecodes: CanESM2's 0..360 grid cut across 0 decodes in
+// xarray to the source's longitudes (modulo 360, west to east) and times.
+func TestRealDataShiftedDecodes(t *testing.T) {
+	in := realFile(t, "Ouranosinc+xclim-testdata__tas_Amon_CanESM2_rcp85_r1i1p1_200701-200712.nc")
+	_, res := cut(t, in, bboxReq("r", -10, -10, 10, 10))
+	r := res.Regions[0]
+	if r.Status != engine.StatusSuccessful {
+		t.Fatalf("%+v", r)
+	}
+	out := r.Files[0].Path
+	dec := decode(t, map[string][]string{in: {"/lon", "/time"}, out: {"/lon", "/time"}})
+	var want []float64
+	for _, v := range dec[in]["xr:/lon"] { // west of 0 first, shifted by -360
+		if x := v.(float64); x >= 350 {
+			want = append(want, x-360)
+		}
+	}
+	for _, v := range dec[in]["xr:/lon"] {
+		if x := v.(float64); x <= 10 {
+			want = append(want, x)
+		}
+	}
+	got := dec[out]["xr:/lon"]
+	if len(got) != len(want) || len(want) < 2 {
+		t.Fatalf("lon %v, want %v", got, want)
+	}
+	for i := range want {
+		if x, ok := got[i].(float64); !ok || math.Abs(x-want[i]) > 1e-9 {
+			t.Errorf("lon[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if fmt.Sprint(dec[out]["xr:/time"]) != fmt.Sprint(dec[in]["xr:/time"]) {
+		t.Errorf("times %v, source %v", dec[out]["xr:/time"], dec[in]["xr:/time"])
+	}
+}

@@ -111,3 +111,41 @@ func attrInts(a interface{ Float64s() []float64 }) []int {
 	}
 	return out
 }
+
+// TestTrackDecodesAsTheSource: an along-track cut across 0 on 0..360
+// (packed int latitude/longitude in a group) decodes in xarray to the
+// source's positions and times over the range of points inside the box.
+func TestTrackDecodesAsTheSource(t *testing.T) {
+	in := fixture(t, "track")
+	box := []float64{-10, -30, 10, 0}
+	_, res := cut(t, in, bboxReq("r", box...))
+	r := res.Regions[0]
+	if r.Status != engine.StatusSuccessful {
+		t.Fatalf("%+v", r)
+	}
+	out := r.Files[0].Path
+	names := []string{"/data_01/latitude", "/data_01/longitude", "/data_01/time"}
+	dec := decode(t, map[string][]string{in: names, out: names})
+	lat, lon := dec[in]["xr:/data_01/latitude"], dec[in]["xr:/data_01/longitude"]
+	first, last := -1, -1
+	for k := range lat {
+		y, ok1 := lat[k].(float64)
+		x, ok2 := lon[k].(float64)
+		x = math.Mod(x+540, 360) - 180
+		if ok1 && ok2 && y >= box[1] && y <= box[3] && x >= box[0] && x <= box[2] {
+			if first < 0 {
+				first = k
+			}
+			last = k
+		}
+	}
+	if first < 0 {
+		t.Fatal("no point inside: the test checks nothing")
+	}
+	for _, name := range names {
+		want := dec[in]["xr:"+name][first : last+1]
+		if got := dec[out]["xr:"+name]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("xarray %s = %v, want the source's %v", name, got, want)
+		}
+	}
+}
