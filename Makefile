@@ -29,11 +29,18 @@ demo/cli: sample ## cut 14 African coastal regions out of the sample data with t
 serve: sample ## run the server on the sample data (127.0.0.1:8080) until Ctrl-C
 	$(BIN) serve --data var/sample/data --state var/sample/state
 
+# Tests that need the third-party files of ../shared/realdata skip when it
+# is absent; each skip is listed in this file and printed once at the end.
+export SUBSETD_SKIPPED := $(CURDIR)/var/test-skipped.txt
+
 test: setup ## run every test, and the race detector on the concurrent packages
+	@mkdir -p var && : > $(SUBSETD_SKIPPED)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
 	go test -count=1 -timeout 40m ./...
 	go test -count=1 -race -timeout 20m ./jobs/... ./catalog/... ./worker/... ./api/... ./server/... ./readers/netcdf ./readers/hdf5
 	$(MAKE) --no-print-directory test/python
+	@if [ -s $(SUBSETD_SKIPPED) ]; then echo "skipped (../shared/realdata absent): $$(sort -u $(SUBSETD_SKIPPED) | tr '\n' ' ')"; fi
 
 test/python: build ## the Python client's tests (clients/python) against bin/subsetd serve
 	/usr/bin/python3 -m pytest -q clients/python/tests

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 )
 
 // golden is testdata/golden.json, written by testdata/gen_golden.py from
@@ -147,10 +149,7 @@ func TestGoldenCurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import netCDF4, cftime").Run(); err != nil {
-		t.Skipf("%s with netCDF4 and cftime is not available: %v", py, err)
-	}
+	py := fixtures.NeedPython(t, "netCDF4", "cftime")
 	var stderr bytes.Buffer
 	cmd := exec.Command(py, filepath.Join("testdata", "gen_golden.py"))
 	cmd.Stderr = &stderr

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 )
 
 func poly(t testing.TB, js string) *Polygon {
@@ -114,10 +116,10 @@ func TestRandomPolygons(t *testing.T) {
 }
 
 func TestSharedPolygons(t *testing.T) {
-	dir := "../../shared/realdata/polygons"
+	dir := filepath.Join(fixtures.RealDataFolder(t), "polygons")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		t.Skip("shared polygons absent")
+		t.Fatal(err)
 	}
 	for _, e := range entries {
 		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))

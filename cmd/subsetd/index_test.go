@@ -10,7 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -121,9 +120,7 @@ func indexRun(t *testing.T, args ...string) *index.Report {
 }
 
 func TestIndexCommand(t *testing.T) {
-	if _, err := exec.LookPath("ncgen"); err != nil {
-		t.Skip("ncgen is needed (run scripts/setup.sh)")
-	}
+	fixtures.NeedTool(t, "ncgen")
 	useTestInspector(t, "crashme.nc")
 	dir := t.TempDir()
 	data, state := filepath.Join(dir, "data"), filepath.Join(dir, "state")

@@ -3,33 +3,28 @@ package hdf5
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // atl03 is the real ICESat-2 file of ../shared/realdata (see its README).
-var atl03 = filepath.Join("..", "..", "..", "shared", "realdata", "nasa+harmony-trajectory-subsetter__ATL03_gt1l.h5")
+const atl03Name = "nasa+harmony-trajectory-subsetter__ATL03_gt1l.h5"
 
 func openATL03(t *testing.T) *Reader {
 	t.Helper()
-	if _, err := os.Stat(atl03); err != nil {
-		t.Skipf("real data not available: %v", err)
-	}
-	return open(t, atl03)
+	return open(t, fixtures.RealData(t, atl03Name))
 }
 
 // h5dumpValues runs h5dump on a 1-D hyperslab of a dataset, with full
 // precision, and parses the values.
 func h5dumpValues(t *testing.T, file, dset string, start, stride, count int) []float64 {
 	t.Helper()
-	if _, err := exec.LookPath("h5dump"); err != nil {
-		t.Skipf("h5dump not found: %v", err)
-	}
+	fixtures.NeedTool(t, "h5dump")
 	out, err := exec.Command("h5dump", "-m", "%.17g", "-d", dset,
 		"-s", strconv.Itoa(start), "-S", strconv.Itoa(stride), "-c", strconv.Itoa(count), file).CombinedOutput()
 	if err != nil {
@@ -131,6 +126,7 @@ func TestATL03Values(t *testing.T) {
 			t.Errorf("lat_ph %v is not near 87N", v)
 		}
 	}
+	atl03 := fixtures.RealData(t, atl03Name)
 	want := h5dumpValues(t, atl03, "/gt1l/heights/lat_ph", 0, 1, 5)
 	for i := range want {
 		if got[i] != want[i] {
@@ -172,3 +168,5 @@ func TestATL03Values(t *testing.T) {
 		}
 	}
 }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

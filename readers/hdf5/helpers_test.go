@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/hdf5/internal/h5fixture"
 )
@@ -17,9 +18,7 @@ import (
 // ncgenFixture builds a NetCDF-4 (HDF5) file from a CDL file of testdata/.
 func ncgenFixture(t *testing.T, cdl string) string {
 	t.Helper()
-	if _, err := exec.LookPath("ncgen"); err != nil {
-		t.Fatalf("ncgen not found (Debian package netcdf-bin): %v", err)
-	}
+	fixtures.NeedTool(t, "ncgen")
 	out := filepath.Join(t.TempDir(), strings.TrimSuffix(cdl, ".cdl")+".nc")
 	cmd := exec.Command("ncgen", "-k", "nc4", "-o", out, filepath.Join("testdata", cdl))
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -3,7 +3,6 @@ package oracle
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -29,10 +28,7 @@ func calendarFile(t *testing.T, units, calendar string, values []float64) string
 // [start, end) given as ISO dates: an oracle independent of cftime.
 func pythonSelect(t *testing.T, values []float64, units, calendar, start, endExclusive string) []int {
 	t.Helper()
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3 (python3-netcdf4): run scripts/setup.sh")
-	}
+	py := fixtures.NeedPython(t, "cftime")
 	script := `
 import json, sys, cftime
 vals, units, cal, start, end = json.loads(sys.argv[1])
@@ -45,7 +41,7 @@ print(json.dumps([i for i, d in enumerate(ds) if s <= d < e]))
 	arg, _ := json.Marshal([]any{values, units, calendar, start, endExclusive})
 	out, err := exec.Command(py, "-c", script, string(arg)).CombinedOutput()
 	if err != nil {
-		t.Skipf("python3 cftime unavailable: %v %s", err, out)
+		t.Fatalf("python3 cftime: %v %s", err, out)
 	}
 	var idx []int
 	if err := json.Unmarshal(out, &idx); err != nil {
@@ -118,14 +114,11 @@ func TestCalendarNoneRefusesDates(t *testing.T) {
 
 func pythonRun(t *testing.T, script string, arg any) string {
 	t.Helper()
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3 (python3-netcdf4): run scripts/setup.sh")
-	}
+	py := fixtures.NeedPython(t, "cftime")
 	b, _ := json.Marshal(arg)
 	out, err := exec.Command(py, "-c", script, string(b)).CombinedOutput()
 	if err != nil {
-		t.Skipf("python3 cftime unavailable: %v %s", err, out)
+		t.Fatalf("python3 cftime: %v %s", err, out)
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -28,9 +28,7 @@ var ignoredGlobals = map[string]bool{
 
 func needNCO(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("ncks"); err != nil {
-		t.Fatal("ncks not found: run scripts/setup.sh (NCO is the test oracle)")
-	}
+	fixtures.NeedTool(t, "ncks", "ncrcat")
 }
 
 // cut runs the engine with the real readers.
@@ -281,9 +279,9 @@ var openSource, openSink = open.Source, open.Sink
 // TestRealDataEveryFile: every third-party file can be described, has a
 // horizontal grid, and a whole-globe cut of it succeeds.
 func TestRealDataEveryFile(t *testing.T) {
-	entries, err := os.ReadDir(realdata)
+	entries, err := os.ReadDir(fixtures.RealDataFolder(t))
 	if err != nil {
-		t.Skipf("%s not present", realdata)
+		t.Fatal(err)
 	}
 	for _, e := range entries {
 		name := e.Name()
