@@ -162,4 +162,16 @@ func TestRunPixelTimesGiveTheCoverage(t *testing.T) {
 	if got := globalText(out, "time_coverage_start") + " " + globalText(out, "time_coverage_end"); got != "2020-01-01T00:20:00Z 2020-01-01T01:50:00Z" {
 		t.Errorf("coverage %s", got)
 	}
+	// A time per scan line (row): rows 2..11 are kept, at 600 s each.
+	b = newNC("/data/scan.nc", ncmodel.FormatNetCDF4).dim("row", 20).dim("cell", 10).
+		v("lat", ncmodel.Float, "row cell", func(i []int) float64 { return float64(i[0]) }, txt("units", "degrees_north")).
+		v("lon", ncmodel.Float, "row cell", func(i []int) float64 { return float64(i[1]) }, txt("units", "degrees_east")).
+		v("scan_time", ncmodel.Double, "row", func(i []int) float64 { return float64(600 * i[0]) }, txt("units", "seconds since 2020-01-01")).
+		v("wind", ncmodel.Float, "row cell", func(i []int) float64 { return 1 }, txt("coordinates", "lat lon"))
+	in = e.put("/data/scan.nc", b.build())
+	res = e.run(t, &Request{Regions: []regions.Fixed{tri}}, in)
+	out = e.out(t, res.Regions[0])
+	if got := globalText(out, "time_coverage_start") + " " + globalText(out, "time_coverage_end"); got != "2020-01-01T00:20:00Z 2020-01-01T01:50:00Z" {
+		t.Errorf("per-row coverage %s", got)
+	}
 }

@@ -20,19 +20,28 @@ type pixelTime struct {
 	scale float64      // seconds per unit of an offset
 }
 
-// pixelTimes finds the per-pixel time variables of a grid (a 2-D grid or
-// a track): variables spanning every dimension of its latitude.
+// pixelTimes finds the time variables of a grid's cells (a 2-D grid or a
+// track): times or offsets on some of its dimensions (per pixel, per scan
+// line, per point of a track). When a dimension of the grid has a time
+// coordinate (a track's time), that coordinate alone is the points' time
+// (not also time_tai, say, 37 s apart).
 func (p *filePlan) pixelTimes(g Grid) []pixelTime {
-	var out []pixelTime
+	var out, coords []pixelTime
 	for _, v := range p.file.Vars() {
-		if v.IsCoordinate() || !spans(v, g.Lat.Dims) || v == g.Lat || v == g.Lon || !numeric(v.Type) {
+		if !spansSome(v, g.Lat.Dims) || v == g.Lat || v == g.Lon || !numeric(v.Type) {
 			continue
 		}
 		units := v.AttrString("units")
 		if strings.Contains(units, " since ") {
 			if u, err := TimeAxis(v); err == nil {
+				if c, ok := p.coords.Axes[v.Dims[0]]; ok && c.Var == v && c.Axis == AxisTime {
+					coords = append(coords, pixelTime{v: v, units: u})
+				}
 				out = append(out, pixelTime{v: v, units: u})
 			}
+			continue
+		}
+		if v.IsCoordinate() {
 			continue
 		}
 		if !isTimeOffset(v) {
@@ -52,7 +61,22 @@ func (p *filePlan) pixelTimes(g Grid) []pixelTime {
 		}
 		out = append(out, pixelTime{v: v, units: u, ref: ref, scale: d.Scale})
 	}
+	if len(coords) > 0 {
+		return coords
+	}
 	return out
+}
+
+// spansSome reports whether v has one of dims.
+func spansSome(v *ncmodel.Var, dims []*ncmodel.Dim) bool {
+	for _, d := range dims {
+		for _, x := range v.Dims {
+			if x == d {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isTimeOffset recognises GHRSST's per-pixel time difference (sst_dtime,
