@@ -10,15 +10,35 @@ import (
 	"github.com/subsetd/subsetd/internal/errs"
 )
 
-// Area is what a region covers: a box or a polygon. Bounds is the box the
-// cut starts from; Contains decides each cell centre.
+// Area is what a region covers: a box, a polygon or points. Bounds is the
+// box the cut starts from; Contains decides each cell centre (the "centre"
+// rule), Meets each cell's extent (the "overlap" rule).
 type Area interface {
 	Bounds() BBox
 	// Contains reports whether the point (degrees, longitude in any
 	// convention) is inside; the boundary counts as inside.
 	Contains(lon, lat float64) bool
+	// Meets reports whether the area and a cell share at least a point. The
+	// cell is given by its vertices (lon, lat; consecutive longitudes less
+	// than 180° apart, any convention): a ring of three or more (closing
+	// edge implied), a segment of two, or one position.
+	Meets(cell []orb.Point) bool
 	// IsBox reports whether the area is exactly its bounds.
 	IsBox() bool
+}
+
+// PointsOf returns the positions of a point region: a Point or MultiPoint
+// geometry, or a box whose corners coincide. It is nil for areas.
+func PointsOf(a Area) []orb.Point {
+	switch x := a.(type) {
+	case *Points:
+		return x.pts
+	case BBox:
+		if x.West == x.East && x.South == x.North {
+			return []orb.Point{{x.West, x.South}}
+		}
+	}
+	return nil
 }
 
 // Bounds returns the box itself.
@@ -54,11 +74,11 @@ type part struct {
 
 type edge struct{ x1, y1, x2, y2 float64 }
 
-// ParseGeometry reads a GeoJSON Polygon or MultiPolygon geometry, or a
-// Feature holding one. Rings may cross the antimeridian (consecutive
-// vertices more than 180° apart), use longitudes past 180, or be split at
-// ±180 into a MultiPolygon (RFC 7946).
-func ParseGeometry(field string, raw json.RawMessage) (*Polygon, error) {
+// ParseGeometry reads a GeoJSON Polygon, MultiPolygon, Point or MultiPoint
+// geometry, or a Feature holding one. Rings may cross the antimeridian
+// (consecutive vertices more than 180° apart), use longitudes past 180, or
+// be split at ±180 into a MultiPolygon (RFC 7946).
+func ParseGeometry(field string, raw json.RawMessage) (Area, error) {
 	var probe struct {
 		Type     string          `json:"type"`
 		Geometry json.RawMessage `json:"geometry"`
@@ -103,8 +123,20 @@ func ParseGeometry(field string, raw json.RawMessage) (*Polygon, error) {
 			}
 			polys = append(polys, poly)
 		}
-	case "Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection":
-		return nil, errs.F(errs.Invalid, field, "a %s is not a region: give a Polygon or MultiPolygon (or a bbox)", g.Type)
+	case "Point":
+		var c []float64
+		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+			return nil, errs.F(errs.Invalid, field, "Point coordinates must be [lon, lat]: %v", err)
+		}
+		return NewPoints(field, [][]float64{c})
+	case "MultiPoint":
+		var c [][]float64
+		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+			return nil, errs.F(errs.Invalid, field, "MultiPoint coordinates must be [[lon, lat], ...]: %v", err)
+		}
+		return NewPoints(field, c)
+	case "LineString", "MultiLineString", "GeometryCollection":
+		return nil, errs.F(errs.Invalid, field, "a %s is not a region: give a Polygon, MultiPolygon, Point or MultiPoint (or a bbox)", g.Type)
 	case "FeatureCollection":
 		return nil, errs.F(errs.Invalid, field, "a FeatureCollection holds several regions: give one geometry per region")
 	case "":
@@ -130,42 +162,124 @@ func toPolygon(field string, c [][][]float64) (orb.Polygon, error) {
 	return poly, nil
 }
 
-// NewPolygon builds a Polygon from orb polygons.
+// NewPolygon builds a Polygon from orb polygons. Each polygon's first ring
+// is its exterior, the others its holes. A "hole" that lies outside its
+// exterior (touching it at most) is not a hole: it is read as one more area
+// of the region, as the writer of two areas in one polygon meant. A hole
+// that crosses its exterior, or encloses it, is refused, naming the ring.
 func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
 	p := &Polygon{}
 	for i, poly := range polys {
 		if len(poly) == 0 {
 			continue
 		}
-		pt := part{minX: math.Inf(1), maxX: math.Inf(-1), minY: math.Inf(1), maxY: math.Inf(-1)}
-		for j, ring := range poly {
-			r, err := unwrapRing(fmt.Sprintf("%s polygon %d ring %d", field, i, j), ring)
+		outer, err := unwrapRing(fmt.Sprintf("%s polygon %d ring 0", field, i), poly[0])
+		if err != nil {
+			return nil, err
+		}
+		rings := [][]orb.Point{outer}
+		var extra [][]orb.Point
+		for j, ring := range poly[1:] {
+			name := fmt.Sprintf("%s polygon %d ring %d", field, i, j+1)
+			r, err := unwrapRing(name, ring)
 			if err != nil {
 				return nil, err
 			}
-			if j > 0 {
-				// Holes are unwrapped next to their outer ring.
-				shift := math.Round((pt.minX+pt.maxX)/2/360-meanX(r)/360) * 360
-				for k := range r {
-					r[k][0] += shift
-				}
+			// Holes are unwrapped next to their outer ring.
+			minX, maxX := xRange(outer)
+			shift := math.Round((minX+maxX)/2/360-meanX(r)/360) * 360
+			for k := range r {
+				r[k][0] += shift
 			}
-			for _, q := range r {
-				if j == 0 {
-					pt.minX, pt.maxX = math.Min(pt.minX, q[0]), math.Max(pt.maxX, q[0])
-				}
-				pt.minY, pt.maxY = math.Min(pt.minY, q[1]), math.Max(pt.maxY, q[1])
+			switch ringPlace(r, outer) {
+			case placeInside:
+				rings = append(rings, r)
+			case placeOutside:
+				extra = append(extra, r)
+			case placeEncloses:
+				return nil, errs.F(errs.Invalid, field, "polygon %d ring %d encloses its exterior ring 0: a hole must lie inside the exterior (the first ring)", i, j+1)
+			default:
+				return nil, errs.F(errs.Invalid, field, "polygon %d ring %d crosses its exterior ring 0: a hole must lie inside the exterior (the first ring)", i, j+1)
 			}
-			pt.rings = append(pt.rings, r)
 		}
-		pt.index()
-		p.parts = append(p.parts, pt)
+		p.parts = append(p.parts, newPart(rings))
+		for _, r := range extra {
+			p.parts = append(p.parts, newPart([][]orb.Point{r}))
+		}
 	}
 	if len(p.parts) == 0 {
 		return nil, errs.F(errs.Invalid, field, "polygon has no rings")
 	}
 	p.bounds = p.computeBounds()
 	return p, nil
+}
+
+// newPart indexes an exterior ring and its holes.
+func newPart(rings [][]orb.Point) part {
+	pt := part{rings: rings}
+	pt.minX, pt.maxX = xRange(rings[0])
+	pt.minY, pt.maxY = math.Inf(1), math.Inf(-1)
+	for _, q := range rings[0] {
+		pt.minY, pt.maxY = math.Min(pt.minY, q[1]), math.Max(pt.maxY, q[1])
+	}
+	pt.index()
+	return pt
+}
+
+func xRange(r []orb.Point) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, q := range r {
+		lo, hi = math.Min(lo, q[0]), math.Max(hi, q[0])
+	}
+	return lo, hi
+}
+
+// Where a hole lies with respect to its exterior.
+const (
+	placeInside = iota
+	placeOutside
+	placeEncloses
+	placeCrosses
+)
+
+// ringPlace tells where ring r lies with respect to ring outer (both in
+// the same unwrapped longitudes): inside (touching allowed), outside
+// (touching allowed), enclosing it, or crossing it. Vertices and edge
+// mid-points on outer's boundary decide nothing.
+func ringPlace(r, outer []orb.Point) int {
+	for i := range r {
+		a, b := r[i], r[(i+1)%len(r)]
+		for k := range outer {
+			if properCross(a, b, outer[k], outer[(k+1)%len(outer)]) {
+				return placeCrosses
+			}
+		}
+	}
+	in, out := 0, 0
+	for i := range r {
+		a, b := r[i], r[(i+1)%len(r)]
+		for _, q := range []orb.Point{a, {(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}} {
+			switch ringSide(outer, q[0], q[1]) {
+			case 1:
+				in++
+			case -1:
+				out++
+			}
+		}
+	}
+	switch {
+	case in > 0 && out > 0:
+		return placeCrosses
+	case in > 0 || out == 0:
+		return placeInside
+	}
+	// Outside: unless outer lies inside r.
+	for _, q := range outer {
+		if ringSide(r, q[0], q[1]) == 1 {
+			return placeEncloses
+		}
+	}
+	return placeOutside
 }
 
 func meanX(r []orb.Point) float64 {

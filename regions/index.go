@@ -91,22 +91,107 @@ func LonRuns(vals []float64, b BBox, tol float64) []Run {
 		return nil
 	case len(runs) == 2 && runs[0].Start == 0 && runs[1].Start+runs[1].Count == len(vals):
 		// Wrapped: the part at the end of the row comes first.
-		out := []Run{runs[1], runs[0]}
-		for i := range out {
-			v := vals[out[i].Start]
-			out[i].Shift = shiftInto(v, b.West, tol)
-		}
-		if out[0].Shift == out[1].Shift {
-			// Same convention on both sides: nothing to straighten.
-			out[0].Shift, out[1].Shift = 0, 0
-		}
-		return out
+		return ShiftRuns(vals, []Run{runs[1], runs[0]}, b.West, tol)
 	case len(runs) == 1:
 		return runs
 	}
 	// Several separate runs (a non-monotonic axis): take them all.
 	first, last := runs[0], runs[len(runs)-1]
 	return []Run{{Start: first.Start, Count: last.Start + last.Count - first.Start}}
+}
+
+// ShiftRuns sets the Shift of each run of a longitude axis cut across its
+// seam (two runs, the end of the row first) so that the output values are
+// monotonic and in the convention of west: each run's values are brought
+// into [west, west+360). One run, or two whose values need the same shift,
+// keep the data's values.
+func ShiftRuns(vals []float64, runs []Run, west, tol float64) []Run {
+	out := append([]Run(nil), runs...)
+	for i := range out {
+		out[i].Shift = 0
+	}
+	if len(out) != 2 {
+		return out
+	}
+	for i := range out {
+		out[i].Shift = shiftInto(vals[out[i].Start], west, tol)
+	}
+	if out[0].Shift == out[1].Shift {
+		out[0].Shift, out[1].Shift = 0, 0
+	}
+	return out
+}
+
+// CoverRuns returns the runs of indices holding every marked index: the
+// hull from the first to the last, or, along a periodic axis (the columns
+// of a global grid), the shortest arc around it: one run, or two when the
+// arc wraps (the part at the end of the row first). Nil when nothing is
+// marked.
+func CoverRuns(marked []bool, periodic bool) []Run {
+	first, last := -1, -1
+	for i, m := range marked {
+		if m {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	hull := []Run{{Start: first, Count: last - first + 1}}
+	if !periodic {
+		return hull
+	}
+	// The largest gap between marked indices, going round: the arc is the
+	// rest. The gap between the last and the first is the hull's.
+	n := len(marked)
+	gapStart, gapLen := last+1, n-1-last+first
+	prev := first
+	for i := first + 1; i <= last; i++ {
+		if !marked[i] {
+			continue
+		}
+		if g := i - prev - 1; g > gapLen {
+			gapStart, gapLen = prev+1, g
+		}
+		prev = i
+	}
+	if gapStart == last+1 || gapStart >= n {
+		return hull
+	}
+	// The arc runs from the end of the gap to the end of the row, then from
+	// the start of the row to the gap.
+	end := gapStart + gapLen // first marked index after the gap
+	return []Run{{Start: end, Count: n - end}, {Start: 0, Count: gapStart}}
+}
+
+// IsPeriodic reports whether a line of longitudes (one row of a grid, in
+// index order) goes once around the globe with its last value one step
+// before its first: the index along it is then periodic, as the columns
+// of global ocean and atmosphere grids are. NaN values are skipped.
+func IsPeriodic(lons []float64) bool {
+	var valid []float64
+	for _, v := range lons {
+		if !math.IsNaN(v) {
+			valid = append(valid, v)
+		}
+	}
+	if len(valid) < 3 || len(valid) < len(lons)*9/10 {
+		return false
+	}
+	wrap := func(d float64) float64 { return math.Remainder(d, 360) }
+	sum := 0.0
+	for i := 1; i < len(valid); i++ {
+		sum += wrap(valid[i] - valid[i-1])
+	}
+	// The step from the last value to the first must be like the steps
+	// next to it.
+	closing := wrap(valid[0] - valid[len(valid)-1])
+	near := math.Max(math.Abs(wrap(valid[1]-valid[0])), math.Abs(wrap(valid[len(valid)-1]-valid[len(valid)-2])))
+	total := sum + closing
+	return math.Abs(math.Abs(total)-360) < 1e-6*360 && math.Abs(closing) <= 1.5*near && closing*total > 0
 }
 
 // shiftInto returns the multiple of 360 that brings v into [west, west+360).
