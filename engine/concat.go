@@ -37,13 +37,7 @@ func newConcat(srcs []ncmodel.Source) (*concatSource, error) {
 	first := srcs[0].File()
 	c := &concatSource{srcs: srcs, vars: map[*ncmodel.Var][]*ncmodel.Var{}, rebase: map[*ncmodel.Var][]*cftime.Units{}}
 	co := FindCoords(first)
-	var tvar *ncmodel.Var
-	for _, d := range sortedDims(co.Axes) {
-		if co.Axes[d].Axis == AxisTime {
-			tvar = co.Axes[d].Var
-			break
-		}
-	}
+	tvar := co.MainTime(first)
 	if tvar == nil {
 		return nil, errs.E(errs.Invalid, "%s has no time coordinate: its files cannot be joined along time", baseName(first.Path))
 	}

@@ -185,6 +185,43 @@ func FindCoords(f *ncmodel.File) Coords {
 	return c
 }
 
+// MainTime returns the file's main time axis (nil when it has none): of
+// its time coordinates, the one marked standard_name time or axis T, named
+// time, on the unlimited dimension, used by the most variables, in that
+// order. Other time coordinates (a 360_day lat_cal beside time, the time of
+// one group of several) are the time axes of their own variables only.
+func (c Coords) MainTime(f *ncmodel.File) *ncmodel.Var {
+	users := map[*ncmodel.Dim]int{}
+	for _, v := range f.Vars() {
+		for _, d := range v.Dims {
+			users[d]++
+		}
+	}
+	var best *ncmodel.Var
+	bestScore := -1
+	for _, d := range sortedDims(c.Axes) {
+		co := c.Axes[d]
+		if co.Axis != AxisTime {
+			continue
+		}
+		s := 0
+		if strings.EqualFold(co.Var.AttrString("standard_name"), "time") || strings.EqualFold(strings.TrimSpace(co.Var.AttrString("axis")), "T") {
+			s += 4
+		}
+		if strings.EqualFold(co.Var.Name, "time") {
+			s += 2
+		}
+		if d.Unlimited {
+			s++
+		}
+		s = s*1_000_000 + users[d]
+		if s > bestScore {
+			best, bestScore = co.Var, s
+		}
+	}
+	return best
+}
+
 func sameDims(a, b *ncmodel.Var) bool {
 	if len(a.Dims) != len(b.Dims) {
 		return false

@@ -144,43 +144,43 @@ func Describe(src ncmodel.Source) (*Description, error) {
 			}
 		}
 	}
-	for _, x := range sortedDims(c.Axes) {
-		co := c.Axes[x]
-		if co.Axis != AxisTime {
-			continue
-		}
-		cal := "standard"
-		if a, ok := co.Var.Attr("calendar"); ok {
-			cal = a.Text()
-		}
-		tc := &TimeCoverage{Steps: x.Len, Units: co.Var.AttrString("units"), Calendar: cal}
-		d.Time = tc
-		u, err := TimeAxis(co.Var)
-		if err != nil {
-			tc.Error = err.Error()
-			break
-		}
-		vals, err := CoordValues(src, co.Var)
-		if err != nil {
-			tc.Error = err.Error()
-			break
-		}
-		lo, hi := minMax(vals)
-		if math.IsNaN(lo) {
-			break
-		}
-		a, err := u.Decode(lo)
-		if err != nil {
-			tc.Error = err.Error()
-			break
-		}
-		b, err := u.Decode(hi)
-		if err != nil {
-			tc.Error = err.Error()
-			break
-		}
-		tc.Start, tc.End = a.String(), b.String()
-		break
+	if tv := c.MainTime(f); tv != nil {
+		d.Time = describeTime(src, tv)
 	}
 	return d, nil
+}
+
+// describeTime decodes the coverage of a time coordinate.
+func describeTime(src ncmodel.Source, tv *ncmodel.Var) *TimeCoverage {
+	cal := "standard"
+	if a, ok := tv.Attr("calendar"); ok {
+		cal = a.Text()
+	}
+	tc := &TimeCoverage{Steps: tv.Dims[0].Len, Units: tv.AttrString("units"), Calendar: cal}
+	u, err := TimeAxis(tv)
+	if err != nil {
+		tc.Error = err.Error()
+		return tc
+	}
+	vals, err := CoordValues(src, tv)
+	if err != nil {
+		tc.Error = err.Error()
+		return tc
+	}
+	lo, hi := minMax(vals)
+	if math.IsNaN(lo) {
+		return tc
+	}
+	a, err := u.Decode(lo)
+	if err != nil {
+		tc.Error = err.Error()
+		return tc
+	}
+	b, err := u.Decode(hi)
+	if err != nil {
+		tc.Error = err.Error()
+		return tc
+	}
+	tc.Start, tc.End = a.String(), b.String()
+	return tc
 }

@@ -35,8 +35,9 @@ func sstFile() *memfile.File {
 }
 
 // Run cuts regions out of files: here a box across the antimeridian out
-// of a 0..360 grid, for three days, written to and read back from the
-// in-memory file store that stands for the disk.
+// of a 0..360 grid, and the cell holding a station (a box reduced to a
+// point), for three days, written to and read back from the in-memory file
+// store that stands for the disk.
 func ExampleRun() {
 	var store memfile.Store
 	store.Put("/data/sst.nc", sstFile())
@@ -48,7 +49,7 @@ func ExampleRun() {
 	req := &engine.Request{
 		Regions: []regions.Fixed{
 			{Name: "pacific", BBox: []float64{160, -20, -160, 20}},
-			{Name: "arctic", BBox: []float64{0, 80, 10, 90}},
+			{Name: "station", BBox: []float64{20, 70, 20, 70}},
 		},
 		Time: &engine.TimeRange{Start: "2020-01-02", End: "2020-01-04"},
 	}
@@ -63,12 +64,13 @@ func ExampleRun() {
 	cut := store.Get(p.Files[0].Path)
 	fmt.Println("lon", cut.Data("lon").Float64s())
 	fmt.Println("sst", cut.Data("sst").Float64s()[:2])
-	fmt.Println(res.Regions[1].Name, res.Regions[1].Status)
+	st := res.Regions[1]
+	fmt.Println(st.Name, st.Status, st.Files[0].Shape, store.Get(st.Files[0].Path).Data("sst").Float64s())
 	// Output:
 	// pacific successful pacific.nc map[lat:2 lon:2 time:3]
 	// lon [165 195]
 	// sst [205 206]
-	// arctic empty
+	// station successful map[lat:1 lon:1 time:3] [500 500 500]
 }
 
 // Describe reads what a file holds: its grids, axes, extent and time

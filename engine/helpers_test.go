@@ -204,6 +204,14 @@ func polygon(name string, ring ...[2]float64) regions.Fixed {
 	return regions.Fixed{Name: name, Geometry: []byte(`{"type":"Polygon","coordinates":[[` + strings.Join(pts, ",") + `]]}`)}
 }
 
+// sliver is a thin band along y = x - x0 + 5, from longitude x0 (a
+// multiple of 10) to x0 + 20, on grids of 10° cells centred on ±5, ±15...:
+// its bounds hold centres, but every centre has y - x a multiple of 10, so
+// it holds none, and it is wider than a cell.
+func sliver(name string, x0 float64) regions.Fixed {
+	return polygon(name, [2]float64{x0, 4}, [2]float64{x0, 6}, [2]float64{x0 + 20, 26}, [2]float64{x0 + 20, 24}, [2]float64{x0, 4})
+}
+
 // values reads a variable of a file whole, raw.
 func values(t *testing.T, f *memfile.File, name string) []float64 {
 	t.Helper()

@@ -123,13 +123,17 @@ func TestRunPolygonBetweenCentresIsEmpty(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	in := e.put("/data/m.nc", maskFile("/data/m.nc").build())
-	// A thin band along y = x + 5: its bounds hold centres, but every
-	// centre has y - x a multiple of 10.
-	r := polygon("sliver", [2]float64{0, 4}, [2]float64{0, 6}, [2]float64{20, 26}, [2]float64{20, 24}, [2]float64{0, 4})
-	res := e.run(t, &Request{Regions: []regions.Fixed{r}}, in)
+	// The region is inside the data, so the message says it lies between
+	// centres, not that it misses the data; select=overlap takes the cells
+	// it crosses.
+	res := e.run(t, &Request{Regions: []regions.Fixed{sliver("sliver", 0)}}, in)
 	got := res.Regions[0]
-	if got.Status != StatusEmpty || !strings.Contains(got.Message, "no cell centre of /lat lies inside the polygon") || len(got.Files) != 0 {
+	if got.Status != StatusEmpty || !strings.Contains(got.Message, "region sliver [0, 4, 20, 26] lies between the cell centres of the data of m.nc (no cell centre of /lat lies inside the region): widen it or use select=overlap") || len(got.Files) != 0 {
 		t.Errorf("%+v", got)
+	}
+	res = e.run(t, &Request{Regions: []regions.Fixed{sliver("sliver", 0)}, Select: SelectOverlap}, in)
+	if got := res.Regions[0]; got.Status != StatusSuccessful {
+		t.Errorf("overlap: %+v", got)
 	}
 }
 
@@ -296,7 +300,7 @@ func TestRunTwoGrids(t *testing.T) {
 		v("bt", ncmodel.Float, "time y x", func(i []int) float64 { return float64(i[1]*10 + i[2]) }, txt("coordinates", "clat clon"))
 	e := newEnv(t)
 	in := e.put("/data/two.nc", b.build())
-	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("south", 0, -60, 40, -30), bbox("both", 25, 14, 40, 24), bbox("none", 0, 88, 10, 89)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("south", 0, -60, 40, -30), bbox("both", 25, 14, 40, 24), sliver("none", -100)}}, in)
 	south := e.out(t, res.Regions[0])
 	if got := fmt.Sprint(varNames(south.File())); got != "[time lat lon sst]" {
 		t.Errorf("south keeps %s", got)
@@ -306,7 +310,7 @@ func TestRunTwoGrids(t *testing.T) {
 	if got := fmt.Sprint(varNames(both.File())); got != "[time lat lon sst clat clon bt]" {
 		t.Errorf("both keeps %s", got)
 	}
-	if r := res.Regions[2]; r.Status != StatusEmpty || !strings.Contains(r.Message, "latitude -85..85, longitude -175..175") || !strings.Contains(r.Message, "no cell of the curvilinear grid /clat") {
+	if r := res.Regions[2]; r.Status != StatusEmpty || !strings.Contains(r.Message, "lies between the cell centres") || !strings.Contains(r.Message, "no cell centre of /lat lies inside the region") || !strings.Contains(r.Message, "no cell of the curvilinear grid /clat") {
 		t.Errorf("%+v", r)
 	}
 }

@@ -25,12 +25,9 @@ func (p *filePlan) outputFile(rp *regionPlan, format ncmodel.Format, deflate int
 	keep := map[*ncmodel.Var]bool{}
 	usedDims := map[*ncmodel.Dim]bool{}
 	fills = map[*ncmodel.Var][]byte{}
-vars:
 	for _, v := range p.vars {
-		for _, d := range v.Dims {
-			if rp.dropped[d] {
-				continue vars
-			}
+		if p.leftOut(rp, v) {
+			continue
 		}
 		keep[v] = true
 		for _, d := range v.Dims {
@@ -43,7 +40,7 @@ vars:
 	copyGroup = func(g, parent *ncmodel.Group) *ncmodel.Group {
 		o := &ncmodel.Group{Name: g.Name, Parent: parent, Attrs: append([]ncmodel.Attr(nil), g.Attrs...)}
 		for _, d := range g.Dims {
-			if !p.allVars && !usedDims[d] {
+			if !usedDims[d] && (!p.allVars || rp.dropped[d] || p.noTime[d]) {
 				continue
 			}
 			n := d.Len
@@ -110,51 +107,23 @@ func (p *filePlan) masked(rp *regionPlan, v *ncmodel.Var) bool {
 	return false
 }
 
-// applies reports whether v spans every dimension of the mask.
-func (m *gridMask) applies(v *ncmodel.Var) bool { return spans(v, m.dims) }
-
-// positions maps the output positions of the region's final selection of
-// each mask dimension to the mask's own positions (-1: not covered by the
-// mask); nil for a dimension whose selection is the one the mask was made on.
-func (m *gridMask) positions(final func(*ncmodel.Dim) *dimSel) [][]int {
-	pos := make([][]int, len(m.dims))
-	for i, d := range m.dims {
-		f := final(d)
-		if f == m.sels[i] || f == nil {
-			continue
-		}
-		own := map[int]int{}
-		n := 0
-		for _, r := range m.sels[i].runs {
-			for k := r.Start; k < r.Start+r.Count; k += m.sels[i].stride {
-				own[k] = n
-				n++
-			}
-		}
-		for _, r := range f.runs {
-			for k := r.Start; k < r.Start+r.Count; k += f.stride {
-				p, ok := own[k]
-				if !ok {
-					p = -1
-				}
-				pos[i] = append(pos[i], p)
-			}
-		}
-	}
-	return pos
+// applies reports whether v lies on the mask's grids (and so spans every
+// dimension of the mask).
+func (m *gridMask) applies(v *ncmodel.Var) bool {
+	return slices.Equal(m.of[v], m.grids)
 }
 
 // apply sets the cells of a (written at output position at) that lie
-// outside the region to fill; pos is what positions returned.
-func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte, pos [][]int) {
+// outside the region to fill.
+func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte) {
 	if !m.applies(v) {
 		return
 	}
-	where := make([]int, len(m.dims)) // where each mask dimension is in v
+	pos := make([]int, len(m.dims)) // where each mask dimension is in v
 	for i, d := range m.dims {
 		for j, x := range v.Dims {
 			if x == d {
-				where[i] = j
+				pos[i] = j
 			}
 		}
 	}
@@ -164,16 +133,9 @@ func (m *gridMask) apply(v *ncmodel.Var, at []int, a *ncmodel.Array, fill []byte
 	for k := 0; k < a.Len(); k++ {
 		mi := 0
 		for i := range m.dims {
-			p := at[where[i]] + idx[where[i]]
-			if pos[i] != nil {
-				if p = pos[i][p]; p < 0 {
-					mi = -1
-					break
-				}
-			}
-			mi = mi*m.shape[i] + p
+			mi = mi*m.shape[i] + at[pos[i]] + idx[pos[i]]
 		}
-		if mi < 0 || !m.inside[mi] {
+		if !m.inside[mi] {
 			copy(a.Data[k*es:(k+1)*es], fill)
 		}
 		for d := rank - 1; d >= 0; d-- {
@@ -363,11 +325,14 @@ func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64
 	}
 	// Cells with their own time (swaths) say when the kept cells were
 	// seen; a reference time would say when the granule starts.
-	for _, g := range p.coords.Grids {
-		if g.Kind == Rectilinear || rp.dropped[g.Lat.Dims[0]] {
+	for i, g := range p.coords.Grids {
+		if g.Kind == Rectilinear || rp.missed[i] {
 			continue
 		}
 		for _, pt := range p.pixelTimes(g) {
+			if !p.writes(rp, pt.v) {
+				continue
+			}
 			if lo, hi, ok, err := p.pixelCoverage(rp, pt); err == nil && ok {
 				add(pt.units, lo, hi)
 			}
@@ -376,7 +341,7 @@ func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64
 	if len(spans) == 0 {
 		for _, d := range sortedDims(p.coords.Axes) {
 			c := p.coords.Axes[d]
-			if c.Axis != AxisTime || coordVals[c.Var] == nil {
+			if c.Axis != AxisTime || coordVals[c.Var] == nil || !p.keeps(rp, d) {
 				continue
 			}
 			u, err := TimeAxis(c.Var)

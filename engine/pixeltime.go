@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/subsetd/subsetd/cftime"
@@ -20,63 +21,24 @@ type pixelTime struct {
 	scale float64      // seconds per unit of an offset
 }
 
-// pixelTimes finds the time variables of a grid's cells (a 2-D grid or a
-// track): times or offsets on some of its dimensions (per pixel, per scan
-// line, per point of a track). When a dimension of the grid has a time
-// coordinate (a track's time), that coordinate alone is the points' time
-// (not also time_tai, say, 37 s apart).
+// pixelTimes gives the time of a grid's cells (a 2-D grid or a track) as
+// the selection finds it (gridTime): the variable whose values are the
+// cells' times, or the per-pixel offset with its reference time. None for
+// rectilinear grids and grids whose cells have no time of their own.
 func (p *filePlan) pixelTimes(g Grid) []pixelTime {
-	var out, coords []pixelTime
-	for _, v := range p.file.Vars() {
-		if !spansSome(v, g.Lat.Dims) || v == g.Lat || v == g.Lon || !numeric(v.Type) {
-			continue
-		}
-		units := v.AttrString("units")
-		if strings.Contains(units, " since ") {
-			if u, err := TimeAxis(v); err == nil {
-				if c, ok := p.coords.Axes[v.Dims[0]]; ok && c.Var == v && c.Axis == AxisTime {
-					coords = append(coords, pixelTime{v: v, units: u})
-				}
-				out = append(out, pixelTime{v: v, units: u})
-			}
-			continue
-		}
-		if v.IsCoordinate() {
-			continue
-		}
-		if !isTimeOffset(v) {
-			continue
-		}
-		d, err := cftime.ParseUnits(units+" since 1970-01-01", "")
-		if err != nil || d.Scale <= 0 {
-			continue
-		}
-		ref := p.referenceTime(v)
-		if ref == nil {
-			continue
-		}
-		u, err := TimeAxis(ref)
-		if err != nil || u.Scale <= 0 {
-			continue
-		}
-		out = append(out, pixelTime{v: v, units: u, ref: ref, scale: d.Scale})
+	gi := slices.IndexFunc(p.coords.Grids, func(x Grid) bool { return x.Lat == g.Lat && x.Lon == g.Lon })
+	ct := gridTime(p.file, p.coords, g, p.varGrid, gi)
+	if ct == nil {
+		return nil
 	}
-	if len(coords) > 0 {
-		return coords
+	u, err := TimeAxis(ct.v)
+	if err != nil || u.Scale <= 0 {
+		return nil
 	}
-	return out
-}
-
-// spansSome reports whether v has one of dims.
-func spansSome(v *ncmodel.Var, dims []*ncmodel.Dim) bool {
-	for _, d := range dims {
-		for _, x := range v.Dims {
-			if x == d {
-				return true
-			}
-		}
+	if ct.offset == nil {
+		return []pixelTime{{v: ct.v, units: u}}
 	}
-	return false
+	return []pixelTime{{v: ct.offset, units: u, ref: ct.v, scale: ct.scale * u.Scale}}
 }
 
 // isTimeOffset recognises GHRSST's per-pixel time difference (sst_dtime,
@@ -85,26 +47,6 @@ func isTimeOffset(v *ncmodel.Var) bool {
 	name := strings.ToLower(v.Name)
 	return strings.EqualFold(v.AttrString("standard_name"), "dtime") || name == "dtime" || strings.HasSuffix(name, "_dtime") ||
 		strings.Contains(strings.ToLower(v.AttrString("long_name")), "time difference from reference time")
-}
-
-// referenceTime is the time coordinate an offset is added to: the one of
-// its own time dimension, else the file's only time coordinate of one step.
-func (p *filePlan) referenceTime(v *ncmodel.Var) *ncmodel.Var {
-	for _, d := range v.Dims {
-		if c, ok := p.coords.Axes[d]; ok && c.Axis == AxisTime {
-			return c.Var
-		}
-	}
-	var one *ncmodel.Var
-	for d, c := range p.coords.Axes {
-		if c.Axis == AxisTime && d.Len == 1 {
-			if one != nil {
-				return nil
-			}
-			one = c.Var
-		}
-	}
-	return one
 }
 
 // spans reports whether v has every dimension of dims.
@@ -151,7 +93,7 @@ func (p *filePlan) pixelCoverage(rp *regionPlan, pt pixelTime) (lo, hi float64, 
 			arr.SetFloat64(k, x)
 		}
 		for _, m := range rp.masks {
-			m.apply(pt.v, b.out, arr, nan.Data, m.positions(func(d *ncmodel.Dim) *dimSel { return rp.sel[d] }))
+			m.apply(pt.v, b.out, arr, nan.Data)
 		}
 		idx := make([]int, len(a.Shape))
 		for k := 0; k < arr.Len(); k++ {

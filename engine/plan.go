@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,6 +42,10 @@ type filePlan struct {
 	gridDims  map[*ncmodel.Dim]bool         // horizontal dimensions of every grid
 	noMask    map[*ncmodel.Var]bool         // coordinates and bounds: never masked
 	lonVars   map[*ncmodel.Var]*ncmodel.Dim // longitude coordinates and bounds -> the longitude dimension whose shifts they follow
+	varGrid   map[*ncmodel.Var][]int        // the grids (indices in coords.Grids) of each variable, none when off every grid
+	noTime    map[*ncmodel.Dim]bool         // time dimensions with no step in the time range: their variables are left out
+	rule      string                        // the selection rule: SelectCentre or SelectOverlap
+	notes     []string
 }
 
 // regionPlan is the part of a plan that depends on the region.
@@ -51,21 +56,21 @@ type regionPlan struct {
 	empty   string // why nothing is selected, or ""
 	sel     map[*ncmodel.Dim]*dimSel
 	masks   []*gridMask
-	dropped map[*ncmodel.Dim]bool // dimensions of grids the region misses: their variables are left out
+	missed  map[int]bool          // grids the region misses: their variables are left out
+	dropped map[*ncmodel.Dim]bool // dimensions only those grids have: variables on them are left out too
 	extent  *regionMeta           // lat/lon extent of the selected cells
 	failed  error                 // a bug met while planning this region
 }
 
 // gridMask marks which cells of a region's output are inside the region,
-// over the output index space of the grid's horizontal dimensions as they
-// were selected when the mask was made (sels). Another grid sharing a
-// dimension may widen that dimension's selection afterwards: cells the mask
-// does not cover are outside.
+// over the output index space of the grid's horizontal dimensions. It
+// applies to the variables of its grid.
 type gridMask struct {
 	dims   []*ncmodel.Dim // input dimensions, in the grid's order
-	sels   []*dimSel      // the selection of each dimension the mask was made on
-	shape  []int          // output lengths of sels
+	shape  []int          // output lengths of dims
 	inside []bool
+	grids  []int                  // the grids whose variables it masks
+	of     map[*ncmodel.Var][]int // the plan's varGrid
 }
 
 // selFor returns the selection of d in region rp ("" region: common only).
@@ -79,6 +84,44 @@ func (p *filePlan) selFor(rp *regionPlan, d *ncmodel.Dim) *dimSel {
 		return s
 	}
 	return nil
+}
+
+// leftOut reports whether variable v has no place in region rp's output:
+// it lies on a grid the region misses, or on a dimension with nothing
+// selected (a time axis without a step in the time range).
+func (p *filePlan) leftOut(rp *regionPlan, v *ncmodel.Var) bool {
+	if set := p.varGrid[v]; len(set) > 0 {
+		all := true
+		for _, g := range set {
+			all = all && rp.missed[g]
+		}
+		if all {
+			return true
+		}
+	}
+	for _, d := range v.Dims {
+		if rp.dropped[d] || p.noTime[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// writes reports whether v is one of region rp's output variables.
+func (p *filePlan) writes(rp *regionPlan, v *ncmodel.Var) bool {
+	return slices.Contains(p.vars, v) && !p.leftOut(rp, v)
+}
+
+// keeps reports whether some variable of region rp's output lies on d.
+func (p *filePlan) keeps(rp *regionPlan, d *ncmodel.Dim) bool {
+	for _, v := range p.vars {
+		for _, x := range v.Dims {
+			if x == d && !p.leftOut(rp, v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (p *filePlan) strideFor(d *ncmodel.Dim, stride map[string]int) int {
@@ -97,7 +140,8 @@ func (p *filePlan) strideFor(d *ncmodel.Dim, stride map[string]int) int {
 func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan, error) {
 	f := src.File()
 	name := baseName(f.Path)
-	p := &filePlan{src: src, file: f, coords: FindCoords(f), common: map[*ncmodel.Dim]*dimSel{}, lonVars: map[*ncmodel.Var]*ncmodel.Dim{}, gridDims: map[*ncmodel.Dim]bool{}}
+	p := &filePlan{src: src, file: f, coords: FindCoords(f), common: map[*ncmodel.Dim]*dimSel{}, lonVars: map[*ncmodel.Var]*ncmodel.Dim{},
+		gridDims: map[*ncmodel.Dim]bool{}, noTime: map[*ncmodel.Dim]bool{}, rule: req.selectRule()}
 	vars, err := selectVars(f, req.Variables)
 	if err != nil {
 		return nil, err
@@ -108,10 +152,11 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 	if len(grids) == 0 {
 		return nil, errs.E(errs.Invalid, "%s: no latitude/longitude coordinates found (looked for CF standard_name, units degrees_north/degrees_east, axis and names lat/lon)", name)
 	}
+	p.varGrid = assignGrids(f, p.coords)
 	p.noMask = map[*ncmodel.Var]bool{}
 	for _, g := range grids {
 		p.noMask[g.Lat], p.noMask[g.Lon] = true, true
-		for _, d := range g.Lat.Dims {
+		for _, d := range g.Dims() {
 			p.gridDims[d] = true
 		}
 		for _, c := range []*ncmodel.Var{g.Lat, g.Lon} {
@@ -158,7 +203,32 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 			return nil, errs.F(errs.Invalid, "stride."+key, "unknown axis or dimension %q: use time, lat, lon, vertical or a dimension name", key)
 		}
 	}
-	if err := p.planTime(req); err != nil {
+
+	// The grids the output variables lie on, their coordinates read once;
+	// the others play no part (when no output variable lies on a grid,
+	// every grid decides whether the region meets the data).
+	used := map[int]bool{}
+	for _, v := range p.vars {
+		for _, g := range p.varGrid[v] {
+			used[g] = true
+		}
+	}
+	var gv []*gridVals
+	for i, g := range grids {
+		if len(used) > 0 && !used[i] {
+			continue
+		}
+		lat, err := CoordValues(src, g.Lat)
+		if err != nil {
+			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading latitude %s", name, g.Lat.Path())
+		}
+		lon, err := CoordValues(src, g.Lon)
+		if err != nil {
+			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading longitude %s", name, g.Lon.Path())
+		}
+		gv = append(gv, newGridVals(src, p.coords, g, i, lat, lon, p.varGrid))
+	}
+	if err := p.planTime(req, gv); err != nil {
 		return nil, err
 	}
 	if err := p.planVertical(req); err != nil {
@@ -177,53 +247,12 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 			}
 		}
 	}
-
-	// Coordinates of each grid, read once.
-	var gv []gridVals
-	for _, g := range grids {
-		lat, err := CoordValues(src, g.Lat)
-		if err != nil {
-			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading latitude %s", name, g.Lat.Path())
-		}
-		lon, err := CoordValues(src, g.Lon)
-		if err != nil {
-			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading longitude %s", name, g.Lon.Path())
-		}
-		gv = append(gv, gridVals{g, lat, lon})
-	}
 	for i, a := range areas {
-		rp := &regionPlan{index: i, name: a.Name, area: a.Area, sel: map[*ncmodel.Dim]*dimSel{}, dropped: map[*ncmodel.Dim]bool{}}
-		var missed []string
-		hit := 0
-		for _, x := range gv {
-			var why string
-			rp.failed = guard(fmt.Sprintf("selecting region %s on grid %s of %s", a.Name, x.g.Lat.Path(), name), func() error {
-				why = p.selectGrid(rp, x, a, req.Stride)
-				return nil
-			})
-			if rp.failed != nil {
-				break
-			}
-			if why == "" {
-				hit++
-				continue
-			}
-			missed = append(missed, why)
-			for _, d := range x.g.Lat.Dims {
-				rp.dropped[d] = true
-			}
-		}
-		// A dimension another grid selects on is not dropped: only the
-		// variables of the missed grid that span one of its own
-		// dimensions are left out.
-		for d := range rp.dropped {
-			if rp.sel[d] != nil {
-				delete(rp.dropped, d)
-			}
-		}
-		if hit == 0 {
-			rp.empty = fmt.Sprintf("region %s %v does not intersect the data of %s (%s)", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
-		}
+		rp := &regionPlan{index: i, name: a.Name, area: a.Area, sel: map[*ncmodel.Dim]*dimSel{}, missed: map[int]bool{}, dropped: map[*ncmodel.Dim]bool{}}
+		rp.failed = guard(fmt.Sprintf("selecting region %s in %s", a.Name, name), func() error {
+			p.planRegion(rp, gv, a, req.Stride)
+			return nil
+		})
 		p.regions = append(p.regions, rp)
 	}
 	return p, nil
@@ -238,121 +267,119 @@ func (p *filePlan) addLonVar(f *ncmodel.File, v *ncmodel.Var, d *ncmodel.Dim) {
 	}
 }
 
-// gridVals are the unpacked coordinates of a grid.
-type gridVals struct {
-	g        Grid
-	lat, lon []float64
-}
-
-// selectGrid selects a region's cells on one grid; it returns why nothing
-// was selected, or "".
-func (p *filePlan) selectGrid(rp *regionPlan, x gridVals, a regions.Resolved, stride map[string]int) string {
-	b := a.Area.Bounds()
-	if x.g.Kind == Rectilinear {
-		latDim, lonDim := x.g.Lat.Dims[0], x.g.Lon.Dims[0]
-		latRun, ok := regions.LatRange(x.lat, b.South, b.North, regions.Tolerance(x.g.Lat.Type == ncmodel.Float))
-		lonRuns := regions.LonRuns(x.lon, b, regions.Tolerance(x.g.Lon.Type == ncmodel.Float))
-		if !ok || len(lonRuns) == 0 {
-			return fmt.Sprintf("latitude %s, longitude %s", extent(x.lat), extent(x.lon))
-		}
-		ls := &dimSel{runs: []regions.Run{latRun}, stride: p.strideFor(latDim, stride)}
-		os := &dimSel{runs: lonRuns, stride: p.strideFor(lonDim, stride)}
-		la, lo := selected(x.lat, ls), selected(x.lon, os)
-		if !a.Area.IsBox() {
-			m := &gridMask{dims: []*ncmodel.Dim{latDim, lonDim}, sels: []*dimSel{ls, os}, shape: []int{len(la), len(lo)}, inside: make([]bool, len(la)*len(lo))}
-			any, all := false, true
-			for i, y := range la {
-				for j, xx := range lo {
-					in := a.Area.Contains(xx, y)
-					m.inside[i*len(lo)+j] = in
-					any, all = any || in, all && in
-				}
-			}
-			if !any {
-				return fmt.Sprintf("no cell centre of %s lies inside the polygon", x.g.Lat.Path())
-			}
-			if !all && a.Mask {
-				rp.masks = append(rp.masks, m)
-			}
-		}
-		rp.sel[latDim], rp.sel[lonDim] = ls, os
-		p.setExtent(rp, la, lo, nil)
-		return ""
-	}
-	// 2-D (curvilinear, swath) or 1-D along-track coordinates: the
-	// smallest index box holding every inside cell, outside cells masked.
-	dims := x.g.Lat.Dims
-	shape := x.g.Lat.Shape()
-	lo := make([]int, len(dims))
-	hi := make([]int, len(dims))
-	for i := range lo {
-		lo[i], hi[i] = shape[i], -1
-	}
-	inside := make([]bool, len(x.lat))
-	n := 0
-	for k := range x.lat {
-		if !a.Area.Contains(x.lon[k], x.lat[k]) {
+// planRegion selects a region's cells on every grid, joins the grids'
+// selections on the dimensions they share, and masks each grid's
+// variables by its own positions.
+func (p *filePlan) planRegion(rp *regionPlan, gv []*gridVals, a regions.Resolved, stride map[string]int) {
+	name := baseName(p.file.Path)
+	var cuts []*gridCut
+	var missed []string
+	between := false
+	for _, x := range gv {
+		c, why, betw := p.cut(x, a)
+		if c == nil {
+			missed = append(missed, why)
+			between = between || betw
+			rp.missed[x.index] = true
 			continue
 		}
-		inside[k] = true
-		n++
-		idx := k
-		for d := len(dims) - 1; d >= 0; d-- {
-			c := idx % shape[d]
-			idx /= shape[d]
-			lo[d], hi[d] = min(lo[d], c), max(hi[d], c)
+		cuts = append(cuts, c)
+	}
+	if len(cuts) == 0 {
+		if between {
+			rp.empty = fmt.Sprintf("region %s %v lies between the cell centres of the data of %s (%s): widen it or use select=overlap", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
+		} else {
+			rp.empty = fmt.Sprintf("region %s %v does not intersect the data of %s (%s)", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
 		}
+		return
 	}
-	if n == 0 {
-		return fmt.Sprintf("no cell of the %s grid %s lies inside (latitude %s, longitude %s)", x.g.Kind, x.g.Lat.Path(), extent(x.lat), extent(x.lon))
+	// One selection per dimension: where grids share a dimension, the
+	// smallest range holding every grid's.
+	type part struct {
+		runs     []regions.Run
+		periodic bool
+		x        *gridVals
 	}
-	sels := make([]*dimSel, len(dims))
-	for d := range dims {
-		st := p.strideFor(dims[d], stride)
-		// Another grid of the file (1-Hz and 20-Hz positions on one time
-		// dimension, say) may have selected this dimension already: the
-		// output holds both ranges, on the first one's stride phase.
-		if prev := rp.sel[dims[d]]; prev != nil && len(prev.runs) == 1 {
-			r := prev.runs[0]
-			first := r.Start // on the earlier selection's stride phase
-			for first-st >= 0 && first > lo[d] {
-				first -= st
+	parts := map[*ncmodel.Dim][]part{}
+	var order []*ncmodel.Dim
+	for _, c := range cuts {
+		for i, d := range c.x.dims {
+			if _, seen := parts[d]; !seen {
+				order = append(order, d)
 			}
-			lo[d], hi[d] = first, max(hi[d], r.Start+r.Count-1)
-		}
-		sels[d] = &dimSel{runs: []regions.Run{{Start: lo[d], Count: hi[d] - lo[d] + 1}}, stride: st}
-		rp.sel[dims[d]] = sels[d]
-	}
-	// The mask over the output cells, with strides.
-	m := &gridMask{dims: dims, sels: sels}
-	for _, s := range sels {
-		m.shape = append(m.shape, s.outLen())
-	}
-	m.inside = make([]bool, ncmodel.Product(m.shape))
-	all := true
-	var las, los []float64
-	in := make([]int, len(dims))
-	for o := range m.inside {
-		rem, k, mul := o, 0, 1
-		for d := len(dims) - 1; d >= 0; d-- {
-			in[d] = lo[d] + (rem%m.shape[d])*sels[d].stride
-			rem /= m.shape[d]
-		}
-		for d := len(dims) - 1; d >= 0; d-- {
-			k += in[d] * mul
-			mul *= shape[d]
-		}
-		m.inside[o] = inside[k]
-		all = all && inside[k]
-		if inside[k] {
-			las, los = append(las, x.lat[k]), append(los, x.lon[k])
+			parts[d] = append(parts[d], part{c.runs[i], c.x.periodic[i], c.x})
 		}
 	}
-	if !all && a.Mask {
-		rp.masks = append(rp.masks, m)
+	for _, d := range order {
+		ps := parts[d]
+		runs := ps[0].runs
+		for _, q := range ps[1:] {
+			if fmt.Sprint(q.runs) != fmt.Sprint(runs) {
+				marked := make([]bool, d.Len)
+				periodic := false
+				for _, q := range ps {
+					periodic = periodic || q.periodic
+					for _, r := range q.runs {
+						for i := r.Start; i < r.Start+r.Count; i++ {
+							marked[i] = true
+						}
+					}
+				}
+				runs = regions.CoverRuns(marked, periodic)
+				for _, q := range ps {
+					if q.x.g.Kind == Rectilinear && q.x.dims[1] == d {
+						runs = regions.ShiftRuns(q.x.lon, runs, a.Area.Bounds().West, q.x.lonTol)
+						break
+					}
+				}
+				break
+			}
+		}
+		rp.sel[d] = &dimSel{runs: runs, stride: p.strideFor(d, stride)}
 	}
-	p.setExtent(rp, las, los, nil)
-	return ""
+	// One mask per set of grids variables lie on: a cell is inside when
+	// it is inside on any grid of the set.
+	byGrid := map[int]*gridCut{}
+	for _, c := range cuts {
+		byGrid[c.x.index] = c
+	}
+	var sets [][]int
+	for _, v := range p.vars {
+		set := p.varGrid[v]
+		if len(set) == 0 || p.noMask[v] {
+			continue
+		}
+		if !slices.ContainsFunc(sets, func(s []int) bool { return slices.Equal(s, set) }) {
+			sets = append(sets, set)
+		}
+	}
+	for _, c := range cuts {
+		p.setCutExtent(rp, c)
+	}
+	for _, set := range sets {
+		var cs []*gridCut
+		for _, g := range set {
+			if c := byGrid[g]; c != nil {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		if m := p.maskOf(rp, cs, set); m != nil && a.Mask {
+			rp.masks = append(rp.masks, m)
+		}
+	}
+	for _, x := range gv {
+		if !rp.missed[x.index] {
+			continue
+		}
+		for _, d := range x.dims {
+			if _, kept := rp.sel[d]; !kept {
+				rp.dropped[d] = true
+			}
+		}
+	}
 }
 
 // setExtent adds the cells a grid keeps (their centres) to the region's

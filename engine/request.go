@@ -21,7 +21,18 @@ type Request struct {
 	Vertical  *VerticalRange  `json:"vertical,omitempty"`
 	// Stride per axis ("time", "lat", "lon", "vertical") or per dimension name.
 	Stride map[string]int `json:"stride,omitempty"`
-	Output Output         `json:"output,omitzero"`
+	// Select is the rule deciding which cells a region takes: SelectCentre
+	// (the default) or SelectOverlap.
+	Select string `json:"select,omitempty"`
+	Output Output `json:"output,omitzero"`
+}
+
+// selectRule returns the request's selection rule ("center" is "centre").
+func (r *Request) selectRule() string {
+	if r.Select == SelectOverlap {
+		return SelectOverlap
+	}
+	return SelectCentre
 }
 
 // TimeRange is an inclusive ISO 8601 range; either end may be empty (open).
@@ -113,6 +124,11 @@ func (r *Request) validateOptions() error {
 		if s < 1 {
 			return errs.F(errs.Invalid, "stride."+k, "stride must be a positive integer, got %d", s)
 		}
+	}
+	switch r.Select {
+	case "", SelectCentre, "center", SelectOverlap:
+	default:
+		return errs.F(errs.Invalid, "select", "unknown selection rule %q: use %q (cells whose centre lies in the region, the default) or %q (cells whose extent meets it)", r.Select, SelectCentre, SelectOverlap)
 	}
 	switch r.Output.Format {
 	case "", FormatNetCDF4, FormatNetCDF3:

@@ -223,6 +223,7 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 	if err != nil {
 		return err
 	}
+	res.Notes = append(res.Notes, p.notes...)
 	r := &runner{src: src, plan: p, budget: opt.MemoryBudget, opt: opt, req: req}
 	var live []*regionPlan
 	for _, rp := range p.regions {
@@ -305,19 +306,17 @@ type runner struct {
 
 // output is one region's file being written.
 type output struct {
-	rp    *regionPlan
-	name  string // relative final name
-	final string
-	tmp   string
-	sink  ncmodel.Sink
-	desc  *ncmodel.File
-	vars  map[*ncmodel.Var]*ncmodel.Var
-	first map[string][]byte       // first value written per variable, checked after writing
-	fills map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
-	// maskPos maps output positions to each mask's own (gridMask.positions).
-	maskPos map[*gridMask][][]int
-	enc     *encoder        // writes whole chunks (chunkwrite.go)
-	chunked map[string]bool // whether the sink writes a variable's chunks itself
+	rp      *regionPlan
+	name    string // relative final name
+	final   string
+	tmp     string
+	sink    ncmodel.Sink
+	desc    *ncmodel.File
+	vars    map[*ncmodel.Var]*ncmodel.Var
+	first   map[string][]byte       // first value written per variable, checked after writing
+	fills   map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
+	enc     *encoder                // writes whole chunks (chunkwrite.go)
+	chunked map[string]bool         // whether the sink writes a variable's chunks itself
 	file    OutFile
 	err     error
 }
@@ -325,14 +324,8 @@ type output struct {
 func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 	ov := o.vars[v]
 	if fill := o.fills[v]; fill != nil {
-		if o.maskPos == nil {
-			o.maskPos = map[*gridMask][][]int{}
-			for _, m := range o.rp.masks {
-				o.maskPos[m] = m.positions(func(d *ncmodel.Dim) *dimSel { return o.rp.sel[d] })
-			}
-		}
 		for _, m := range o.rp.masks {
-			m.apply(v, at, a, fill, o.maskPos[m])
+			m.apply(v, at, a, fill)
 		}
 	}
 	if o.first != nil && a.Len() > 0 && a.Type != ncmodel.String {

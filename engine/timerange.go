@@ -69,9 +69,62 @@ func TimeAxis(v *ncmodel.Var) (cftime.Units, error) {
 	return cftime.ParseUnits(v.AttrString("units"), cal)
 }
 
-// planTime selects the time steps inside the requested range on every time
-// axis of the file.
-func (p *filePlan) planTime(req *Request) error {
+// timeWindow is a requested time range in the units of one time variable.
+type timeWindow struct {
+	lo, hi      float64
+	hiInclusive bool
+}
+
+func (w timeWindow) holds(v float64) bool {
+	const tol = 1e-6
+	if math.IsNaN(v) || v < w.lo-tol {
+		return false
+	}
+	if w.hiInclusive {
+		return v <= w.hi+tol
+	}
+	return v < w.hi-tol
+}
+
+// window encodes the range start..end in the units and calendar of time
+// variable v.
+func window(name string, start, end *Instant, v *ncmodel.Var) (timeWindow, cftime.Units, error) {
+	w := timeWindow{lo: math.Inf(-1), hi: math.Inf(1), hiInclusive: true}
+	u, err := TimeAxis(v)
+	if err != nil {
+		return w, u, errs.F(errs.Invalid, "time", "%s: cannot decode time coordinate %s: %v", name, v.Path(), err)
+	}
+	if start != nil {
+		if err := cftime.Validate(start.Date, u.Calendar); err != nil {
+			return w, u, errs.F(errs.Invalid, "time.start", "%v", err)
+		}
+		if w.lo, err = u.Encode(start.Date); err != nil {
+			return w, u, errs.F(errs.Invalid, "time.start", "%s: %v", name, err)
+		}
+	}
+	if end != nil {
+		if err := cftime.Validate(end.Date, u.Calendar); err != nil {
+			return w, u, errs.F(errs.Invalid, "time.end", "%v", err)
+		}
+		e := end.Date
+		if end.Precision != cftime.Second {
+			e = cftime.NextPeriod(end.Date, end.Precision, u.Calendar)
+			w.hiInclusive = false
+		}
+		if w.hi, err = u.Encode(e); err != nil {
+			return w, u, errs.F(errs.Invalid, "time.end", "%s: %v", name, err)
+		}
+	}
+	return w, u, nil
+}
+
+// planTime applies the time range to every time axis of the file, each on
+// its own: a time dimension keeps its steps inside the range; the cells of
+// tracks and swaths whose times are their own (a track along its time
+// dimension, a swath's time per scan or per pixel) are selected with the
+// region, cell by cell. A time dimension with no step in the range leaves
+// its variables out; a range that selects nothing anywhere is an error.
+func (p *filePlan) planTime(req *Request, gv []*gridVals) error {
 	if req.Time == nil {
 		return nil
 	}
@@ -81,48 +134,33 @@ func (p *filePlan) planTime(req *Request) error {
 	}
 	name := baseName(p.file.Path)
 	found := false
-	var coverage, between []string
-	for _, d := range sortedDims(p.coords.Axes) {
-		c := p.coords.Axes[d]
-		if c.Axis != AxisTime {
+	var coverage, where, between []string
+	// Dimensions whose time the grids' cells carry.
+	byCells := map[*ncmodel.Dim]bool{}
+	for _, x := range gv {
+		if x.ct == nil {
 			continue
 		}
-		u, err := TimeAxis(c.Var)
+		for _, d := range x.ct.v.Dims {
+			byCells[d] = true
+		}
+	}
+	for _, d := range sortedDims(p.coords.Axes) {
+		c := p.coords.Axes[d]
+		if c.Axis != AxisTime || byCells[d] {
+			continue
+		}
+		w, u, err := window(name, start, end, c.Var)
 		if err != nil {
-			return errs.F(errs.Invalid, "time", "%s: cannot decode time coordinate %s: %v", name, c.Var.Path(), err)
-		}
-		lo, hi := math.Inf(-1), math.Inf(1)
-		hiInclusive := true
-		if start != nil {
-			if err := cftime.Validate(start.Date, u.Calendar); err != nil {
-				return errs.F(errs.Invalid, "time.start", "%v", err)
-			}
-			if lo, err = u.Encode(start.Date); err != nil {
-				return errs.F(errs.Invalid, "time.start", "%s: %v", name, err)
-			}
-		}
-		if end != nil {
-			if err := cftime.Validate(end.Date, u.Calendar); err != nil {
-				return errs.F(errs.Invalid, "time.end", "%v", err)
-			}
-			e := end.Date
-			if end.Precision != cftime.Second {
-				e = cftime.NextPeriod(end.Date, end.Precision, u.Calendar)
-				hiInclusive = false
-			}
-			if hi, err = u.Encode(e); err != nil {
-				return errs.F(errs.Invalid, "time.end", "%s: %v", name, err)
-			}
+			return err
 		}
 		vals, err := CoordValues(p.src, c.Var)
 		if err != nil {
 			return errs.Wrap(errs.Unreadable, err, "%s: reading time %s", name, c.Var.Path())
 		}
-		tol := 1e-6
 		first, last := -1, -1
 		for i, v := range vals {
-			in := v >= lo-tol && (v <= hi+tol && hiInclusive || v < hi-tol && !hiInclusive)
-			if in && !math.IsNaN(v) {
+			if w.holds(v) {
 				if first < 0 {
 					first = i
 				}
@@ -130,15 +168,60 @@ func (p *filePlan) planTime(req *Request) error {
 			}
 		}
 		if first < 0 {
-			if gap := betweenSteps(u, vals, lo, hi); gap != "" {
+			cov := timeCoverage(u, vals)
+			if gap := betweenSteps(u, vals, w); gap != "" {
 				between = append(between, gap)
 			} else {
-				coverage = append(coverage, timeCoverage(u, vals))
+				coverage, where = append(coverage, cov), append(where, c.Var.Path())
+			}
+			p.noTime[d] = true
+			n := 0
+			for _, v := range p.vars {
+				for _, x := range v.Dims {
+					if x == d {
+						n++
+						break
+					}
+				}
+			}
+			if n > 0 {
+				what := fmt.Sprintf("its %d variables are", n)
+				if n == 1 {
+					what = "its variable is"
+				}
+				p.notes = append(p.notes, fmt.Sprintf("%s: time range %s holds no step of %s (%s): %s left out", name, req.Time, c.Var.Path(), cov, what))
 			}
 			continue
 		}
 		found = true
 		p.common[d] = &dimSel{runs: []regions.Run{{Start: first, Count: last - first + 1}}, stride: p.strideFor(d, req.Stride)}
+	}
+	for _, x := range gv {
+		if x.ct == nil {
+			continue
+		}
+		w, u, err := window(name, start, end, x.ct.v)
+		if err != nil {
+			return err
+		}
+		times, err := x.ct.values(p.src, x.g)
+		if err != nil {
+			return errs.Wrap(errs.Unreadable, err, "%s: reading time %s", name, x.ct.v.Path())
+		}
+		x.inTime = make([]bool, len(times))
+		any := false
+		for k, t := range times {
+			x.inTime[k] = w.holds(t)
+			any = any || x.inTime[k]
+		}
+		switch {
+		case any:
+			found = true
+		case betweenSteps(u, times, w) != "":
+			between = append(between, betweenSteps(u, times, w))
+		default:
+			coverage, where = append(coverage, timeCoverage(u, times)), append(where, "cells of "+x.g.Lat.Path())
+		}
 	}
 	if !found {
 		switch {
@@ -149,22 +232,27 @@ func (p *filePlan) planTime(req *Request) error {
 		case len(coverage) == 0:
 			return errs.F(errs.Invalid, "time", "%s has no time coordinate to select %s on", name, req.Time)
 		}
+		if len(coverage) > 1 {
+			for i := range coverage {
+				coverage[i] = where[i] + " " + coverage[i]
+			}
+		}
 		return errs.F(errs.Invalid, "time", "time range %s is outside the data of %s (time coverage %s)", req.Time, name, strings.Join(coverage, "; "))
 	}
 	return nil
 }
 
-// betweenSteps describes the steps nearest a range [lo, hi] that lies
-// inside an axis's coverage without holding a step ("" when the range is
-// outside the coverage): the last step before and the first after.
-func betweenSteps(u cftime.Units, vals []float64, lo, hi float64) string {
+// betweenSteps describes the steps nearest a range that lies inside an
+// axis's coverage without holding a step ("" when the range is outside the
+// coverage): the last step before and the first after.
+func betweenSteps(u cftime.Units, vals []float64, w timeWindow) string {
 	before, after := math.Inf(-1), math.Inf(1)
 	for _, v := range vals {
 		switch {
 		case math.IsNaN(v):
-		case v < lo:
+		case v < w.lo:
 			before = math.Max(before, v)
-		case v > hi || v == hi:
+		case !w.holds(v):
 			after = math.Min(after, v)
 		}
 	}

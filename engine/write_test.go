@@ -402,7 +402,7 @@ func TestRunCreateFailureFailsTheRegions(t *testing.T) {
 	e.opt.Create = func(path string, format ncmodel.Format) (ncmodel.Sink, error) {
 		return nil, fmt.Errorf("disk full")
 	}
-	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 0, 0, 40, 40), bbox("none", 0, 88, 10, 89)}}, in)
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 0, 0, 40, 40), sliver("none", 0)}}, in)
 	if r := res.Regions[0]; r.Status != StatusFailed || r.Message != "creating output for region a: disk full" {
 		t.Errorf("%+v", r)
 	}

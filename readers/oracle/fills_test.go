@@ -109,6 +109,10 @@ func TestFillValueTypes(t *testing.T) {
 		t.Errorf("nan_on_short:_FillValue %s, want netCDF's short default declared", got)
 	}
 	fillOf := map[string]float64{"nan_dbl": math.NaN(), "dbl_fill": -999, "nan_on_short": -32767, "big_fill": -32767, "flag_fill": 127}
+	// The output is the smallest box holding the inside cells: its
+	// coordinates say which input cells it holds (lat = -25 + 10j, lon = 5 + 10i).
+	_, olat := coordValues(t, ours, "lat")
+	_, olon := coordValues(t, ours, "lon")
 	masked := 0
 	for _, name := range []string{"nan_dbl", "dbl_fill", "nan_on_short", "big_fill", "flag_fill", "flags_nofill"} {
 		v := f.FindVar(name)
@@ -119,8 +123,10 @@ func TestFillValueTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ny, nx := len(olat), len(olon)
 		for k := 0; k < a.Len(); k++ {
-			ti, j, i := k/48, k/8%6, k%8
+			ti, jj, ii := k/(ny*nx), k/nx%ny, k%nx
+			j, i := int(math.Round((olat[jj]+25)/10)), int(math.Round((olon[ii]-5)/10))
 			want := fillTypesValue(name, ti, j, i)
 			fill, isMasked := fillOf[name]
 			if isMasked && !inside(float64(5+10*i), float64(-25+10*j)) {

@@ -286,8 +286,53 @@ func dataVars(t *testing.T, in, lat, lon string) []string {
 	return out
 }
 
-// checkMask1D: on 1-D lat/lon, the box is that of the polygon's bounds (a
-// seam-crossing polygon gives the contiguous strip); cells outside masked.
+// insideBox returns the bbox whose centre-rule cut is the smallest index
+// box holding every cell whose centre is inside (rows from the first to the
+// last such row; columns along the shortest arc round the globe holding
+// every such column, the axes being global).
+func insideBox(t *testing.T, lat, lon []float64, inside func(lon, lat float64) bool) []float64 {
+	t.Helper()
+	rows, cols := map[int]bool{}, map[int]bool{}
+	for j, y := range lat {
+		for i, x := range lon {
+			if inside(x, y) {
+				rows[j], cols[i] = true, true
+			}
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("no cell inside")
+	}
+	s, n := math.Inf(1), math.Inf(-1)
+	for j := range rows {
+		s, n = math.Min(s, lat[j]), math.Max(n, lat[j])
+	}
+	// The largest gap between selected columns, going round: the box is
+	// the rest.
+	var idx []int
+	for i := range lon {
+		if cols[i] {
+			idx = append(idx, i)
+		}
+	}
+	best, start := -1, 0
+	for k := range idx {
+		next := idx[(k+1)%len(idx)]
+		gap := next - idx[k] - 1
+		if k == len(idx)-1 {
+			gap += len(lon)
+		}
+		if gap > best {
+			best, start = gap, (k+1)%len(idx)
+		}
+	}
+	first, last := idx[start], idx[(start+len(idx)-1)%len(idx)]
+	return []float64{lon[first], s, lon[last], n}
+}
+
+// checkMask1D: on 1-D lat/lon the output is the smallest index box holding
+// every inside cell (a polygon across the seam gives a contiguous strip);
+// cells outside are masked.
 func checkMask1D(t *testing.T, in string, region regions.Fixed, inside func(lon, lat float64) bool, masked []string) {
 	t.Helper()
 	src := openT(t, in)
@@ -297,10 +342,15 @@ func checkMask1D(t *testing.T, in string, region regions.Fixed, inside func(lon,
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := res.Area.Bounds()
-	box := bboxReq("p", b.West, b.South, b.East, b.North)
-	boxOut, boxRes := cut(t, in, box)
-	_ = boxOut
+	// The same cells written in the polygon's own longitudes, which the
+	// output's longitudes follow.
+	b := insideBox(t, lat, lon, inside)
+	width := math.Mod(b[2]-b[0]+720, 360)
+	west := res.Area.Bounds().West
+	b[0] = west + math.Mod(math.Mod(b[0]-west, 360)+360, 360)
+	b[2] = b[0] + width
+	box := bboxReq("p", b...)
+	_, boxRes := cut(t, in, box)
 	_, polyRes := cut(t, in, &engine.Request{Regions: []regions.Fixed{region}})
 	if boxRes.Regions[0].Status != engine.StatusSuccessful || polyRes.Regions[0].Status != engine.StatusSuccessful {
 		t.Fatalf("box %+v polygon %+v", boxRes.Regions[0], polyRes.Regions[0])
@@ -317,8 +367,6 @@ func checkMask1D(t *testing.T, in string, region regions.Fixed, inside func(lon,
 	}
 	_, olat := coordValues(t, polySrc, "lat")
 	_, olon := coordValues(t, polySrc, "lon")
-	_ = lat
-	_ = lon
 	nin := 0
 	for _, m := range masked {
 		pv, bv := polySrc.File().FindVar(m), boxSrc.File().FindVar(m)
@@ -360,11 +408,14 @@ func checkMask1D(t *testing.T, in string, region regions.Fixed, inside func(lon,
 
 func TestMaskFalseKeepsBox(t *testing.T) {
 	in := fixture(t, "lon180")
-	region, _ := polyCase([][2]float64{{-60, -40}, {60, -40}, {0, 50}})
+	region, inside := polyCase([][2]float64{{-60, -40}, {60, -40}, {0, 50}})
 	f := false
 	region.Mask = &f
 	_, res := cut(t, in, &engine.Request{Regions: []regions.Fixed{region}})
-	_, box := cut(t, in, bboxReq("p", -60, -40, 60, 50))
+	src := openT(t, in)
+	_, lat := coordValues(t, src, "lat")
+	_, lon := coordValues(t, src, "lon")
+	_, box := cut(t, in, bboxReq("p", insideBox(t, lat, lon, inside)...))
 	compare(t, res.Regions[0].Files[0].Path, box.Regions[0].Files[0].Path, nccompare.Options{})
 }
 

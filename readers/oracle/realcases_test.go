@@ -32,7 +32,11 @@ func TestNCOEdgeCasesDoNotPanic(t *testing.T) {
 		dim  string
 		want int
 	}{
-		{[]float64{90, -90, 90, 90}, nil, "lon", 1},
+		// The line lon = 90 holds no centre: it takes the cells containing
+		// it, column 1 of lat/lon and the cells of the 2-D pair
+		// lat_2D_rrg/lon_2D_rrg (on lat, lon too) whose extent reaches 90.
+		{[]float64{90, -90, 90, 90}, nil, "lon", 4},
+		{[]float64{90, -90, 90, 90}, []string{"three_dmn_var_dbl"}, "lon", 1},
 		{[]float64{0, -90, 0, 90}, []string{"var_1D_rct"}, "lat_times_lon", 8},
 		{[]float64{0, -90, 0, 90}, nil, "lat_times_lon", 8},
 	} {
