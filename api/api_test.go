@@ -334,6 +334,8 @@ func TestBadRequests(t *testing.T) {
 		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": ["x", 0, 1, 1]}]}`, 400, "regions.bbox", "invalid"},
 		{`{"dataset": "sst", "colour": "red"}`, 400, "colour", "invalid"},
 		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}], "output": {"format": "grib"}}`, 400, "output.format", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}], "select": "nearest"}`, 400, "select", "invalid"},
+		{`{"dataset": "sst", "regions": [{"name": "a", "geometry": {"type": "Polygon", "coordinates": [[[0,0],[9,0],[9,9],[0,9],[0,0]],[[5,5],[15,5],[15,8],[5,8],[5,5]]]}}]}`, 400, "regions[0].geometry", "invalid"},
 		{big, 413, "", "too_large"},
 	}
 	for _, tc := range cases {

@@ -19,7 +19,10 @@ type JobRequest struct {
 	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
 	// Stride per axis ("time", "lat", "lon", "vertical") or per dimension name.
 	Stride map[string]int `json:"stride,omitempty"`
-	Output engine.Output  `json:"output,omitzero"`
+	// Select is the rule deciding which cells a region takes: "centre"
+	// (the default) or "overlap" (engine.SelectCentre, SelectOverlap).
+	Select string        `json:"select,omitempty"`
+	Output engine.Output `json:"output,omitzero"`
 }
 
 // Spec is the job to store for a request: its regions fixed now (a ref
@@ -32,13 +35,13 @@ func (r *JobRequest) Spec() (*jobs.Spec, error) {
 		return nil, err
 	}
 	return &jobs.Spec{Dataset: r.Dataset, Regions: fixed, Variables: r.Variables, Time: r.Time, Vertical: r.Vertical,
-		Stride: r.Stride, Output: r.Output}, nil
+		Stride: r.Stride, Select: r.Select, Output: r.Output}, nil
 }
 
 // jobRequest is a stored job as it was asked for.
 func jobRequest(s *jobs.Spec) *JobRequest {
 	r := &JobRequest{Dataset: s.Dataset, Regions: make([]regions.Region, len(s.Regions)), Variables: s.Variables, Time: s.Time,
-		Vertical: s.Vertical, Stride: s.Stride, Output: s.Output}
+		Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output}
 	for i, x := range s.Regions {
 		r.Regions[i] = x.Written()
 	}

@@ -48,12 +48,13 @@ type Spec struct {
 	Time      *engine.TimeRange     `json:"time,omitempty"`
 	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
 	Stride    map[string]int        `json:"stride,omitempty"`
+	Select    string                `json:"select,omitempty"` // engine.Request.Select
 	Output    engine.Output         `json:"output,omitzero"`
 }
 
 // Validate checks a spec as the engine would, before any file is opened.
 func (s *Spec) Validate() error {
-	req := engine.Request{Regions: s.Regions, Variables: s.Variables, Time: s.Time, Vertical: s.Vertical, Stride: s.Stride, Output: s.Output}
+	req := engine.Request{Regions: s.Regions, Variables: s.Variables, Time: s.Time, Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output}
 	return req.Validate()
 }
 

@@ -27,6 +27,7 @@ type Task struct {
 	Time      *engine.TimeRange     `json:"time,omitempty"`
 	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
 	Stride    map[string]int        `json:"stride,omitempty"`
+	Select    string                `json:"select,omitempty"`
 	Output    engine.Output         `json:"output,omitzero"`
 
 	OutDir       string `json:"out_dir"`
@@ -44,7 +45,7 @@ type Task struct {
 
 // Request is the engine's request of a task.
 func (t *Task) Request() *engine.Request {
-	return &engine.Request{Regions: t.Regions, Variables: t.Variables, Time: t.Time, Vertical: t.Vertical, Stride: t.Stride, Output: t.Output}
+	return &engine.Request{Regions: t.Regions, Variables: t.Variables, Time: t.Time, Vertical: t.Vertical, Stride: t.Stride, Select: t.Select, Output: t.Output}
 }
 
 // Reply is what a worker prints.

@@ -61,7 +61,10 @@ const subsetAbout = `Cuts every region out of each FILE and writes one NetCDF fi
 server cuts granules: a file that cannot be read or cut fails its own outputs
 only (said in a note); with --concat they are one time series instead.
 
-A grid cell is selected when its centre lies inside the box, edges included.
+A grid cell is selected when its centre lies inside the region, edges included
+(--select centre), or when its extent (from bounds variables, else half-way to
+the neighbouring centres) meets the region (--select overlap). A point, a line
+or a box between two centres takes the cells containing it under either rule.
 West > east means the box crosses the antimeridian; longitudes are compared
 modulo 360 whatever the data's convention. A box crossing the data's seam gives
 one file whose longitudes increase from west to east, in the request's own
@@ -77,7 +80,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("subset", "subsetd subset [flags] FILE...", subsetAbout, stderr)
 	var regionFlags stringList
 	fs.Var(&regionFlags, "region", "a region `NAME=W,S,E,N` (degrees) or SET/NAME of a named set (repeatable)")
-	regionsFile := fs.String("regions", "", "a `FILE` of regions: {\"regions\": [{\"name\": ..., \"bbox\"|\"geometry\"|\"ref\": ...}]}, or a GeoJSON Feature or FeatureCollection of polygons")
+	regionsFile := fs.String("regions", "", "a `FILE` of regions: {\"regions\": [{\"name\": ..., \"bbox\"|\"geometry\"|\"ref\": ...}]}, or a GeoJSON Feature or FeatureCollection of polygons or points")
 	regionsDir := fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as SET/NAME")
 	concat := fs.Bool("concat", false, "the FILEs split one time series (one per day, say): write one file per region, concatenated along time in time order")
 	noMask := fs.Bool("no-mask", false, "keep the whole index box of polygons and 2-D grids: do not set cells outside the region to fill")
@@ -85,6 +88,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	timeRange := fs.String("time", "", "time range `START/END` in ISO 8601, inclusive (e.g. 2020-01-01/2020-01-31)")
 	vertical := fs.String("vertical", "", "vertical range `MIN/MAX` in the vertical coordinate's units (either side may be empty)")
 	stride := fs.String("stride", "", "strides `AXIS=N,...` per axis (time, lat, lon, vertical) or dimension name")
+	selectRule := fs.String("select", engine.SelectCentre, "which cells a region takes: `centre` (whose centre lies in it) or overlap (whose extent meets it)")
 	out := fs.String("out", ".", "output `DIR`")
 	deflate := fs.Int("deflate", engine.DefaultDeflate, "deflate `level` 0-9 for netcdf4 output (shuffle is on when > 0)")
 	format := fs.String("format", engine.FormatNetCDF4, "output `format`: netcdf4 or netcdf3 (64-bit offset)")
@@ -103,6 +107,9 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	req := &engine.Request{Output: engine.Output{Format: *format}}
+	if *selectRule != engine.SelectCentre {
+		req.Select = *selectRule
+	}
 	if *regionsDir != "" {
 		if err := regions.LoadDir(*regionsDir); err != nil {
 			return fail(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,38 @@ func TestSubsetJSON(t *testing.T) {
 	}
 }
 
+// TestSubsetSelectRule: --select says which cells a box takes; a box
+// between latitude centres takes the rows containing it under either rule,
+// and a GeoJSON Point the cell holding it.
+func TestSubsetSelectRule(t *testing.T) {
+	in := smallFile(t)
+	// Cells (from the mid-points): lat -10 spans -20..0 and 10 0..20; lon
+	// 22.5 spans 0..45 and 67.5 45..90. The box [30, -5, 80, 5] holds the
+	// centre 67.5 only and no latitude centre.
+	points := filepath.Join(t.TempDir(), "points.geojson")
+	if err := os.WriteFile(points, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"gauge"},"geometry":{"type":"Point","coordinates":[50,12]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args  []string
+		shape map[string]int
+	}{
+		{[]string{"--region", "b=30,-5,80,5"}, map[string]int{"time": 3, "lat": 2, "lon": 1}},
+		{[]string{"--select", "overlap", "--region", "b=30,-5,80,5"}, map[string]int{"time": 3, "lat": 2, "lon": 2}},
+		{[]string{"--regions", points}, map[string]int{"time": 3, "lat": 1, "lon": 1}},
+	} {
+		args := append([]string{"subset", "--json", "--out", t.TempDir()}, tc.args...)
+		code, stdout, stderr := runCLI(append(args, in)...)
+		var res engine.Result
+		if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil {
+			t.Fatalf("%v: exit %d %s", tc.args, code, stderr)
+		}
+		if r := res.Regions[0]; r.Status != engine.StatusSuccessful || fmt.Sprint(r.Files[0].Shape) != fmt.Sprint(tc.shape) {
+			t.Errorf("%v: %+v, want shape %v", tc.args, r, tc.shape)
+		}
+	}
+}
+
 func TestSubsetErrors(t *testing.T) {
 	in := smallFile(t)
 	dir := t.TempDir()
@@ -133,6 +166,7 @@ func TestSubsetErrors(t *testing.T) {
 		{"bad deflate", []string{ok, "--deflate", "12", in}, 1, "deflate level must be 0..9"},
 		{"bad format", []string{ok, "--format", "zarr", in}, 1, `unknown format "zarr"`},
 		{"bad stride", []string{ok, "--stride", "depth=2", in}, 1, `unknown axis or dimension "depth"`},
+		{"bad select", []string{ok, "--select", "nearest", in}, 1, `select: unknown selection rule "nearest"`},
 		{"duplicate names", []string{"--region", "a=0,0,1,1", "--region", "a=2,2,3,3", in}, 1, `region name "a" is used twice`},
 		{"no region", []string{in}, 2, "give at least one --region"},
 		{"no file", []string{ok}, 2, "no input FILE"},

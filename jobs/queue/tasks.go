@@ -171,7 +171,7 @@ func workerTask(job *jobs.Job, task *jobs.Task, files []string, outDir string, m
 	}
 	wt := worker.Task{JobID: job.ID, TaskID: task.ID, Files: files,
 		Regions: make([]regions.Fixed, len(task.Regions)), Variables: spec.Variables, Time: spec.Time, Vertical: spec.Vertical,
-		Stride: spec.Stride, Output: spec.Output,
+		Stride: spec.Stride, Select: spec.Select, Output: spec.Output,
 		OutDir: outDir, MemoryBudget: memoryBudget, Command: "subsetd serve: job " + job.ID,
 		Concat: task.Concat, RegionFiles: task.RegionFiles}
 	for i, idx := range task.Regions {
