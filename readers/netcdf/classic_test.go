@@ -179,6 +179,10 @@ func TestClassicHeaderCounts(t *testing.T) {
 		{"good", good, ""},
 		{"4 billion dimensions", header("CDF\x01", 0, dimTag, 0xFFFFFFFF, 1, "x", 4),
 			"the header declares 4294967295 dimensions at byte 12, more than the 12 bytes left in the file hold"},
+		// netCDF-C crashed on such a count (SIGSEGV in NC_hashmapadd under
+		// nc_get_NC) and spent minutes copying a name of 2^30 bytes.
+		{"3 billion variables", header("CDF\x01", 0, 0, 0, 0, 0, varTag, 3036676100, 1, "v"),
+			"the header declares 3036676100 variables at byte 28, more than the 8 bytes left in the file hold"},
 		{"CDF-5 count beyond int64", header("CDF\x05", uint64(0), dimTag, uint64(1<<63)),
 			"a count of 9223372036854775808 at byte 16"},
 		{"name longer than the file", header("CDF\x01", 0, dimTag, 1, 1<<30, "x"),
