@@ -412,6 +412,14 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 		}
 		o.err = r.finish(o)
 	}
+	// The renames reach stable storage with one fsync of each folder.
+	synced := map[string]bool{}
+	for _, o := range outs {
+		if dir := filepath.Dir(o.final); o.err == nil && !synced[dir] {
+			synced[dir] = true
+			syncDir(dir)
+		}
+	}
 	done = true
 	return outs, nil
 }
@@ -435,7 +443,6 @@ func (r *runner) finish(o *output) error {
 	if err := r.opt.Files.Rename(o.tmp, o.final); err != nil {
 		return errs.Wrap(errs.Internal, err, "moving output into place")
 	}
-	syncDir(filepath.Dir(o.final))
 	shape := map[string]int{}
 	o.desc.Root.Walk(func(g *ncmodel.Group) {
 		for _, d := range g.Dims {
