@@ -45,6 +45,7 @@ type Config struct {
 	Addr           string   `json:"addr"`             // listen address
 	State          string   `json:"state"`            // state directory: database, job files
 	Workers        int      `json:"workers"`          // worker processes running tasks at once
+	WarmWorkers    int      `json:"warm_workers"`     // worker processes started ahead, waiting for a task (at most workers)
 	TaskTimeout    Duration `json:"task_timeout"`     // a task's worker is killed after this long
 	JobDeadline    Duration `json:"job_deadline"`     // a job not finished after this long fails; 0 for none
 	Retention      Duration `json:"retention"`        // jobs and files are deleted this long after they finish
@@ -77,6 +78,7 @@ func Default() Config {
 		Addr:           "127.0.0.1:8080",
 		State:          "./var",
 		Workers:        runtime.NumCPU(),
+		WarmWorkers:    runtime.NumCPU(),
 		TaskTimeout:    Duration(30 * time.Minute),
 		JobDeadline:    Duration(6 * time.Hour),
 		Retention:      Duration(7 * 24 * time.Hour),
@@ -121,6 +123,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 1 {
 		bad = append(bad, fmt.Sprintf("workers: %d, need at least 1", c.Workers))
+	}
+	if c.WarmWorkers < 0 {
+		bad = append(bad, fmt.Sprintf("warm_workers: %d, must not be negative", c.WarmWorkers))
 	}
 	for name, d := range map[string]Duration{"task_timeout": c.TaskTimeout, "retention": c.Retention} {
 		if d <= 0 {

@@ -83,6 +83,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	metrics := queue.NewMetrics(reg, store)
 
 	tasks := pool.New(cfg.WorkerCommand, nil, cfg.Workers)
+	tasks.Warm(min(cfg.WarmWorkers, cfg.Workers))
 	idx, err := index.Open(ctx, state)
 	if err != nil {
 		return err

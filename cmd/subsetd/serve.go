@@ -45,14 +45,16 @@ with a title and a licence shown by the API:
                        "license": "CC-BY-4.0"}}
 
 Tasks run in worker processes ('subsetd worker', this binary), at most
---workers at once; the queue (River on SQLite) and job files live in --state,
-so a restarted server finishes the jobs a stopped or killed one left.
+--workers at once, one task per process; --warm-workers of them are started
+ahead and wait for their task, so a small job does not wait for a process
+to start. The queue (River on SQLite) and job files live in --state, so a
+restarted server finishes the jobs a stopped or killed one left.
 
 Settings come from the defaults, then the --config file (JSON, keys as the
 flag names with '_' for '-'), then the flags given on the command line:
 
   {"data": "/srv/data", "addr": "0.0.0.0:8080", "state": "/var/lib/subsetd",
-   "workers": 4, "task_timeout": "30m", "job_deadline": "6h",
+   "workers": 4, "warm_workers": 4, "task_timeout": "30m", "job_deadline": "6h",
    "retention": "168h", "queue_limit": 1000, "max_body_bytes": 1048576,
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
@@ -71,6 +73,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.String("addr", def.Addr, "listen `address` host:port")
 	fs.String("state", def.State, "state `DIR`: database, job files, lock")
 	fs.Int("workers", def.Workers, "worker `processes` running tasks at once (default: the number of CPUs)")
+	fs.Int("warm-workers", def.WarmWorkers, "worker `processes` started ahead, each waiting for one task (at most --workers; default: the number of CPUs)")
 	fs.Duration("task-timeout", time.Duration(def.TaskTimeout), "kill a task's worker after this `duration`")
 	fs.Duration("job-deadline", time.Duration(def.JobDeadline), "fail a job not finished after this `duration` (0: no deadline)")
 	fs.Duration("retention", time.Duration(def.Retention), "delete jobs and their files this `duration` after they finish")
@@ -141,6 +144,8 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.State = g.(string)
 	case "workers":
 		c.Workers = g.(int)
+	case "warm-workers":
+		c.WarmWorkers = g.(int)
 	case "task-timeout":
 		c.TaskTimeout = server.Duration(g.(time.Duration))
 	case "job-deadline":

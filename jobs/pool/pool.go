@@ -20,8 +20,11 @@ type Pool struct {
 	env     []string
 	slots   chan struct{}
 
-	mu      sync.Mutex
-	running map[int]*proc.Process // pid -> process, for KillAll
+	mu       sync.Mutex
+	running  map[int]*proc.Process // pid -> process, for KillAll
+	warm     chan *warmProc        // processes started ahead (warm.go)
+	warmWant int
+	closed   bool // KillAll was called: no more warm processes
 }
 
 // New returns a pool that runs command (argv) with env (nil: the server's
@@ -95,12 +98,23 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	defer func() { <-p.slots }()
 	st.Wait = time.Since(t0)
 
-	var stdout bytes.Buffer
 	t1 := time.Now()
-	pr, err := proc.Start(p.command, proc.Options{Env: p.env, Stdin: bytes.NewReader(in),
-		Stdout: &limitWriter{w: &stdout, n: stdoutMax}})
-	if err != nil {
-		return st, fmt.Errorf("start worker: %w", err)
+	var pr *proc.Process
+	var stdout *bytes.Buffer
+	if wp := p.takeWarm(); wp != nil {
+		pr, stdout = wp.pr, wp.stdout
+		_, werr := wp.stdin.Write(in)
+		wp.stdin.Close()
+		if werr != nil { // it died after all: the reply check below reports how
+			pr.Kill()
+		}
+	} else {
+		stdout = &bytes.Buffer{}
+		pr, err = proc.Start(p.command, proc.Options{Env: p.env, Stdin: bytes.NewReader(in),
+			Stdout: &limitWriter{w: stdout, n: stdoutMax}})
+		if err != nil {
+			return st, fmt.Errorf("start worker: %w", err)
+		}
 	}
 	st.PID = pr.PID
 	p.mu.Lock()
@@ -122,15 +136,16 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 		}
 		return st, fmt.Errorf("wait for worker: %w", err)
 	}
-	dec := json.NewDecoder(&stdout)
+	dec := json.NewDecoder(stdout)
 	if err := dec.Decode(reply); err != nil {
 		return st, &ExitError{Reason: "unreadable reply: " + err.Error(), Stderr: st.Stderr}
 	}
 	return st, nil
 }
 
-// KillAll kills every running process group now.
+// KillAll kills every running process group now, and the warm ones.
 func (p *Pool) KillAll() {
+	p.killWarm()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, pr := range p.running {
