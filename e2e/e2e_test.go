@@ -148,7 +148,8 @@ func TestFourteenRegionsMatchNcks(t *testing.T) {
 // its workers and leaves it dismissed; a worker killed with SIGKILL is
 // retried and its job succeeds.
 func TestStatusesCancelAndWorkerKill(t *testing.T) {
-	s := start(t, dataDir(t), t.TempDir(), []string{"SUBSETD_TEST_TASK_DELAY=2s"}, "--workers", "1")
+	// No warm workers: the test counts the processes a task leaves.
+	s := start(t, dataDir(t), t.TempDir(), []string{"SUBSETD_TEST_TASK_DELAY=2s"}, "--workers", "1", "--warm-workers", "0")
 	boxes := fourteen()[:2]
 
 	// accepted -> running -> successful
@@ -310,11 +311,42 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// Warm workers wait for tasks, each takes one, and they die with the server
+// (SIGKILL) as running ones do.
+func TestWarmWorkers(t *testing.T) {
+	s := start(t, dataDir(t), t.TempDir(), nil, "--workers", "2", "--warm-workers", "2")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(workers(t)) != 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	idle := workers(t)
+	if len(idle) != 2 {
+		t.Fatalf("%d worker processes waiting, want 2", len(idle))
+	}
+	boxes := fourteen()[:3]
+	j := s.submit(jobBody("global", names("w", 3), boxes, ""))
+	got, _ := s.wait(j.ID, 60*time.Second, final)
+	checkFiles(t, s, got, boxes)
+	// The log says which process ran each task.
+	logged, _ := os.ReadFile(s.log)
+	used := 0
+	for _, pid := range idle {
+		if bytes.Contains(logged, []byte(fmt.Sprintf(`"pid":%d,`, pid))) {
+			used++
+		}
+	}
+	if used == 0 {
+		t.Errorf("no task ran in the waiting processes %v", idle)
+	}
+	s.kill()
+	waitNoWorkers(t, 2*time.Second)
+}
+
 // kill -9 of the server mid-job: workers die with it; a new server on the
 // same state directory finishes the job with exact files and no leftovers.
 func TestKill9AndRestart(t *testing.T) {
 	data, state := dataDir(t), t.TempDir()
-	s := start(t, data, state, []string{"SUBSETD_TEST_TASK_DELAY=30s"})
+	s := start(t, data, state, []string{"SUBSETD_TEST_TASK_DELAY=30s"}, "--warm-workers", "0")
 	boxes := fourteen()[:4]
 	j := s.submit(jobBody("global", names("z", 4), boxes, ""))
 	s.wait(j.ID, 10*time.Second, func(j job) bool { return j.Status == "running" && len(workers(t)) == 2 })
@@ -341,7 +373,7 @@ func TestKill9AndRestart(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no exit after SIGTERM")
 	}
-	s4 := start(t, data, state, nil)
+	s4 := start(t, data, state, nil, "--warm-workers", "0")
 	if got := s4.job(j.ID); got.Status != "successful" {
 		t.Fatalf("after SIGTERM the running task should have finished: %+v", got)
 	}
