@@ -55,6 +55,7 @@ func Main(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
 				reply.Error = NewReplyError(errs.E(errs.Internal, "internal error in the worker: %v", p))
 			}
 		}()
+		engine.LimitMemory(task.MemoryBudget)
 		res, err := runTask(ctx, &task, env)
 		if err != nil {
 			reply.Error = NewReplyError(err)

@@ -185,6 +185,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	engine.LimitMemory(int64(*memory) << 20)
 	res, err := engine.Run(ctx, fs.Args(), req, engine.Options{
 		OutDir: *out, MemoryBudget: int64(*memory) << 20,
 		Open: open.Source, Create: open.Sink,

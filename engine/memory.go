@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// A process cutting files holds, besides the values of one slab and the
+// parts cut from it (at most a quarter of the budget each, copy.go), what
+// Go's collector lets grow before it runs (by default as much again as is
+// live), the C libraries' caches and metadata, and the program itself.
+// Bounding the slab alone let a cut of a long series grow to twice its
+// budget; the collector is told the budget instead.
+
+// MemoryLimit is the soft limit of the Go heap for a process cutting with
+// the given memory budget (DefaultMemoryBudget if 0): three quarters of
+// it, the rest left to the C libraries and the runtime, and never below
+// 32 MiB.
+func MemoryLimit(budget int64) int64 {
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
+	return max(budget/8*5, 32<<20)
+}
+
+// LimitMemory sets the Go heap's soft limit (runtime/debug.SetMemoryLimit)
+// to MemoryLimit(budget), unless the GOMEMLIMIT environment variable sets
+// one. The commands that run the engine call it; a library user decides
+// for its own process.
+func LimitMemory(budget int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(MemoryLimit(budget))
+	}
+}
