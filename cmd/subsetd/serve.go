@@ -82,7 +82,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Int("max-regions", def.MaxRegions, "most `regions` in one job")
 	fs.Int("regions-per-task", def.RegionsPerTask, "most `regions` one worker process cuts in one task (nearby regions are grouped)")
 	fs.Int("max-attempts", def.MaxAttempts, "runs of a task whose worker died (signal, out of memory) before its regions fail")
-	fs.Int64("memory-budget", def.MemoryBudget, "`bytes` of values one worker holds at once (0: the engine's default)")
+	fs.Int64("memory-budget", def.MemoryBudget, "memory budget of one worker process in `bytes` (0: the engine's default, 256 MiB)")
 	fs.Duration("shutdown-grace", time.Duration(def.ShutdownGrace), "on SIGTERM, how long running tasks may finish (`duration`)")
 	fs.String("log-level", def.LogLevel, "log `level`: debug, info, warn or error")
 	fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as {\"ref\": \"SET/NAME\"} besides the built-in ones")

@@ -93,7 +93,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	deflate := fs.Int("deflate", engine.DefaultDeflate, "deflate `level` 0-9 for netcdf4 output (shuffle is on when > 0)")
 	format := fs.String("format", engine.FormatNetCDF4, "output `format`: netcdf4 or netcdf3 (64-bit offset)")
 	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
-	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget for values in `MiB`")
+	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most a quarter)")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
