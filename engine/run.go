@@ -92,7 +92,8 @@ type Result struct {
 	BytesWritten int64          `json:"bytes_written"`
 	FilesOpened  int            `json:"files_opened"`
 	// Notes tell what a user should know: overlapping time steps taken
-	// once, gaps in a time series.
+	// once, gaps in a time series, files of several that gave nothing
+	// because they hold no step in the time range.
 	Notes []string `json:"notes,omitempty"`
 }
 
