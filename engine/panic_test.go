@@ -175,3 +175,29 @@ func TestRunOneHzPointWithoutTwentyHz(t *testing.T) {
 		}
 	}
 }
+
+// TestRunPanicWhilePlanning: a bug met while planning a file (here a
+// reader that panics on the coordinates) fails every region of the file.
+func TestRunPanicWhilePlanning(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	in := e.put("/data/g.nc", maskGrid.file("/data/g.nc"))
+	e.opt.Open = func(p string) (ncmodel.Source, error) {
+		s, err := e.st.Open(p)
+		if err != nil {
+			return s, err
+		}
+		return panickingSource{s, "/lat", 0}, nil
+	}
+	reported := 0
+	e.opt.Panic = func(string, any, []byte) { reported++ }
+	res := e.run(t, &Request{Regions: lonBoxes[:2]}, in)
+	for _, r := range res.Regions {
+		if r.Status != StatusFailed || !strings.Contains(r.Message, "internal error planning the cut of g.nc") {
+			t.Errorf("%+v", r)
+		}
+	}
+	if reported != 1 {
+		t.Errorf("%d panics reported, want 1", reported)
+	}
+}

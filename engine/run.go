@@ -220,7 +220,19 @@ func runConcat(ctx context.Context, files []string, req *Request, areas []region
 }
 
 func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regions.Resolved, opt Options, res *Result, emptyMsgs [][]string) error {
-	p, err := plan(src, req, areas)
+	var p *filePlan
+	err := guard("planning the cut of "+baseName(src.File().Path), func() (err error) {
+		p, err = plan(src, req, areas)
+		return err
+	})
+	var pe *panicked
+	if errors.As(err, &pe) { // a bug: every region of the file fails, the run goes on
+		report(opt, err)
+		for i := range res.Regions {
+			res.Regions[i].Status, res.Regions[i].Message = StatusFailed, err.Error()
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
