@@ -71,10 +71,18 @@ func newGridVals(src ncmodel.Source, c Coords, g Grid, index int, lat, lon []flo
 	return x
 }
 
-// cut selects a region's cells on one grid. It returns nil and why when
-// nothing is selected; between is true when the region lies inside the
-// data but between cell centres (the overlap rule would select cells).
-func (p *filePlan) cut(x *gridVals, a regions.Resolved) (c *gridCut, why string, between bool) {
+// Why a region takes nothing of a grid.
+type missKind int
+
+const (
+	missOutside missKind = iota // the region does not meet the grid
+	missBetween                 // it meets cells but holds no centre: the overlap rule would take them
+	missGap                     // it lies inside the grid's extent, in a gap between its cells
+)
+
+// cut selects a region's cells on one grid. It returns nil, why and the
+// kind of miss when nothing is selected.
+func (p *filePlan) cut(x *gridVals, a regions.Resolved) (c *gridCut, why string, miss missKind) {
 	if x.g.Kind == Rectilinear {
 		return p.cutRect(x, a)
 	}
@@ -203,7 +211,7 @@ func thinner(a regions.Area, cells [][]orb.Point) bool {
 	return b.North-b.South < dlat || b.LonWidth() < dlon
 }
 
-func (p *filePlan) cutRect(x *gridVals, a regions.Resolved) (*gridCut, string, bool) {
+func (p *filePlan) cutRect(x *gridVals, a regions.Resolved) (*gridCut, string, missKind) {
 	b := a.Area.Bounds()
 	nlat, nlon := len(x.lat), len(x.lon)
 	miss := func() string { return fmt.Sprintf("latitude %s, longitude %s", extent(x.lat), extent(x.lon)) }
@@ -245,7 +253,7 @@ func (p *filePlan) cutRect(x *gridVals, a regions.Resolved) (*gridCut, string, b
 			}
 		}
 		if len(rowIdx) == 0 || len(colIdx) == 0 {
-			return nil, miss(), false
+			return nil, miss(), missOutside
 		}
 		rowPos, colPos := make([]int, nlat), make([]int, nlon)
 		for j := range rowPos {
@@ -284,7 +292,7 @@ func (p *filePlan) cutRect(x *gridVals, a regions.Resolved) (*gridCut, string, b
 		}
 		if !test(p.rule) {
 			if p.rule != SelectCentre || !test(SelectOverlap) {
-				return nil, fmt.Sprintf("no cell of %s meets the region", x.g.Lat.Path()), false
+				return nil, fmt.Sprintf("no cell of %s meets the region", x.g.Lat.Path()), missOutside
 			}
 			var met [][]orb.Point
 			for r, j := range rowIdx {
@@ -295,7 +303,7 @@ func (p *filePlan) cutRect(x *gridVals, a regions.Resolved) (*gridCut, string, b
 				}
 			}
 			if !thinner(a.Area, met) {
-				return nil, fmt.Sprintf("no cell centre of %s lies inside the region", x.g.Lat.Path()), true
+				return nil, fmt.Sprintf("no cell centre of %s lies inside the region", x.g.Lat.Path()), missBetween
 			}
 		}
 		rows, cols = make([]bool, nlat), make([]bool, nlon)
@@ -312,18 +320,18 @@ func (p *filePlan) cutRect(x *gridVals, a regions.Resolved) (*gridCut, string, b
 		}
 	}
 	if !anyTrue(rows) || !anyTrue(cols) {
-		return nil, miss(), false
+		return nil, miss(), missOutside
 	}
 	lonRuns := regions.ShiftRuns(x.lon, regions.CoverRuns(cols, x.periodic[1]), b.West, x.lonTol)
 	return &gridCut{x: x, runs: [][]regions.Run{regions.CoverRuns(rows, false), lonRuns},
-		inside: func(idx []int) bool { return inside(idx[0], idx[1]) }}, "", false
+		inside: func(idx []int) bool { return inside(idx[0], idx[1]) }}, "", missOutside
 }
 
 // cutCells selects on a 2-D grid or a track: the cells inside the region
 // (and, when the time range applies to cells, inside it), then per
 // dimension the smallest range holding them, going round the globe on
 // periodic columns.
-func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, bool) {
+func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, missKind) {
 	n := len(x.lat)
 	inside := make([]bool, n)
 	if x.geom == nil {
@@ -351,6 +359,16 @@ func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, 
 	}
 	kind := string(x.g.Kind)
 	noCell := fmt.Sprintf("no cell of the %s grid %s lies inside (latitude %s, longitude %s)", kind, x.g.Lat.Path(), extent(x.lat), extent(x.lon))
+	// A region whose middle lies inside the grid's extent and that meets
+	// none of its cells is in a gap (between the passes of a swath, off a
+	// track): not outside the data.
+	noCellKind := missOutside
+	if lo, hi := minMax(x.lat); (b.South+b.North)/2 >= lo && (b.South+b.North)/2 <= hi {
+		if w, e, ok := regions.LonExtent(x.lon); ok && regions.InLon(b.West+b.LonWidth()/2, w, math.Mod(e-w+360, 360), 0) {
+			noCellKind = missGap
+			noCell = fmt.Sprintf("the region lies inside the extent of the %s grid %s (latitude %s, longitude %s) and meets none of its cells", kind, x.g.Lat.Path(), extent(x.lat), extent(x.lon))
+		}
+	}
 	switch pts := regions.PointsOf(a.Area); {
 	case pts != nil && x.g.Kind == Track:
 		for _, q := range pts {
@@ -359,11 +377,11 @@ func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, 
 			}
 		}
 		if !anyTrue(inside) {
-			return nil, fmt.Sprintf("no sample of the track %s lies within one sample spacing of the points", x.g.Lat.Path()), false
+			return nil, fmt.Sprintf("no sample of the track %s lies within one sample spacing of the points", x.g.Lat.Path()), noCellKind
 		}
 	case pts != nil || p.rule == SelectOverlap:
 		if !overlap() {
-			return nil, noCell, false
+			return nil, noCell, noCellKind
 		}
 	default:
 		found := false
@@ -373,7 +391,7 @@ func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, 
 		}
 		if !found {
 			if !overlap() {
-				return nil, noCell, false
+				return nil, noCell, noCellKind
 			}
 			var met [][]orb.Point
 			for k, in := range inside {
@@ -382,7 +400,7 @@ func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, 
 				}
 			}
 			if !thinner(a.Area, met) {
-				return nil, fmt.Sprintf("no cell centre of the %s grid %s lies inside the region", kind, x.g.Lat.Path()), true
+				return nil, fmt.Sprintf("no cell centre of the %s grid %s lies inside the region", kind, x.g.Lat.Path()), missBetween
 			}
 		}
 	}
@@ -393,7 +411,7 @@ func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, 
 			found = found || inside[k]
 		}
 		if !found {
-			return nil, fmt.Sprintf("no cell of the %s grid %s inside the region lies in the time range (%s)", kind, x.g.Lat.Path(), x.timeSpan()), false
+			return nil, fmt.Sprintf("no cell of the %s grid %s inside the region lies in the time range (%s)", kind, x.g.Lat.Path(), x.timeSpan()), missOutside
 		}
 	}
 	shape := x.g.Lat.Shape()
@@ -422,7 +440,7 @@ func (p *filePlan) cutCells(x *gridVals, a regions.Resolved) (*gridCut, string, 
 		}
 		return inside[k]
 	}
-	return c, "", false
+	return c, "", missOutside
 }
 
 // timeSpan formats the times of a grid's cells, for messages.

@@ -274,21 +274,24 @@ func (p *filePlan) planRegion(rp *regionPlan, gv []*gridVals, a regions.Resolved
 	name := baseName(p.file.Path)
 	var cuts []*gridCut
 	var missed []string
-	between := false
+	between, gap := false, false
 	for _, x := range gv {
-		c, why, betw := p.cut(x, a)
+		c, why, miss := p.cut(x, a)
 		if c == nil {
 			missed = append(missed, why)
-			between = between || betw
+			between, gap = between || miss == missBetween, gap || miss == missGap
 			rp.missed[x.index] = true
 			continue
 		}
 		cuts = append(cuts, c)
 	}
 	if len(cuts) == 0 {
-		if between {
+		switch {
+		case between:
 			rp.empty = fmt.Sprintf("region %s %v lies between the cell centres of the data of %s (%s): widen it or use select=overlap", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
-		} else {
+		case gap:
+			rp.empty = fmt.Sprintf("region %s %v lies inside the data of %s but meets none of its cells (%s)", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
+		default:
 			rp.empty = fmt.Sprintf("region %s %v does not intersect the data of %s (%s)", rp.name, a.Area.Bounds(), name, strings.Join(missed, "; "))
 		}
 		return

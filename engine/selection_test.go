@@ -124,6 +124,14 @@ func TestRunGridsSharingADimension(t *testing.T) {
 		t.Fatal("the case does not hold a record inside on one grid only")
 	}
 	checkAlt20(t, out, in1, in20)
+	// A box inside the track's extent, away from the track: not "does not
+	// intersect".
+	for _, rule := range []string{SelectCentre, SelectOverlap} {
+		res = e.run(t, &Request{Regions: []regions.Fixed{bbox("off", 5, -10, 8, -8)}, Select: rule}, in)
+		if r := res.Regions[0]; r.Status != StatusEmpty || !strings.Contains(r.Message, "lies inside the data of alt.nc but meets none of its cells") {
+			t.Errorf("%s: %+v", rule, r)
+		}
+	}
 	// Only the 1-Hz variables asked: the 20-Hz grid plays no part.
 	res = e.run(t, &Request{Regions: []regions.Fixed{bbox("band", -180, s, 180, n)}, Variables: []string{"swh"}}, in)
 	out = e.out(t, res.Regions[0])
