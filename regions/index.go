@@ -168,9 +168,11 @@ func CoverRuns(marked []bool, periodic bool) []Run {
 }
 
 // IsPeriodic reports whether a line of longitudes (one row of a grid, in
-// index order) goes once around the globe with its last value one step
-// before its first: the index along it is then periodic, as the columns
-// of global ocean and atmosphere grids are. NaN values are skipped.
+// index order) goes once around the globe, always the same way, its last
+// value one step before its first or a few steps past it (the duplicated
+// halo columns of some ocean model grids): the index along it is then
+// periodic, as the columns of global ocean and atmosphere grids are. NaN
+// values are skipped.
 func IsPeriodic(lons []float64) bool {
 	var valid []float64
 	for _, v := range lons {
@@ -182,16 +184,16 @@ func IsPeriodic(lons []float64) bool {
 		return false
 	}
 	wrap := func(d float64) float64 { return math.Remainder(d, 360) }
-	sum := 0.0
+	sum, abs := 0.0, 0.0
 	for i := 1; i < len(valid); i++ {
-		sum += wrap(valid[i] - valid[i-1])
+		d := wrap(valid[i] - valid[i-1])
+		sum, abs = sum+d, abs+math.Abs(d)
 	}
-	// The step from the last value to the first must be like the steps
-	// next to it.
-	closing := wrap(valid[0] - valid[len(valid)-1])
-	near := math.Max(math.Abs(wrap(valid[1]-valid[0])), math.Abs(wrap(valid[len(valid)-1]-valid[len(valid)-2])))
-	total := sum + closing
-	return math.Abs(math.Abs(total)-360) < 1e-6*360 && math.Abs(closing) <= 1.5*near && closing*total > 0
+	// One more step like those at the ends closes the circle.
+	step := math.Max(math.Abs(wrap(valid[1]-valid[0])), math.Abs(wrap(valid[len(valid)-1]-valid[len(valid)-2])))
+	cover := math.Abs(sum) + step
+	const eps = 1e-6
+	return abs <= math.Abs(sum)*(1+eps)+eps && cover >= 360-eps*360 && cover <= 360+3*step+eps
 }
 
 // shiftInto returns the multiple of 360 that brings v into [west, west+360).

@@ -228,10 +228,14 @@ func TestIsPeriodic(t *testing.T) {
 	}{
 		{axis(0.125, 0.25, 1440), true},
 		{axis(-275, 10, 36), true},
-		{axis(175, -10, 36), true},                           // descending
-		{axis(-30, 1, 61), false},                            // regional
-		{axis(0, 1, 359), false},                             // one cell short of the globe
-		{append(axis(73, 1, 300), axis(13, 1, 60)...), true}, // a row already rolled
+		{axis(175, -10, 36), true},                              // descending
+		{axis(-30, 1, 61), false},                               // regional
+		{axis(0, 1, 359), false},                                // one cell short of the globe
+		{append(axis(73, 1, 300), axis(13, 1, 60)...), true},    // a row already rolled
+		{axis(-1, 1, 362), true},                                // two halo columns (NEMO ORCA)
+		{axis(0, 1, 370), false},                                // more than once round
+		{axis(0, 0.9, 380), false},                              // a full-orbit track short of the globe plus a drift
+		{append(axis(0, 1, 180), axis(179, -1, 180)...), false}, // there and back
 	} {
 		if got := IsPeriodic(tc.lons); got != tc.want {
 			t.Errorf("IsPeriodic(%v..%v, %d values) = %v, want %v", tc.lons[0], tc.lons[len(tc.lons)-1], len(tc.lons), got, tc.want)
