@@ -250,33 +250,48 @@ func CoordValues(src ncmodel.Source, v *ncmodel.Var) ([]float64, error) {
 
 // Unpack applies a variable's fill, missing, valid range and packing
 // attributes to raw values in place.
-func Unpack(v *ncmodel.Var, vals []float64) {
-	var bad []float64
+func Unpack(v *ncmodel.Var, vals []float64) { unpackingOf(v).apply(vals) }
+
+// unpacking is what a variable's attributes say about its raw values:
+// which are not data (fill, missing, outside the valid range) and how the
+// others unpack. Read once per variable, applied to many values.
+type unpacking struct {
+	bad           []float64
+	lo, hi        float64
+	scale, offset float64
+}
+
+func unpackingOf(v *ncmodel.Var) unpacking {
+	u := unpacking{lo: math.Inf(-1), hi: math.Inf(1), scale: 1}
 	for _, name := range []string{"_FillValue", "missing_value"} {
 		if a, ok := v.Attr(name); ok {
-			bad = append(bad, a.Float64s()...)
+			u.bad = append(u.bad, a.Float64s()...)
 		}
 	}
-	lo, hi := math.Inf(-1), math.Inf(1)
 	if a, ok := v.Attr("valid_min"); ok && len(a.Float64s()) == 1 {
-		lo = a.Float64s()[0]
+		u.lo = a.Float64s()[0]
 	}
 	if a, ok := v.Attr("valid_max"); ok && len(a.Float64s()) == 1 {
-		hi = a.Float64s()[0]
+		u.hi = a.Float64s()[0]
 	}
 	if a, ok := v.Attr("valid_range"); ok && len(a.Float64s()) == 2 {
-		lo, hi = a.Float64s()[0], a.Float64s()[1]
+		u.lo, u.hi = a.Float64s()[0], a.Float64s()[1]
 	}
-	scale, offset := 1.0, 0.0
 	if a, ok := v.Attr("scale_factor"); ok && len(a.Float64s()) == 1 {
-		scale = a.Float64s()[0]
+		u.scale = a.Float64s()[0]
 	}
 	if a, ok := v.Attr("add_offset"); ok && len(a.Float64s()) == 1 {
-		offset = a.Float64s()[0]
+		u.offset = a.Float64s()[0]
 	}
+	return u
+}
+
+// apply turns raw values into unpacked ones in place, NaN for those that
+// are not data.
+func (u unpacking) apply(vals []float64) {
 	for i, x := range vals {
-		isBad := x < lo || x > hi
-		for _, b := range bad {
+		isBad := x < u.lo || x > u.hi
+		for _, b := range u.bad {
 			if x == b {
 				isBad = true
 			}
@@ -285,6 +300,6 @@ func Unpack(v *ncmodel.Var, vals []float64) {
 			vals[i] = math.NaN()
 			continue
 		}
-		vals[i] = x*scale + offset
+		vals[i] = x*u.scale + u.offset
 	}
 }

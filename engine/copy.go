@@ -75,9 +75,11 @@ func boxSpan(b box) (lo, hi []int) {
 	return lo, hi
 }
 
-// target is where a region's part of a variable goes.
+// target is where a region's part of a variable goes: its output file
+// and its statistics (either may be nil).
 type target struct {
 	out   *output
+	stats *regionAcc
 	boxes []box
 }
 
@@ -111,6 +113,10 @@ func (r *runner) copyVar(ctx context.Context, p *filePlan, v *ncmodel.Var, targe
 		return r.slabs(ctx, v, ulo, ucount, nil, func(start, count []int, a *ncmodel.Array) error {
 			for _, t := range targets {
 				for _, b := range t.boxes {
+					t.stats.add(b, start, count, nil, a)
+					if t.out == nil {
+						continue
+					}
 					if err := r.cut(v, t.out, b, start, count, a); err != nil {
 						return err
 					}
@@ -122,6 +128,10 @@ func (r *runner) copyVar(ctx context.Context, p *filePlan, v *ncmodel.Var, targe
 	for _, t := range targets {
 		for _, b := range t.boxes {
 			err := r.slabs(ctx, v, b.start, b.count, b.stride, func(start, count []int, a *ncmodel.Array) error {
+				t.stats.add(b, start, count, b.stride, a) // before the mask is applied to a
+				if t.out == nil {
+					return nil
+				}
 				// Output position of this slab: its first index relative to the box.
 				out := make([]int, rank)
 				for i := range out {

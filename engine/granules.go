@@ -101,13 +101,17 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 			os.RemoveAll(o.OutDir)
 			return nil, errs.E(errs.Internal, "the engine reported %d regions for %d", len(r.Regions), len(sub.Regions))
 		}
+		if err := mergeGranuleStats(res, req, r.Stats); err != nil {
+			os.RemoveAll(o.OutDir)
+			return nil, err
+		}
 		moveGranule(opt.Files, r, users[k], res, stems[k], o.OutDir, opt.OutDir, empties, fails)
 		os.RemoveAll(o.OutDir)
 	}
 	for i := range res.Regions {
 		r := &res.Regions[i]
 		switch {
-		case len(r.Files) > 0:
+		case len(r.Files) > 0 || r.Statistics:
 			r.Status = StatusSuccessful
 			if len(fails[i]) > 0 {
 				r.Message = fmt.Sprintf("%d of %d files failed: %s", len(fails[i]), len(need[i]), strings.Join(fails[i], "; "))
@@ -134,6 +138,7 @@ func moveGranule(files Files, r *Result, users []int, res *Result, stem, staging
 		out := &res.Regions[i]
 		switch rr.Status {
 		case StatusSuccessful:
+			out.Statistics = out.Statistics || rr.Statistics
 			for _, f := range rr.Files {
 				name := out.Name + "/" + stem + strings.TrimPrefix(f.Name, out.Name)
 				dst := filepath.Join(outDir, filepath.FromSlash(name))

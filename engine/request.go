@@ -25,6 +25,8 @@ type Request struct {
 	// (the default) or SelectOverlap.
 	Select string `json:"select,omitempty"`
 	Output Output `json:"output,omitzero"`
+	// Statistics, when set, asks for statistics of every region.
+	Statistics *Statistics `json:"statistics,omitempty"`
 }
 
 // selectRule returns the request's selection rule ("center" is "centre").
@@ -90,7 +92,17 @@ func (r *Request) Validate() error {
 	if _, err := regions.ResolveFixed("regions", r.Regions); err != nil {
 		return err
 	}
-	return r.validateOptions()
+	if err := r.validateOptions(); err != nil {
+		return err
+	}
+	if r.Statistics != nil {
+		names := make([]string, len(r.Regions))
+		for i, x := range r.Regions {
+			names[i] = x.OutputName()
+		}
+		return r.Statistics.validate(names)
+	}
+	return nil
 }
 
 // validateOptions checks everything but the regions.
@@ -142,6 +154,9 @@ func (r *Request) validateOptions() error {
 		if r.Output.Format == FormatNetCDF3 && *d != 0 {
 			return errs.F(errs.Invalid, "output.deflate", "netcdf3 output cannot be compressed")
 		}
+	}
+	if r.Statistics != nil {
+		return r.Statistics.validate(nil)
 	}
 	return nil
 }

@@ -93,8 +93,13 @@ type Result struct {
 	FilesOpened  int            `json:"files_opened"`
 	// Notes tell what a user should know: overlapping time steps taken
 	// once, gaps in a time series, files of several that gave nothing
-	// because they hold no step in the time range.
+	// because they hold no step in the time range, how statistics were
+	// weighted.
 	Notes []string `json:"notes,omitempty"`
+	// Stats are the regions' statistics when the request asks for them;
+	// WriteStats writes them. Not part of the JSON: a table may be large
+	// (a worker writes it to a file of its own).
+	Stats *StatsTable `json:"-"`
 }
 
 // RegionResult is the outcome for one region.
@@ -103,6 +108,8 @@ type RegionResult struct {
 	Status  string    `json:"status"`
 	Message string    `json:"message,omitempty"`
 	Files   []OutFile `json:"files,omitempty"`
+	// Statistics is set when the region's statistics were computed.
+	Statistics bool `json:"statistics,omitempty"`
 }
 
 // OutFile is one written file.
@@ -145,6 +152,9 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStatsNames(req, areas); err != nil {
+		return nil, err
+	}
 	if err := checkWritable(opt.OutDir); err != nil {
 		return nil, err
 	}
@@ -179,7 +189,7 @@ func finishStatus(res *Result, emptyMsgs [][]string) {
 		r := &res.Regions[i]
 		switch {
 		case r.Status == StatusFailed:
-		case len(r.Files) > 0:
+		case len(r.Files) > 0 || r.Statistics:
 			r.Status = StatusSuccessful
 		default:
 			r.Status = StatusEmpty
@@ -238,6 +248,11 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 	}
 	res.Notes = append(res.Notes, p.notes...)
 	r := &runner{src: src, plan: p, budget: opt.MemoryBudget, opt: opt, req: req}
+	if req.Statistics != nil {
+		if r.stats, err = newStatsRun(p, req, areas, r.read); err != nil {
+			return err
+		}
+	}
 	var live []*regionPlan
 	for _, rp := range p.regions {
 		if rp.failed != nil {
@@ -261,6 +276,9 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 			outs, err = r.writeCluster(ctx, cl)
 			return err
 		})
+		if err != nil {
+			r.stats.drop(cl) // its regions are cut again alone, or fail
+		}
 		var pe *panicked
 		if errors.As(err, &pe) && len(cl) > 1 {
 			// Find the region the bug is about: cut each alone.
@@ -291,6 +309,15 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 		}
 	}
 	res.BytesRead += r.bytesRead
+	if r.stats != nil {
+		res.Stats = r.stats.finish()
+		res.Notes = append(res.Notes, r.stats.notes...)
+		for i, rs := range res.Stats.Regions {
+			if rs.Moments != nil && res.Regions[i].Status != StatusFailed {
+				res.Regions[i].Statistics = true
+			}
+		}
+	}
 	return nil
 }
 
@@ -313,8 +340,19 @@ type runner struct {
 	budget    int64
 	opt       Options
 	req       *Request
+	stats     *statsRun // nil without statistics
 	bytesRead int64
 	direct    map[*ncmodel.Var]bool // whether the source reads v's chunks itself
+}
+
+// read reads a hyperslab for the statistics, counted as the cut's reads.
+func (r *runner) read(v *ncmodel.Var, start, count, stride []int) (*ncmodel.Array, error) {
+	a, err := r.src.Read(v, start, count, stride)
+	if err != nil {
+		return nil, errs.Wrap(errs.Unreadable, err, "reading %s from %s", v.Path(), baseName(r.plan.file.Path))
+	}
+	r.bytesRead += int64(len(a.Data))
+	return a, nil
 }
 
 // output is one region's file being written.
@@ -377,6 +415,9 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 	}()
 	format := r.req.Output.FileFormat()
 	for _, rp := range cl {
+		if r.stats.only() {
+			break
+		}
 		name := rp.name + ".nc"
 		final := filepath.Join(r.opt.OutDir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
@@ -396,13 +437,16 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 			o.err = errs.Wrap(errs.Invalid, err, "region %s: cannot write %s", rp.name, format)
 		}
 	}
-	for _, v := range p.vars {
+	for _, v := range r.readVars() {
 		var targets []target
-		for _, o := range outs {
-			// A region that misses one of the file's grids has none of
-			// that grid's variables.
-			if _, kept := o.vars[v]; o.err == nil && kept {
-				targets = append(targets, target{out: o, boxes: p.boxes(v, o.rp)})
+		for _, rp := range cl {
+			t := target{out: outFor(outs, rp, v)}
+			if t.stats, err = r.stats.accFor(rp, v); err != nil {
+				return outs, err
+			}
+			if t.out != nil || t.stats != nil {
+				t.boxes = p.boxes(v, rp)
+				targets = append(targets, t)
 			}
 		}
 		if err := r.copyVar(ctx, p, v, targets); err != nil {
@@ -437,21 +481,26 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 	return outs, nil
 }
 
+// outFor is region rp's output when it keeps variable v, or nil: a region
+// that misses one of the file's grids has none of that grid's variables.
+func outFor(outs []*output, rp *regionPlan, v *ncmodel.Var) *output {
+	for _, o := range outs {
+		if _, kept := o.vars[v]; o.rp == rp && o.err == nil && kept {
+			return o
+		}
+	}
+	return nil
+}
+
 // finish checks a written file by reading it back, checksums it and moves
 // it to its final name.
 func (r *runner) finish(o *output) error {
 	if err := r.verify(o); err != nil {
 		return errs.Wrap(errs.Internal, err, "checking output of region %s", o.rp.name)
 	}
-	f, err := r.opt.Files.Open(o.tmp)
+	n, sha, md, err := checksums(r.opt.Files, o.tmp)
 	if err != nil {
-		return errs.Wrap(errs.Internal, err, "checksum")
-	}
-	sh, m5 := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(sh, m5), f)
-	f.Close()
-	if err != nil {
-		return errs.Wrap(errs.Internal, err, "checksum")
+		return err
 	}
 	if err := r.opt.Files.Rename(o.tmp, o.final); err != nil {
 		return errs.Wrap(errs.Internal, err, "moving output into place")
@@ -462,8 +511,22 @@ func (r *runner) finish(o *output) error {
 			shape[DimName(d)] = d.Len
 		}
 	})
-	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: hex.EncodeToString(sh.Sum(nil)), Md5: hex.EncodeToString(m5.Sum(nil)), Shape: shape, Source: baseName(r.plan.file.Path)}
+	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: baseName(r.plan.file.Path)}
 	return nil
+}
+
+// checksums returns the size, sha256 and md5 of a written file.
+func checksums(files Files, path string) (n int64, sha, md string, err error) {
+	f, err := files.Open(path)
+	if err != nil {
+		return 0, "", "", errs.Wrap(errs.Internal, err, "checksum")
+	}
+	defer f.Close()
+	sh, m5 := sha256.New(), md5.New()
+	if n, err = io.Copy(io.MultiWriter(sh, m5), f); err != nil {
+		return 0, "", "", errs.Wrap(errs.Internal, err, "checksum")
+	}
+	return n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(m5.Sum(nil)), nil
 }
 
 // verify re-opens a written file: every variable with its shape, and the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,6 +74,16 @@ convention (e.g. [-10, 10] on 0..360 data gives -10..10).
 Time ranges are ISO 8601 START/END, inclusive; an end given to the day (month,
 year) includes that whole day (month, year). Either side may be left empty.
 
+Statistics (--stats mean,std,...): per region, variable, time step and level,
+over the cells the cut keeps (the box, or the cells inside a polygon), values
+unpacked, fill and NaN left out, written to --out as stats.nc (CF timeSeries)
+and stats.csv (region,time[,level],variable,op,value,count). Ops: mean, min,
+max, std, sum, count. Mean and std are weighted by cell area: the variable's
+cell_measures, else the spherical area of each cell from its lat/lon bounds
+(or the midpoints between coordinates on rectilinear grids), cos(latitude) on
+2-D grids without either; swaths and tracks are not weighted (--weights none:
+no weights). --stats-only writes no cut file.
+
 Exit status: 0 when every region succeeded or was empty, 1 when a region or
 the whole run failed, 2 for usage errors.`
 
@@ -94,6 +105,10 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", engine.FormatNetCDF4, "output `format`: netcdf4 or netcdf3 (64-bit offset)")
 	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
 	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most a quarter)")
+	statsOps := fs.String("stats", "", "statistics `ops` of every region, comma-separated: mean, min, max, std, sum, count (written to stats.nc and stats.csv)")
+	statsVars := fs.String("stats-vars", "", "comma-separated `variables` for --stats (default: those of --vars, else every data variable on a grid)")
+	statsOnly := fs.Bool("stats-only", false, "compute the --stats without writing cut files")
+	weights := fs.String("weights", engine.WeightsArea, "weights of the --stats mean and std: `area` (cell areas) or none")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -144,11 +159,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "subsetd subset: give at least one --region NAME=W,S,E,N or --regions FILE")
 		return 2
 	}
-	if *vars != "" {
-		for _, v := range strings.Split(*vars, ",") {
-			req.Variables = append(req.Variables, strings.TrimSpace(v))
-		}
-	}
+	req.Variables = splitList(*vars)
 	if *timeRange != "" {
 		t, err := engine.ParseTimeFlag(*timeRange)
 		if err != nil {
@@ -170,8 +181,19 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		}
 		req.Stride = s
 	}
-	deflateSet := false
-	fs.Visit(func(f *flag.Flag) { deflateSet = deflateSet || f.Name == "deflate" })
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *statsOps != "" {
+		req.Statistics = &engine.Statistics{Ops: splitList(*statsOps), Variables: splitList(*statsVars), Weights: *weights, Only: *statsOnly}
+	} else {
+		for _, f := range []string{"stats-vars", "stats-only", "weights"} {
+			if set[f] {
+				fmt.Fprintf(stderr, "subsetd subset: --%s needs --stats\n", f)
+				return 2
+			}
+		}
+	}
+	deflateSet := set["deflate"]
 	if *format != engine.FormatNetCDF3 || deflateSet {
 		req.Output.Deflate = deflate
 	}
@@ -197,6 +219,25 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail(err)
 	}
+	var statsFiles []engine.OutFile
+	if req.Statistics != nil {
+		t := res.Stats
+		if t == nil { // no file met a region
+			t = engine.NewStatsTable(req.Statistics, nil)
+			for _, r := range res.Regions {
+				t.Regions = append(t.Regions, engine.RegionStats{Name: r.Name})
+			}
+		}
+		var sources []string
+		for _, f := range fs.Args() {
+			sources = append(sources, filepath.Base(f))
+		}
+		statsFiles, err = engine.WriteStats(t, sources, engine.Options{OutDir: *out, Open: open.Source, Create: open.Sink,
+			Version: version, Command: "subsetd subset " + strings.Join(args, " ")})
+		if err != nil {
+			return fail(err)
+		}
+	}
 	failed := 0
 	for _, r := range res.Regions {
 		if r.Status == engine.StatusFailed {
@@ -204,9 +245,15 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		writeJSON(stdout, res)
+		writeJSON(stdout, struct {
+			*engine.Result
+			Statistics []engine.OutFile `json:"statistics,omitempty"`
+		}{res, statsFiles})
 	} else {
 		printResult(stdout, res)
+		for _, f := range statsFiles {
+			fmt.Fprintf(stdout, "%-12s %-10s %s  %s  %d bytes  sha256:%s\n", "statistics", "", f.Path, fmtShape(f.Shape), f.Size, f.Sha256)
+		}
 		for _, n := range res.Notes {
 			fmt.Fprintf(stderr, "note: %s\n", n)
 		}
@@ -223,6 +270,18 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// splitList splits a comma-separated flag value; "" is none.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -231,8 +290,10 @@ func writeJSON(w io.Writer, v any) {
 
 func printResult(w io.Writer, res *engine.Result) {
 	for _, r := range res.Regions {
-		switch r.Status {
-		case engine.StatusSuccessful:
+		switch {
+		case r.Status == engine.StatusSuccessful && len(r.Files) == 0: // statistics only
+			fmt.Fprintf(w, "%-12s %-10s statistics\n", r.Name, r.Status)
+		case r.Status == engine.StatusSuccessful:
 			for _, f := range r.Files {
 				fmt.Fprintf(w, "%-12s %-10s %s  %s  %d bytes  sha256:%s\n", r.Name, r.Status, f.Path, fmtShape(f.Shape), f.Size, f.Sha256)
 			}
