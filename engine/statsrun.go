@@ -83,6 +83,9 @@ func newStatsRun(p *filePlan, req *Request, areas []regions.Resolved, read func(
 		for i, n := range st.Variables {
 			f := fmt.Sprintf("statistics.variables[%d]", i)
 			v := p.file.FindVar(n)
+			if v == nil && strings.Contains(n, "/") && !strings.HasPrefix(n, "/") {
+				v = p.file.FindVar("/" + n) // a path as the outputs name it
+			}
 			if v == nil {
 				return nil, errs.F(errs.NotFound, f, "unknown variable %q in %s", n, name)
 			}
@@ -161,16 +164,6 @@ func newStatsRun(p *filePlan, req *Request, areas []regions.Resolved, read func(
 		s.table.Regions = append(s.table.Regions, rs)
 	}
 	return s, nil
-}
-
-// isFlags reports whether v holds CF flags, which have no mean.
-func isFlags(v *ncmodel.Var) bool {
-	for _, a := range []string{"flag_values", "flag_masks", "flag_meanings"} {
-		if _, ok := v.Attr(a); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // gridOf returns the grid a data variable lies on (every horizontal
@@ -405,7 +398,7 @@ func mergeGranuleStats(res *Result, req *Request, t *StatsTable) error {
 		return nil
 	}
 	if res.Stats == nil {
-		areas, err := regions.ResolveList("regions", req.Regions)
+		areas, err := regions.ResolveFixed("regions", req.Regions)
 		if err != nil {
 			return err
 		}
