@@ -168,6 +168,11 @@ func TestSubsetErrors(t *testing.T) {
 		{"bad stride", []string{ok, "--stride", "depth=2", in}, 1, `unknown axis or dimension "depth"`},
 		{"bad select", []string{ok, "--select", "nearest", in}, 1, `select: unknown selection rule "nearest"`},
 		{"duplicate names", []string{"--region", "a=0,0,1,1", "--region", "a=2,2,3,3", in}, 1, `region name "a" is used twice`},
+		{"unknown statistic", []string{ok, "--stats", "mean,median", in}, 1, `statistics.ops[1]: unknown statistic "median"`},
+		{"bad weights", []string{ok, "--stats", "mean", "--weights", "cos", in}, 1, `unknown weights "cos"`},
+		{"statistics of a coordinate", []string{ok, "--stats", "mean", "--stats-vars", "lat", in}, 1, "no statistics of lat: it is a coordinate"},
+		{"region named stats", []string{"--region", "stats=0,0,10,10", "--stats", "mean", in}, 1, `region name "stats" is the name of the statistics file stats.nc`},
+		{"stats flags without --stats", []string{ok, "--stats-only", in}, 2, "--stats-only needs --stats"},
 		{"no region", []string{in}, 2, "give at least one --region"},
 		{"no file", []string{ok}, 2, "no input FILE"},
 	}
@@ -187,6 +192,48 @@ func TestSubsetErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+func TestSubsetStatistics(t *testing.T) {
+	in := smallFile(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI("subset", "--json", "--out", out, "--stats", "mean,count", "--stats-only",
+		"--region", "east=20,-40,160,0", "--region", "none=0,60,10,70", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		engine.Result
+		Statistics []engine.OutFile `json:"statistics"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Statistics) != 2 || res.Statistics[0].Name != "stats.nc" || res.Statistics[1].Name != "stats.csv" {
+		t.Fatalf("statistics files %+v", res.Statistics)
+	}
+	ents, _ := os.ReadDir(out)
+	if len(ents) != 2 {
+		t.Errorf("--stats-only wrote %v", ents)
+	}
+	if res.Regions[0].Status != engine.StatusSuccessful || res.Regions[1].Status != engine.StatusEmpty {
+		t.Errorf("regions %+v", res.Regions)
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "stats.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	// 2 regions x 3 steps x 1 variable x 2 ops, the empty region's without values.
+	if lines[0] != "region,time,variable,op,value,count" || len(lines) != 1+12 || lines[7] != "none,2020-01-01T00:00:00Z,sst,mean,,0" {
+		t.Errorf("stats.csv:\n%s", csv)
+	}
+	// With the cut: the files of both, listed.
+	out = t.TempDir()
+	code, stdout, stderr = runCLI("subset", "--out", out, "--stats", "mean", "--region", "east=20,-40,160,0", in)
+	if code != 0 || !strings.Contains(stdout, filepath.Join(out, "east.nc")) || !strings.Contains(stdout, filepath.Join(out, "stats.csv")) {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 
