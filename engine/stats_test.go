@@ -100,8 +100,8 @@ func TestStatsTableMerge(t *testing.T) {
 		return out
 	}
 	a := &StatsTable{Ops: []string{OpMean}, Weights: WeightsArea,
-		Time: &StatsTime{Units: "days since 2020-01-01", Values: []float64{0, 2}, ISO: []string{"2020-01-01T00:00:00Z", "2020-01-03T00:00:00Z"}},
-		Vars: []StatsVar{{Name: "sst", Time: true, Weighting: "x"}},
+		Time:    &StatsTime{Units: "days since 2020-01-01", Values: []float64{0, 2}, ISO: []string{"2020-01-01T00:00:00Z", "2020-01-03T00:00:00Z"}},
+		Vars:    []StatsVar{{Name: "sst", Time: true, Weighting: "x"}},
 		Regions: []RegionStats{{Name: "r1", Moments: [][]Moments{cat(one(1), one(3))}}}}
 	// Another file in other units: a step of a's, one between, one after;
 	// a region of its own.

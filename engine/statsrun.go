@@ -43,12 +43,12 @@ type weightKey struct {
 
 // statsVar is one variable statistics are computed of.
 type statsVar struct {
-	v      *ncmodel.Var
-	index  int    // in table.Vars
-	grid   int    // in p.coords.Grids
-	hdims  []int  // positions in v.Dims of the grid's dimensions, in the grid's order
-	tdim   int    // position of the time dimension, -1 when none
-	ldim   int    // position of the vertical dimension, -1 when none
+	v     *ncmodel.Var
+	index int   // in table.Vars
+	grid  int   // in p.coords.Grids
+	hdims []int // positions in v.Dims of the grid's dimensions, in the grid's order
+	tdim  int   // position of the time dimension, -1 when none
+	ldim  int   // position of the vertical dimension, -1 when none
 	weighting
 	unpack unpacking
 }
