@@ -173,15 +173,7 @@ func (s *statsRun) gridOf(v *ncmodel.Var) int {
 		return -1
 	}
 	for gi, g := range s.p.coords.Grids {
-		all := true
-		for _, d := range gridDims(g) {
-			found := false
-			for _, x := range v.Dims {
-				found = found || x == d
-			}
-			all = all && found
-		}
-		if all {
+		if spans(v, gridDims(g)) {
 			return gi
 		}
 	}

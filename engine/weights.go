@@ -45,7 +45,7 @@ func (s *statsRun) weighingOf(sv *statsVar) weighting {
 		switch {
 		case mv == nil:
 			s.note("statistics of %s: its cell measure %s is not in %s (an external variable?): cell areas computed instead", name, m, baseName(f.Path))
-		case !spans(mv, gridDims(g), 0):
+		case !spansExactly(mv, gridDims(g), 0):
 			s.note("statistics of %s: its cell measure %s does not span the grid's dimensions: cell areas computed instead", name, m)
 		default:
 			return weighting{kind: weighMeasure, measure: mv, text: "cell_measures area: " + strings.TrimPrefix(mv.Path(), "/")}
@@ -54,10 +54,10 @@ func (s *statsRun) weighingOf(sv *statsVar) weighting {
 	latB, lonB := boundsVar(f, g.Lat), boundsVar(f, g.Lon)
 	switch {
 	case g.Kind == Rectilinear:
-		if latB != nil && !spans(latB, g.Lat.Dims, 2) {
+		if latB != nil && !spansExactly(latB, g.Lat.Dims, 2) {
 			latB = nil
 		}
-		if lonB != nil && !spans(lonB, g.Lon.Dims, 2) {
+		if lonB != nil && !spansExactly(lonB, g.Lon.Dims, 2) {
 			lonB = nil
 		}
 		from := func(b *ncmodel.Var, c *ncmodel.Var) string {
@@ -74,7 +74,7 @@ func (s *statsRun) weighingOf(sv *statsVar) weighting {
 	case isSwath(f, g):
 		s.note("statistics of %s: swath data (%s): cells are not weighted", name, g.Lat.Path())
 		return weighting{kind: weighNone, text: "none (swath)"}
-	case latB != nil && lonB != nil && spans(latB, g.Lat.Dims, 4) && spans(lonB, g.Lon.Dims, 4):
+	case latB != nil && lonB != nil && spansExactly(latB, g.Lat.Dims, 4) && spansExactly(lonB, g.Lon.Dims, 4):
 		return weighting{kind: weighBounds, latB: latB, lonB: lonB,
 			text: fmt.Sprintf("spherical cell area from the bounds %s and %s", latB.Name, lonB.Name)}
 	}
@@ -93,27 +93,17 @@ func measureOf(v *ncmodel.Var) (string, bool) {
 	return "", false
 }
 
-// spans reports whether v's dimensions are exactly dims (in any order),
+// spansExactly reports whether v's dimensions are dims (in any order),
 // followed by one dimension of length extra when extra > 0.
-func spans(v *ncmodel.Var, dims []*ncmodel.Dim, extra int) bool {
+func spansExactly(v *ncmodel.Var, dims []*ncmodel.Dim, extra int) bool {
 	n := len(dims)
-	if extra > 0 {
-		if len(v.Dims) != n+1 || v.Dims[n].Len != extra {
-			return false
-		}
-	} else if len(v.Dims) != n {
+	switch {
+	case extra > 0 && (len(v.Dims) != n+1 || v.Dims[n].Len != extra):
+		return false
+	case extra == 0 && len(v.Dims) != n:
 		return false
 	}
-	for _, d := range dims {
-		found := false
-		for _, x := range v.Dims[:n] {
-			found = found || x == d
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return spans(&ncmodel.Var{Dims: v.Dims[:n]}, dims)
 }
 
 // isSwath tells satellite swaths from model grids among 2-D grids: ACDD's
