@@ -25,6 +25,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/regions"
@@ -37,6 +38,7 @@ type Backend interface {
 	List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
 	Cancel(ctx context.Context, id string) (*jobs.Job, error)
 	File(ctx context.Context, id, name string) (path string, f *jobs.File, err error)
+	Stats(ctx context.Context, id string) (*engine.StatsTable, error)
 	Datasets(ctx context.Context) ([]*catalog.Dataset, error)
 	Dataset(ctx context.Context, id string) (*catalog.Info, error)
 	DatasetFiles(ctx context.Context, id string, q catalog.FileQuery) (*catalog.FilePage, error)
@@ -116,6 +118,7 @@ func New(b Backend, opt Options) http.Handler {
 			r.Get("/", h.getJob)
 			r.Delete("/", h.cancel)
 			r.Get("/manifest.json", h.manifest)
+			r.Get("/stats", h.stats)
 			r.Get("/files/*", h.download)
 		})
 	})
@@ -413,6 +416,16 @@ func (h *handler) manifest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, jobs.BuildManifest(j))
 }
 
+func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	t, err := h.b.Stats(r.Context(), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statsDoc(id, t))
+}
+
 func (h *handler) download(w http.ResponseWriter, r *http.Request) {
 	id, name := chi.URLParam(r, "id"), chi.URLParam(r, "*")
 	p, f, err := h.b.File(r.Context(), id, name)
@@ -437,8 +450,11 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
 	}
 	ctype := "application/x-netcdf"
-	if ext := strings.ToLower(path.Ext(name)); ext == ".h5" || ext == ".hdf5" {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".h5", ".hdf5":
 		ctype = "application/x-hdf5"
+	case ".csv":
+		ctype = "text/csv; charset=utf-8"
 	}
 	hdr.Set("Content-Type", ctype)
 	hdr.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", path.Base(name)))

@@ -39,6 +39,7 @@ type fake struct {
 	closing bool
 
 	lastQuery catalog.FileQuery
+	stats     map[string]*engine.StatsTable
 }
 
 func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.Job, bool, error) {
@@ -137,6 +138,23 @@ func (f *fake) File(ctx context.Context, id, name string) (string, *jobs.File, e
 		}
 	}
 	return "", nil, errs.E(errs.NotFound, "no file %q", name)
+}
+
+// Stats serves the statistics a test gave the job in stats.
+func (f *fake) Stats(ctx context.Context, id string) (*engine.StatsTable, error) {
+	j, err := f.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case j.Spec.Statistics == nil:
+		return nil, errs.E(errs.NotFound, "job %s asks for no statistics", id)
+	case f.stats[id] == nil:
+		return nil, errs.E(errs.Conflict, "not yet")
+	}
+	return f.stats[id], nil
 }
 
 func (f *fake) Datasets(ctx context.Context) ([]*catalog.Dataset, error) {
@@ -297,6 +315,57 @@ func mustJSON(s string) any {
 		panic(err)
 	}
 	return v
+}
+
+func TestStatistics(t *testing.T) {
+	c, f := setup(t)
+	body := `{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 10, 10]}, {"name": "b", "bbox": [0, 0, 1, 1]}],
+	  "statistics": {"variables": ["sst"], "ops": ["mean", "count"], "weights": "area", "only": true}}`
+	if err := c.doc.ValidateRef("JobRequest", mustJSON(body)); err != nil {
+		t.Fatalf("the documented request schema refuses statistics: %v", err)
+	}
+	resp, b := c.do("POST", "/v1/jobs", body)
+	if resp.StatusCode != 201 || !bytes.Contains(b, []byte(`"statistics":{"variables":["sst"],"ops":["mean","count"],"weights":"area","only":true}`)) ||
+		!bytes.Contains(b, []byte(`"rel":"statistics","href":"/v1/jobs/job001/stats"`)) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if resp, b := c.do("GET", "/v1/jobs/job001/stats", ""); resp.StatusCode != 409 {
+		t.Errorf("statistics of a running job: %d %s", resp.StatusCode, b)
+	}
+	// Done: the table's rows, with null where a region has no value.
+	var m engine.Moments
+	m.Merge(engine.Moments{N: 1, W: 1, WX: 2.5, Min: 2.5, Max: 2.5, Sum: 2.5})
+	tab := &engine.StatsTable{Ops: []string{"mean", "count"}, Weights: "area",
+		Time:    &engine.StatsTime{Units: "days since 2000-01-01", Values: []float64{0}, ISO: []string{"2000-01-01T00:00:00Z"}},
+		Vars:    []engine.StatsVar{{Name: "sst", Units: "K", Weighting: "cos(latitude)", Time: true}},
+		Regions: []engine.RegionStats{{Name: "a", Moments: [][]engine.Moments{{m}}}, {Name: "b"}}}
+	f.mu.Lock()
+	f.stats = map[string]*engine.StatsTable{"job001": tab}
+	f.mu.Unlock()
+	resp, b = c.do("GET", "/v1/jobs/job001/stats", "")
+	var d StatsDoc
+	if err := json.Unmarshal(b, &d); err != nil || resp.StatusCode != 200 || len(d.Rows) != 4 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if r := d.Rows[0]; r.Region != "a" || r.Op != "mean" || r.Value == nil || *r.Value != 2.5 || r.Count != 1 {
+		t.Errorf("row %+v", r)
+	}
+	if r := d.Rows[2]; r.Region != "b" || r.Value != nil || r.Count != 0 || !bytes.Contains(b, []byte(`"value":null`)) {
+		t.Errorf("empty region row %+v", r)
+	}
+	// A job without statistics, a region named as the statistics file.
+	c.do("POST", "/v1/jobs", goodJob)
+	if resp, b := c.do("GET", "/v1/jobs/job002/stats", ""); resp.StatusCode != 404 {
+		t.Errorf("job without statistics: %d %s", resp.StatusCode, b)
+	}
+	resp, b = c.do("POST", "/v1/jobs", `{"dataset": "sst", "regions": [{"name": "stats", "bbox": [0, 0, 1, 1]}], "statistics": {}}`)
+	if resp.StatusCode != 400 || !bytes.Contains(b, []byte(`"field":"regions[0].name"`)) {
+		t.Errorf("region named stats: %d %s", resp.StatusCode, b)
+	}
+	resp, b = c.do("POST", "/v1/jobs", `{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}], "statistics": {"ops": ["median"]}}`)
+	if resp.StatusCode != 400 || !bytes.Contains(b, []byte(`"field":"statistics.ops[0]"`)) {
+		t.Errorf("unknown op: %d %s", resp.StatusCode, b)
+	}
 }
 
 func TestIdempotencyKey(t *testing.T) {

@@ -39,7 +39,10 @@ type JobDoc struct {
 	Kind        string   `json:"kind,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
 	FilesOpened int      `json:"files_opened"`
-	Links       []Link   `json:"links"`
+	// Files are the job's own files: its statistics (stats.nc,
+	// stats.csv), once written.
+	Files []FileDoc `json:"files,omitempty"`
+	Links []Link    `json:"links"`
 }
 
 // RegionDoc is the state of one region.
@@ -264,6 +267,12 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
 		{Rel: "self", Href: self, Type: "application/json"},
 		{Rel: "manifest", Href: self + "/manifest.json", Type: "application/json", Title: "files with checksums"},
 	}
+	if j.Spec.Statistics != nil {
+		d.Links = append(d.Links, Link{Rel: "statistics", Href: self + "/stats", Type: "application/json", Title: "the regions' statistics as a table"})
+	}
+	for _, f := range j.Files {
+		d.Files = append(d.Files, FileDoc{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Href: jobs.FileHref(j.ID, f.Name)})
+	}
 	if !full {
 		return d
 	}
@@ -275,6 +284,62 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
 			rd.Files = append(rd.Files, FileDoc{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Href: jobs.FileHref(j.ID, f.Name)})
 		}
 		d.Regions = append(d.Regions, rd)
+	}
+	return d
+}
+
+// StatsDoc is the statistics of a job as a table: the rows of its
+// stats.csv, in the same order.
+type StatsDoc struct {
+	Job       string         `json:"job"`
+	Ops       []string       `json:"ops"`
+	Weights   string         `json:"weights"`
+	Variables []StatsVarDoc  `json:"variables"`
+	Rows      []StatsRowDoc  `json:"rows"`
+	Level     *StatsLevelDoc `json:"level,omitempty"`
+	Links     []Link         `json:"links"`
+}
+
+// StatsVarDoc describes a variable of the statistics.
+type StatsVarDoc struct {
+	Name         string `json:"name"`
+	Units        string `json:"units,omitempty"`
+	LongName     string `json:"long_name,omitempty"`
+	StandardName string `json:"standard_name,omitempty"`
+	Weighting    string `json:"weighting"`
+}
+
+// StatsLevelDoc describes the vertical coordinate of the rows' levels.
+type StatsLevelDoc struct {
+	Name     string `json:"name"`
+	Units    string `json:"units,omitempty"`
+	Positive string `json:"positive,omitempty"`
+}
+
+// StatsRowDoc is one value: a row of stats.csv (value null where it has
+// none).
+type StatsRowDoc struct {
+	Region   string   `json:"region"`
+	Time     string   `json:"time"`
+	Level    *float64 `json:"level,omitempty"`
+	Variable string   `json:"variable"`
+	Op       string   `json:"op"`
+	Value    *float64 `json:"value"`
+	Count    int64    `json:"count"`
+}
+
+func statsDoc(id string, t *engine.StatsTable) StatsDoc {
+	d := StatsDoc{Job: id, Ops: t.Ops, Weights: t.Weights, Variables: []StatsVarDoc{}, Rows: []StatsRowDoc{},
+		Links: []Link{{Rel: "self", Href: "/v1/jobs/" + id + "/stats", Type: "application/json"},
+			{Rel: "job", Href: "/v1/jobs/" + id, Type: "application/json"}}}
+	for _, v := range t.Vars {
+		d.Variables = append(d.Variables, StatsVarDoc{Name: v.Name, Units: v.Units, LongName: v.LongName, StandardName: v.StandardName, Weighting: v.Weighting})
+	}
+	if t.Level != nil {
+		d.Level = &StatsLevelDoc{Name: t.Level.Name, Units: t.Level.Units, Positive: t.Level.Positive}
+	}
+	for _, r := range t.Rows() {
+		d.Rows = append(d.Rows, StatsRowDoc(r))
 	}
 	return d
 }

@@ -390,18 +390,28 @@ func mergeGranuleStats(res *Result, req *Request, t *StatsTable) error {
 		return nil
 	}
 	if res.Stats == nil {
-		areas, err := regions.ResolveFixed("regions", req.Regions)
-		if err != nil {
+		var err error
+		if res.Stats, err = NewStatsTableFor(req.Statistics, req.Regions); err != nil {
 			return err
 		}
-		rs := make([]RegionStats, len(areas))
-		for i, a := range areas {
-			b := a.Area.Bounds()
-			rs[i] = RegionStats{Name: a.Name, Bounds: [4]float64{b.West, b.South, b.East, b.North}}
-		}
-		res.Stats = NewStatsTable(req.Statistics, rs)
 	}
 	return res.Stats.Merge(t)
+}
+
+// NewStatsTableFor is NewStatsTable for regions as requests give them:
+// every region of rs in order, without moments (the table of regions no
+// file met, or the start of Merge).
+func NewStatsTableFor(st *Statistics, rs []regions.Fixed) (*StatsTable, error) {
+	areas, err := regions.ResolveFixed("regions", rs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RegionStats, len(areas))
+	for i, a := range areas {
+		b := a.Area.Bounds()
+		out[i] = RegionStats{Name: a.Name, Bounds: [4]float64{b.West, b.South, b.East, b.North}}
+	}
+	return NewStatsTable(st, out), nil
 }
 
 // finish puts the moments of the regions into the table.

@@ -17,9 +17,10 @@ type Manifest struct {
 	Files    []ManifestEntry `json:"files"`
 }
 
-// ManifestEntry is one file of a manifest.
+// ManifestEntry is one file of a manifest: a region's, or the job's own
+// (its statistics, without a region).
 type ManifestEntry struct {
-	Region string `json:"region"`
+	Region string `json:"region,omitempty"`
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	Sha256 string `json:"sha256"`
@@ -36,7 +37,8 @@ func FileHref(jobID, name string) string {
 	return "/v1/jobs/" + url.PathEscape(jobID) + "/files/" + strings.Join(parts, "/")
 }
 
-// BuildManifest lists the files of j's regions in request order.
+// BuildManifest lists the files of j's regions in request order, then
+// the job's own.
 func BuildManifest(j *Job) *Manifest {
 	m := &Manifest{Job: j.ID, Dataset: j.Dataset, Status: j.Status, Created: j.Created, Files: []ManifestEntry{}}
 	if !j.Finished.IsZero() {
@@ -47,6 +49,9 @@ func BuildManifest(j *Job) *Manifest {
 		for _, f := range r.Files {
 			m.Files = append(m.Files, ManifestEntry{Region: r.Name, Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Href: FileHref(j.ID, f.Name)})
 		}
+	}
+	for _, f := range j.Files {
+		m.Files = append(m.Files, ManifestEntry{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Href: FileHref(j.ID, f.Name)})
 	}
 	return m
 }

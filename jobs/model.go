@@ -50,11 +50,14 @@ type Spec struct {
 	Stride    map[string]int        `json:"stride,omitempty"`
 	Select    string                `json:"select,omitempty"` // engine.Request.Select
 	Output    engine.Output         `json:"output,omitzero"`
+	// Statistics of every region, assembled into the job's stats.nc and
+	// stats.csv when its tasks are done.
+	Statistics *engine.Statistics `json:"statistics,omitempty"`
 }
 
 // Validate checks a spec as the engine would, before any file is opened.
 func (s *Spec) Validate() error {
-	req := engine.Request{Regions: s.Regions, Variables: s.Variables, Time: s.Time, Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output}
+	req := engine.Request{Regions: s.Regions, Variables: s.Variables, Time: s.Time, Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output, Statistics: s.Statistics}
 	return req.Validate()
 }
 
@@ -118,7 +121,23 @@ type Job struct {
 	Notes []string
 	// FilesOpened counts the input files the workers opened.
 	FilesOpened int
+	// Stats is where the job's statistics are (StatsPending...), "" when
+	// it asks for none; Files are the files of the job itself (its
+	// statistics), relative to its files directory.
+	Stats StatsState
+	Files []File
 }
+
+// StatsState is where a job's statistics are. A job with statistics
+// becomes final only once they are written (or could not be).
+type StatsState string
+
+// The states of a job's statistics.
+const (
+	StatsPending    StatsState = "pending"    // its tasks are not all done
+	StatsAssembling StatsState = "assembling" // stats.nc and stats.csv are being written
+	StatsDone       StatsState = "done"       // listed in Files (or failed: the job's message says why)
+)
 
 // Region is the state of one region of a job.
 type Region struct {

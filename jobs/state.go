@@ -25,7 +25,12 @@ import (
 //	        running -> accepted (with its task); active -> dismissed | failed
 //
 // A job becomes final when none of its tasks is active: successful when a
-// region produced files or every region is empty, failed otherwise.
+// region produced files (or statistics) or every region is empty, failed
+// otherwise. A job with statistics waits for them first:
+//
+//	stats:  pending -> assembling (ClaimStats, once no task is active)
+//	        assembling -> done (FinishStats, which ends the job)
+//	        assembling -> pending (ResetOrphans: the server stopped meanwhile)
 
 // RegionOutcome is the result of one region of a finished task.
 type RegionOutcome struct {
@@ -206,23 +211,79 @@ func (s *Store) ResetOrphans(ctx context.Context) (int64, error) {
 			return err
 		}
 		n, _ = res.RowsAffected()
-		_, err = tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'accepted' WHERE status = 'running'`)
+		if _, err = tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'accepted' WHERE status = 'running'`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subsetd_job SET stats = ? WHERE stats = ?`, string(StatsPending), string(StatsAssembling))
 		return err
 	})
 	return n, err
 }
 
-// finalize ends the job when none of its tasks is active.
+// noActiveTask is the SQL condition that job ? has no active task.
+const noActiveTask = `NOT EXISTS (SELECT 1 FROM subsetd_task WHERE job_id = ? AND status IN ` + active + `)`
+
+// ClaimStats moves an active job's statistics from pending to assembling
+// when none of its tasks is active; it reports whether it did, so that of
+// the tasks finishing at once one writes the statistics.
+func (s *Store) ClaimStats(ctx context.Context, jobID string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE subsetd_job SET stats = ?, updated_ms = ?
+		WHERE id = ? AND stats = ? AND status IN `+active+` AND `+noActiveTask,
+		string(StatsAssembling), ms(s.Now()), jobID, string(StatsPending), jobID)
+	if err != nil {
+		return false, fmt.Errorf("claim statistics: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// FinishStats records the files of a job's statistics (failure empty) or
+// why they could not be written, and ends the job: failed when they could
+// not, as finalize decides otherwise. ErrNotActive when the job ended
+// meanwhile (dismissed, past its deadline) or its statistics were not
+// claimed.
+func (s *Store) FinishStats(ctx context.Context, jobID string, files []File, failure string) error {
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		fj, _ := json.Marshal(orEmpty(files))
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET stats = ?, files = ? WHERE id = ? AND stats = ? AND status IN `+active,
+			string(StatsDone), string(fj), jobID, string(StatsAssembling))
+		if err := affected(res, err, "finish statistics"); err != nil {
+			return err
+		}
+		return s.finalizeStats(ctx, tx, jobID, failure)
+	})
+}
+
+// StatsReady lists the active jobs whose statistics are pending while none
+// of their tasks is active: those a stopped server or a lost race left.
+func (s *Store) StatsReady(ctx context.Context) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM subsetd_job j WHERE stats = ? AND status IN `+active+`
+		AND NOT EXISTS (SELECT 1 FROM subsetd_task t WHERE t.job_id = j.id AND t.status IN `+active+`)`, string(StatsPending))
+}
+
+// finalize ends the job when none of its tasks is active and its
+// statistics, if it has any, are written.
 func (s *Store) finalize(ctx context.Context, tx *sql.Tx, jobID string) error {
 	var activeTasks int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_task WHERE job_id = ? AND status IN `+active, jobID).Scan(&activeTasks); err != nil {
 		return err
 	}
+	var stats string
+	if err := tx.QueryRowContext(ctx, `SELECT stats FROM subsetd_job WHERE id = ?`, jobID).Scan(&stats); err != nil {
+		return err
+	}
 	now := ms(s.Now())
-	if activeTasks > 0 {
+	if activeTasks > 0 || stats == string(StatsPending) || stats == string(StatsAssembling) {
 		_, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET updated_ms = ? WHERE id = ?`, now, jobID)
 		return err
 	}
+	return s.finalizeStats(ctx, tx, jobID, "")
+}
+
+// finalizeStats ends a job whose tasks are done, failed when its
+// statistics could not be written (failure).
+func (s *Store) finalizeStats(ctx context.Context, tx *sql.Tx, jobID, failure string) error {
+	now := ms(s.Now())
 	counts := map[Status]int{}
 	var firstFailure string
 	rows, err := tx.QueryContext(ctx, `SELECT status, message FROM subsetd_region WHERE job_id = ? ORDER BY idx`, jobID)
@@ -248,6 +309,8 @@ func (s *Store) finalize(ctx context.Context, tx *sql.Tx, jobID string) error {
 	}
 	status, msg := Successful, ""
 	switch {
+	case failure != "":
+		status, msg = Failed, "the statistics could not be written: "+failure
 	case counts[Failed] > 0 && counts[Successful] == 0:
 		status = Failed
 		msg = "no region produced a file"

@@ -110,10 +110,14 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, id
 	}
 	now := ms(j.Created)
 	notes, _ := json.Marshal(orEmpty(j.Notes))
+	var stats StatsState
+	if j.Spec.Statistics != nil {
+		stats = StatsPending
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_job
-		(id, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms, kind, notes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.ID, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline), j.Kind, string(notes)); err != nil {
+		(id, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms, kind, notes, stats)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline), j.Kind, string(notes), string(stats)); err != nil {
 		return fmt.Errorf("insert job: %w", err)
 	}
 	taskOf := map[int]int{}
@@ -183,14 +187,18 @@ func (s *Store) ByIdempotencyKey(ctx context.Context, q querier, key string) (id
 	return id, hash, err
 }
 
-const jobCols = `id, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms, kind, notes, files_opened`
+const jobCols = `id, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms, kind, notes, files_opened, stats, files`
 
 func scanJob(sc interface{ Scan(...any) error }) (*Job, error) {
 	var j Job
-	var status, spec, notes string
+	var status, spec, notes, stats, files string
 	var c, st, f, u, d int64
-	if err := sc.Scan(&j.ID, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d, &j.Kind, &notes, &j.FilesOpened); err != nil {
+	if err := sc.Scan(&j.ID, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d, &j.Kind, &notes, &j.FilesOpened, &stats, &files); err != nil {
 		return nil, err
+	}
+	j.Stats = StatsState(stats)
+	if err := json.Unmarshal([]byte(files), &j.Files); err != nil {
+		return nil, fmt.Errorf("decode files of job %s: %w", j.ID, err)
 	}
 	j.Status = Status(status)
 	if err := json.Unmarshal([]byte(spec), &j.Spec); err != nil {

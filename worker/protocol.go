@@ -22,13 +22,14 @@ type Task struct {
 	TaskID int      `json:"task_id,omitempty"`
 	Files  []string `json:"files"`
 	// What to cut, as engine.Request has it (Request).
-	Regions   []regions.Fixed       `json:"regions"`
-	Variables []string              `json:"variables,omitempty"`
-	Time      *engine.TimeRange     `json:"time,omitempty"`
-	Vertical  *engine.VerticalRange `json:"vertical,omitempty"`
-	Stride    map[string]int        `json:"stride,omitempty"`
-	Select    string                `json:"select,omitempty"`
-	Output    engine.Output         `json:"output,omitzero"`
+	Regions    []regions.Fixed       `json:"regions"`
+	Variables  []string              `json:"variables,omitempty"`
+	Time       *engine.TimeRange     `json:"time,omitempty"`
+	Vertical   *engine.VerticalRange `json:"vertical,omitempty"`
+	Stride     map[string]int        `json:"stride,omitempty"`
+	Select     string                `json:"select,omitempty"`
+	Output     engine.Output         `json:"output,omitzero"`
+	Statistics *engine.Statistics    `json:"statistics,omitempty"`
 
 	OutDir       string `json:"out_dir"`
 	MemoryBudget int64  `json:"memory_budget,omitempty"`
@@ -41,17 +42,30 @@ type Task struct {
 	// cut for those regions only, giving <region>/<file stem>.nc; a file no
 	// region needs is never opened.
 	RegionFiles [][]int `json:"region_files,omitempty"`
+	// StatsTable, when set, makes the task write statistics instead of
+	// cutting: the table at this path (an engine.StatsTable as JSON, the
+	// merged parts of a job) becomes stats.nc and stats.csv in OutDir,
+	// listed in the reply's Files; Files then name the inputs the
+	// statistics come from, as the metadata says them.
+	StatsTable string `json:"stats_table,omitempty"`
 }
+
+// StatsPartName is the file, in its OutDir, where a cutting task with
+// Statistics writes the statistics of its regions (an engine.StatsTable as
+// JSON): a table may be far larger than a reply.
+const StatsPartName = "stats-part.json"
 
 // Request is the engine's request of a task.
 func (t *Task) Request() *engine.Request {
-	return &engine.Request{Regions: t.Regions, Variables: t.Variables, Time: t.Time, Vertical: t.Vertical, Stride: t.Stride, Select: t.Select, Output: t.Output}
+	return &engine.Request{Regions: t.Regions, Variables: t.Variables, Time: t.Time, Vertical: t.Vertical, Stride: t.Stride, Select: t.Select, Output: t.Output, Statistics: t.Statistics}
 }
 
-// Reply is what a worker prints.
+// Reply is what a worker prints: the result of a cutting task, the files of
+// a statistics task (StatsTable), or an error.
 type Reply struct {
-	Result *engine.Result `json:"result,omitempty"`
-	Error  *ReplyError    `json:"error,omitempty"`
+	Result *engine.Result   `json:"result,omitempty"`
+	Files  []engine.OutFile `json:"files,omitempty"`
+	Error  *ReplyError      `json:"error,omitempty"`
 }
 
 // ReplyError carries an errs.Error across the process boundary.

@@ -56,12 +56,16 @@ func Main(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
 			}
 		}()
 		engine.LimitMemory(task.MemoryBudget)
-		res, err := runTask(ctx, &task, env)
-		if err != nil {
-			reply.Error = NewReplyError(err)
-			return
+		var err error
+		if task.StatsTable != "" {
+			reply.Files, err = runStats(&task, env)
+		} else {
+			reply.Result, err = runTask(ctx, &task, env)
 		}
-		reply.Result = res
+		if err != nil {
+			reply.Result, reply.Files = nil, nil
+			reply.Error = NewReplyError(err)
+		}
 	}()
 	ev := log.Info()
 	if reply.Error != nil {
@@ -117,6 +121,11 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 	}
 	for i := range res.Regions {
 		Verify(task.OutDir, &res.Regions[i], env.Open)
+	}
+	if task.Statistics != nil {
+		if err := writeStatsPart(task, res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

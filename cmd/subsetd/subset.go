@@ -223,9 +223,8 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	if req.Statistics != nil {
 		t := res.Stats
 		if t == nil { // no file met a region
-			t = engine.NewStatsTable(req.Statistics, nil)
-			for _, r := range res.Regions {
-				t.Regions = append(t.Regions, engine.RegionStats{Name: r.Name})
+			if t, err = engine.NewStatsTableFor(req.Statistics, req.Regions); err != nil {
+				return fail(err)
 			}
 		}
 		var sources []string

@@ -24,3 +24,19 @@ func (p *Pool) RunTask(ctx context.Context, t worker.Task) (*engine.Result, Stat
 	}
 	return reply.Result, st, nil
 }
+
+// RunStats runs a statistics task (worker.Task.StatsTable) in a process and
+// returns the files it wrote.
+func (p *Pool) RunStats(ctx context.Context, t worker.Task) ([]engine.OutFile, Stats, error) {
+	var reply worker.Reply
+	st, err := p.Run(ctx, t, &reply)
+	switch {
+	case err != nil:
+		return nil, st, err
+	case reply.Error != nil:
+		return nil, st, reply.Error.Err()
+	case len(reply.Files) == 0:
+		return nil, st, errs.E(errs.Internal, "the worker replied without the statistics files")
+	}
+	return reply.Files, st, nil
+}

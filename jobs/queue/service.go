@@ -345,6 +345,14 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	}
 	s.log.Info().Str("job_id", job.ID).Str("dataset", job.Dataset).Str("kind", job.Kind).Int("regions", len(spec.Regions)).
 		Int("tasks", len(tasks)).Int("files", len(sel.Files)).Msg("job accepted")
+	if len(tasks) == 0 && spec.Statistics != nil {
+		// No input meets a region: the statistics (every region empty)
+		// are all there is to do.
+		go func() {
+			s.assembleStats(context.WithoutCancel(ctx), job.ID)
+			s.writeManifest(context.WithoutCancel(ctx), job.ID)
+		}()
+	}
 	j, err := s.store.Get(ctx, job.ID)
 	return j, true, err
 }
@@ -409,7 +417,7 @@ func (s *Service) File(ctx context.Context, id, name string) (string, *jobs.File
 	if err != nil {
 		return "", nil, err
 	}
-	for _, r := range j.Regions {
+	for _, r := range append(j.Regions, jobs.Region{Files: j.Files}) {
 		for _, f := range r.Files {
 			if f.Name != name {
 				continue

@@ -100,6 +100,9 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	switch {
 	case err == nil:
 		out, err := s.place(job, task, result)
+		if err == nil {
+			err = s.placeStats(job, task, tmp)
+		}
 		if err != nil {
 			// Moving files failed: an environment problem (disk full...).
 			outcome = "retried"
@@ -126,6 +129,7 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 			return err
 		}
 		log.Info().Msg("task successful")
+		s.assembleStats(ctx, job.ID)
 		s.writeManifest(ctx, job.ID)
 		return nil
 	case errors.Is(err, errDismissed):
@@ -171,7 +175,7 @@ func workerTask(job *jobs.Job, task *jobs.Task, files []string, outDir string, m
 	}
 	wt := worker.Task{JobID: job.ID, TaskID: task.ID, Files: files,
 		Regions: make([]regions.Fixed, len(task.Regions)), Variables: spec.Variables, Time: spec.Time, Vertical: spec.Vertical,
-		Stride: spec.Stride, Select: spec.Select, Output: spec.Output,
+		Stride: spec.Stride, Select: spec.Select, Output: spec.Output, Statistics: spec.Statistics,
 		OutDir: outDir, MemoryBudget: memoryBudget, Command: "subsetd serve: job " + job.ID,
 		Concat: task.Concat, RegionFiles: task.RegionFiles}
 	for i, idx := range task.Regions {
@@ -231,6 +235,7 @@ func (s *Service) failTask(ctx context.Context, jobID string, taskID int, msg st
 	if err != nil && !errors.Is(err, jobs.ErrNotActive) {
 		s.log.Error().Err(err).Str("job_id", jobID).Int("task_id", taskID).Msg("record task failure")
 	}
+	s.assembleStats(ctx, jobID)
 	s.writeManifest(ctx, jobID)
 }
 
@@ -311,7 +316,7 @@ func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) ([]j
 				dirs[filepath.Dir(dst)] = true
 				o.Files = append(o.Files, jobs.File{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5})
 			}
-			if len(o.Files) == 0 {
+			if len(o.Files) == 0 && !(r.Statistics && job.Spec.Statistics != nil) {
 				o.Status, o.Message = jobs.Failed, "the worker reported success without a file"
 			}
 		}
@@ -361,6 +366,14 @@ func (s *Service) MaintainAt(ctx context.Context, now time.Time) error {
 	}
 	for _, id := range overdue {
 		s.failJob(ctx, id, errDeadline)
+	}
+	ready, err := s.store.StatsReady(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ready {
+		s.assembleStats(ctx, id)
+		s.writeManifest(ctx, id)
 	}
 	expired, err := s.store.Expired(ctx, now.Add(-s.cfg.Retention))
 	if err != nil {
