@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/subsetd
 
-.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/index bench/go fmt sample
+.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/stats bench/index bench/go fmt sample
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ lint: ## gofmt and go vet
 
 bench: build ## engine benchmark: subsetd vs 14 ncks calls (prints figures)
 	bench/engine.sh
+
+bench/stats: build ## statistics benchmark: with the cut vs the cut alone, --stats-only vs 14 cdo fldmean calls (prints figures)
+	bench/stats.sh
 
 bench/index: setup ## index benchmark: 10,000 generated files indexed (files/s), search p50/p99 at 10k and 100k files
 	bench/index.sh

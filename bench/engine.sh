@@ -7,15 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-dir=${BENCH_DIR:-bench/data}
-mkdir -p "$dir" bin
-go build -o bin/subsetd ./cmd/subsetd
-go build -o bin/gensample ./testdata/gensample
-in=$dir/sst_16x1800x3600.nc
-if [ ! -s "$in" ]; then
-  echo "generating $in ..."
-  bin/gensample -out "$in" -nt 16 -nlat 1800 -nlon 3600 -deflate 4 -chunks 1,512,512
-fi
+. bench/common.sh
 regions=bench/africa14.json
 names=$(python3 -c 'import json,sys; [print(r["name"], *["%.6f" % x for x in r["bbox"]]) for r in json.load(open(sys.argv[1]))["regions"]]' "$regions")
 
@@ -41,7 +33,6 @@ for ((i = 1; i <= rounds; i++)); do
   run_ncks; tn+=("$(cat "$dir/time_ncks")")
   echo "round $i: subsetd ${ts[-1]} s (peak RSS $((m / 1024)) MiB), 14 x ncks ${tn[-1]} s"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ms=$(median "${ts[@]}"); mn=$(median "${tn[@]}"); mr=$(median "${rss[@]}")
 echo
 echo "input:              $in ($(du -h "$in" | cut -f1))"

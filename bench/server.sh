@@ -11,16 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-dir=${BENCH_DIR:-bench/data}
-mkdir -p "$dir" bin
-go build -o bin/subsetd ./cmd/subsetd
-go build -o bin/gensample ./testdata/gensample
+. bench/common.sh
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-in=$dir/sst_16x1800x3600.nc
-if [ ! -s "$in" ]; then
-  echo "generating $in ..."
-  bin/gensample -out "$in" -nt 16 -nlat 1800 -nlon 3600 -deflate 4 -chunks 1,512,512
-fi
 data=$dir/serve_data
 state=$(mktemp -d)
 rm -rf "$data" && mkdir -p "$data"
@@ -48,7 +40,6 @@ while j["status"] in ("accepted", "running"):
 print("%.4f %s %s" % (time.perf_counter() - t0, j["id"], j["status"]))
 PY
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }
 
 echo "== 1. one region on a small file (90 x 180), $rounds rounds"
