@@ -53,16 +53,6 @@ type statsVar struct {
 	unpack unpacking
 }
 
-// gridDims are the horizontal dimensions of a grid in the order its
-// cells are laid out: latitude then longitude for rectilinear grids, the
-// coordinates' own order otherwise.
-func gridDims(g Grid) []*ncmodel.Dim {
-	if g.Kind == Rectilinear {
-		return []*ncmodel.Dim{g.Lat.Dims[0], g.Lon.Dims[0]}
-	}
-	return g.Lat.Dims
-}
-
 // newStatsRun plans the statistics of req on p: which variables, on which
 // grid, with which time and vertical axes and weights.
 func newStatsRun(p *filePlan, req *Request, areas []regions.Resolved, read func(v *ncmodel.Var, start, count, stride []int) (*ncmodel.Array, error)) (*statsRun, error) {
@@ -158,7 +148,7 @@ func newStatsRun(p *filePlan, req *Request, areas []regions.Resolved, read func(
 				continue
 			}
 			for _, sv := range s.vars {
-				rs.Masked = rs.Masked || s.mask(rp, sv.grid) != nil
+				rs.Masked = rs.Masked || maskOf(rp, sv.v) != nil
 			}
 		}
 		s.table.Regions = append(s.table.Regions, rs)
@@ -166,18 +156,13 @@ func newStatsRun(p *filePlan, req *Request, areas []regions.Resolved, read func(
 	return s, nil
 }
 
-// gridOf returns the grid a data variable lies on (every horizontal
-// dimension of the grid among its dimensions), or -1.
+// gridOf returns the grid a data variable lies on (the first of those the
+// plan gives it), or -1.
 func (s *statsRun) gridOf(v *ncmodel.Var) int {
-	if s.p.noMask[v] || v.Type == ncmodel.String || v.Type == ncmodel.Char {
+	if s.p.noMask[v] || v.Type == ncmodel.String || v.Type == ncmodel.Char || len(s.p.varGrid[v]) == 0 {
 		return -1
 	}
-	for gi, g := range s.p.coords.Grids {
-		if spans(v, gridDims(g)) {
-			return gi
-		}
-	}
-	return -1
+	return s.p.varGrid[v][0]
 }
 
 func (s *statsRun) planVar(v *ncmodel.Var, field string) (*statsVar, error) {
@@ -195,7 +180,7 @@ func (s *statsRun) planVar(v *ncmodel.Var, field string) (*statsVar, error) {
 	}
 	g := s.p.coords.Grids[gi]
 	sv := &statsVar{v: v, grid: gi, tdim: -1, ldim: -1, unpack: unpackingOf(v)}
-	for _, d := range gridDims(g) {
+	for _, d := range g.Dims() {
 		for k, x := range v.Dims {
 			if x == d {
 				sv.hdims = append(sv.hdims, k)
@@ -262,19 +247,12 @@ func (s *statsRun) note(format string, args ...any) {
 	}
 }
 
-// mask returns the region's mask on grid gi, or nil when every selected
-// cell is inside.
-func (s *statsRun) mask(rp *regionPlan, gi int) *gridMask {
-	dims := gridDims(s.p.coords.Grids[gi])
+// maskOf returns the region's mask of variable v (over the region's
+// selection of its grid's dimensions, in the grid's order), or nil when
+// every selected cell is inside.
+func maskOf(rp *regionPlan, v *ncmodel.Var) *gridMask {
 	for _, m := range rp.masks {
-		if len(m.dims) != len(dims) {
-			continue
-		}
-		same := true
-		for i := range dims {
-			same = same && m.dims[i] == dims[i]
-		}
-		if same {
+		if m.applies(v) {
 			return m
 		}
 	}
@@ -291,12 +269,10 @@ func (s *statsRun) accFor(rp *regionPlan, v *ncmodel.Var) (*regionAcc, error) {
 	if sv == nil {
 		return nil, nil
 	}
-	for _, d := range v.Dims {
-		if rp.dropped[d] {
-			return nil, nil
-		}
+	if s.p.leftOut(rp, v) {
+		return nil, nil
 	}
-	for _, d := range gridDims(s.p.coords.Grids[sv.grid]) {
+	for _, d := range s.p.coords.Grids[sv.grid].Dims() {
 		if rp.sel[d] == nil {
 			return nil, nil
 		}

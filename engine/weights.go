@@ -45,7 +45,7 @@ func (s *statsRun) weighingOf(sv *statsVar) weighting {
 		switch {
 		case mv == nil:
 			s.note("statistics of %s: its cell measure %s is not in %s (an external variable?): cell areas computed instead", name, m, baseName(f.Path))
-		case !spansExactly(mv, gridDims(g), 0):
+		case !spansExactly(mv, g.Dims(), 0):
 			s.note("statistics of %s: its cell measure %s does not span the grid's dimensions: cell areas computed instead", name, m)
 		default:
 			return weighting{kind: weighMeasure, measure: mv, text: "cell_measures area: " + strings.TrimPrefix(mv.Path(), "/")}
@@ -160,7 +160,7 @@ func (s *statsRun) weightsFor(rp *regionPlan, sv *statsVar) (*cellWeights, error
 		return c, nil
 	}
 	g := s.p.coords.Grids[sv.grid]
-	dims := gridDims(g)
+	dims := g.Dims()
 	c := &cellWeights{n0: s.p.selFor(rp, dims[0]).outLen(), n1: 1}
 	if len(dims) > 1 {
 		c.n1 = s.p.selFor(rp, dims[1]).outLen()
@@ -196,8 +196,8 @@ func (s *statsRun) weightsFor(rp *regionPlan, sv *statsVar) (*cellWeights, error
 	if err != nil {
 		return nil, err
 	}
-	if m := s.mask(rp, sv.grid); m != nil {
-		c.inside = insideCells(m, rp, c.n0*c.n1)
+	if m := maskOf(rp, sv.v); m != nil {
+		c.inside = m.inside
 	}
 	s.weights[key] = c
 	return c, nil
@@ -251,40 +251,6 @@ func (c *cellWeights) rectAreas(rows [][2]float64, widths []float64) {
 			c.w[i*len(widths)+j] = a[i]
 		}
 	}
-}
-
-// insideCells is the mask m over the region's final selection of its
-// dimensions (which another grid may have widened).
-func insideCells(m *gridMask, rp *regionPlan, n int) []bool {
-	pos := m.positions(func(d *ncmodel.Dim) *dimSel { return rp.sel[d] })
-	shape := make([]int, len(m.dims))
-	for i, d := range m.dims {
-		shape[i] = rp.sel[d].outLen()
-	}
-	in := make([]bool, n)
-	idx := make([]int, len(shape))
-	for k := range in {
-		mi := 0
-		for i := range shape {
-			p := idx[i]
-			if pos[i] != nil {
-				if p = pos[i][p]; p < 0 {
-					mi = -1
-					break
-				}
-			}
-			mi = mi*m.shape[i] + p
-		}
-		in[k] = mi >= 0 && m.inside[mi]
-		for i := len(shape) - 1; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < shape[i] {
-				break
-			}
-			idx[i] = 0
-		}
-	}
-	return in
 }
 
 // rectEdges returns the latitude edges (clamped to [-90, 90]) and the
