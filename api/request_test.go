@@ -13,7 +13,7 @@ import (
 const fullJob = `{"dataset":"sst","regions":[{"ref":"africa/red_sea"},{"name":"cape_box","ref":"africa/cape_peninsula","mask":false},` +
 	`{"name":"g","geometry":{"type":"Polygon","coordinates":[[[0,0],[8,0],[8,6],[0,6],[0,0]]]}},{"name":"b","bbox":[8,-35,20,-15]}],` +
 	`"variables":["sst","sla"],"time":{"start":"2020-01-03","end":"2020-01-10"},"vertical":{"min":1,"max":5},"stride":{"time":2},` +
-	`"select":"overlap","output":{"format":"netcdf4","deflate":4}}`
+	`"select":"overlap","output":{"format":"netcdf4","deflate":4},"statistics":{"variables":["sst"],"ops":["mean","std"],"weights":"none","only":true}}`
 
 // The request becomes the stored spec with its refs fixed to their sets'
 // geometry; the spec is shown as it was asked for, byte for byte.
@@ -34,7 +34,8 @@ func TestJobRequestToSpecAndBack(t *testing.T) {
 		t.Fatalf("regions %+v", rs)
 	}
 	if len(spec.Variables) != 2 || spec.Time.Start != "2020-01-03" || spec.Time.End != "2020-01-10" || *spec.Vertical.Min != 1 || *spec.Vertical.Max != 5 ||
-		spec.Stride["time"] != 2 || spec.Select != "overlap" || spec.Output.Format != "netcdf4" || *spec.Output.Deflate != 4 {
+		spec.Stride["time"] != 2 || spec.Select != "overlap" || spec.Output.Format != "netcdf4" || *spec.Output.Deflate != 4 ||
+		spec.Statistics == nil || spec.Statistics.Ops[1] != "std" || spec.Statistics.Weights != "none" || !spec.Statistics.Only || spec.Statistics.Variables[0] != "sst" {
 		t.Fatalf("options %+v", spec)
 	}
 	if err := spec.Validate(); err != nil {

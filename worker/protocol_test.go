@@ -18,9 +18,10 @@ func TestTaskRequest(t *testing.T) {
 		Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}, Mask: &no},
 			{Ref: "africa/red_sea", Geometry: json.RawMessage(`{"type":"Polygon","coordinates":[[[32,12],[44,12],[44,30],[32,12]]]}`)}},
 		Variables: []string{"sst"}, Time: &engine.TimeRange{End: "2020-02"}, Vertical: &engine.VerticalRange{Min: &one},
-		Stride: map[string]int{"time": 3}, Select: engine.SelectOverlap, Output: engine.Output{Format: engine.FormatNetCDF3}}
+		Stride: map[string]int{"time": 3}, Select: engine.SelectOverlap, Output: engine.Output{Format: engine.FormatNetCDF3},
+		Statistics: &engine.Statistics{Ops: []string{engine.OpMax}}}
 	want := &engine.Request{Regions: task.Regions, Variables: task.Variables, Time: task.Time, Vertical: task.Vertical,
-		Stride: task.Stride, Select: engine.SelectOverlap, Output: task.Output}
+		Stride: task.Stride, Select: engine.SelectOverlap, Output: task.Output, Statistics: task.Statistics}
 	if got := task.Request(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("request %+v", got)
 	}

@@ -553,7 +553,8 @@ func TestWorkerTask(t *testing.T) {
 	job := &jobs.Job{ID: "j1", Spec: jobs.Spec{Dataset: "sst",
 		Regions:   []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}, red, {Name: "c", BBox: []float64{2, 0, 3, 1}, Mask: &no}},
 		Variables: []string{"sst"}, Time: &engine.TimeRange{Start: "2020-01-02"}, Vertical: &engine.VerticalRange{Max: new(float64)},
-		Stride: map[string]int{"lat": 2}, Select: engine.SelectOverlap, Output: engine.Output{Format: engine.FormatNetCDF4, Deflate: &five}}}
+		Stride: map[string]int{"lat": 2}, Select: engine.SelectOverlap, Output: engine.Output{Format: engine.FormatNetCDF4, Deflate: &five},
+		Statistics: &engine.Statistics{Ops: []string{engine.OpSum}, Only: true}}}
 	task := &jobs.Task{JobID: "j1", ID: 3, Regions: []int{2, 1}, Files: []string{"sw/g1.nc", "sw/g2.nc"}, RegionFiles: [][]int{{0}, {0, 1}}}
 	wt, err := workerTask(job, task, []string{"/d/sw/g1.nc", "/d/sw/g2.nc"}, "/s/tmp", 1<<20)
 	if err != nil {
@@ -567,7 +568,8 @@ func TestWorkerTask(t *testing.T) {
 		wt.Command != "subsetd serve: job j1" || wt.Concat {
 		t.Fatalf("task %+v", wt)
 	}
-	if wt.Variables[0] != "sst" || wt.Time.Start != "2020-01-02" || *wt.Vertical.Max != 0 || wt.Stride["lat"] != 2 || wt.Select != engine.SelectOverlap || *wt.Output.Deflate != 5 {
+	if wt.Variables[0] != "sst" || wt.Time.Start != "2020-01-02" || *wt.Vertical.Max != 0 || wt.Stride["lat"] != 2 || wt.Select != engine.SelectOverlap || *wt.Output.Deflate != 5 ||
+		wt.Statistics == nil || wt.Statistics.Ops[0] != engine.OpSum || !wt.Statistics.Only {
 		t.Fatalf("options %+v", wt)
 	}
 	// What the worker decodes is what was sent.
