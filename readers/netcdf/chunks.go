@@ -194,7 +194,7 @@ func (r *Reader) ReadChunk(v *ncmodel.Var, at []int) (*ncmodel.Array, error) {
 	var size C.hsize_t
 	if C.sd_chunk_size(d.did, &off[0], &size) != 0 || size == 0 {
 		unlock()
-		return r.Read(v, at, count, nil)
+		return r.read(v, at, count, nil)
 	}
 	bp := storedBufs.Get().(*[]byte)
 	defer storedBufs.Put(bp)
@@ -216,6 +216,26 @@ func (r *Reader) ReadChunk(v *ncmodel.Var, at []int) (*ncmodel.Array, error) {
 		return full, nil
 	}
 	return clip(full, count), nil
+}
+
+// oneChunk is the first index of the chunk holding the whole hyperslab
+// start/count (stride 1, values to read), or nil.
+func oneChunk(v *ncmodel.Var, start, count, stride []int) []int {
+	if v.Chunks == nil || len(v.Chunks) != len(v.Dims) || len(start) != len(v.Dims) || len(count) != len(v.Dims) || stride != nil && len(stride) != len(v.Dims) {
+		return nil
+	}
+	at := make([]int, len(start))
+	for i := range start {
+		if stride != nil && stride[i] != 1 || count[i] < 1 || start[i] < 0 || start[i]+count[i] > v.Dims[i].Len {
+			return nil
+		}
+		ch := v.Chunks[i]
+		at[i] = start[i] / ch * ch
+		if (start[i]+count[i]-1)/ch*ch != at[i] {
+			return nil
+		}
+	}
+	return at
 }
 
 // clip copies the leading count of each dimension of a out (an edge chunk).
