@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/base64"
@@ -74,8 +75,9 @@ const (
 )
 
 type handler struct {
-	b   Backend
-	opt Options
+	b    Backend
+	opt  Options
+	docs docCache // JSON of final jobs' documents (doccache.go)
 }
 
 // New returns the HTTP handler of the API.
@@ -373,10 +375,7 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	out := JobList{Jobs: []JobDoc{}, Links: []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"}}}
-	for _, j := range list {
-		out.Jobs = append(out.Jobs, jobDoc(j, false, h.opt.Retention))
-	}
+	links := []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"}}
 	if len(list) == p.Limit {
 		nq := url.Values{}
 		for k, v := range q {
@@ -384,9 +383,28 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 		}
 		nq.Set("cursor", list[len(list)-1].ID)
 		nq.Set("limit", strconv.Itoa(p.Limit))
-		out.Links = append(out.Links, Link{Rel: "next", Href: "/v1/jobs?" + nq.Encode(), Type: "application/json"})
+		links = append(links, Link{Rel: "next", Href: "/v1/jobs?" + nq.Encode(), Type: "application/json"})
 	}
-	writeJSON(w, http.StatusOK, out)
+	// A JobList, written out around the cached documents: encoding/json
+	// would validate and compact each of them again.
+	var b bytes.Buffer
+	b.WriteString(`{"jobs":[`)
+	for i, j := range list {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(h.doc(j, false))
+	}
+	b.WriteString(`],"links":`)
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(links)
+	b.Truncate(b.Len() - 1) // the encoder's newline
+	b.WriteString("}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
 }
 
 func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
@@ -395,7 +413,7 @@ func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, jobDoc(j, true, h.opt.Retention))
+	writeJSON(w, http.StatusOK, h.doc(j, true))
 }
 
 func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {

@@ -691,3 +691,29 @@ func TestDatasetFilesAndReindex(t *testing.T) {
 		t.Fatalf("list: %d %s", resp.StatusCode, body)
 	}
 }
+
+// The list is written around cached documents: it must read exactly as
+// encoding/json writes a JobList, twice in a row (the second from the cache).
+func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
+	c, f := setup(t)
+	for range 3 {
+		c.do("POST", "/v1/jobs", goodJob)
+	}
+	c.do("DELETE", "/v1/jobs/job002", "") // final: its document is cached
+	list, _ := f.List(context.Background(), jobs.ListParams{Limit: 2})
+	want := JobList{Links: []Link{{Rel: "self", Href: "/v1/jobs?limit=2", Type: "application/json"},
+		{Rel: "next", Href: "/v1/jobs?cursor=job002&limit=2", Type: "application/json"}}}
+	for _, j := range list {
+		want.Jobs = append(want.Jobs, jobDoc(j, false, 24*time.Hour)) // setup's retention
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(want)
+	for round := range 2 {
+		_, body := c.do("GET", "/v1/jobs?limit=2", "")
+		if !bytes.Equal(body, b.Bytes()) {
+			t.Fatalf("round %d:\n%s\nwant\n%s", round, body, b.Bytes())
+		}
+	}
+}

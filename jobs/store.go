@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,8 @@ type Store struct {
 	db  *sql.DB
 	Now func() time.Time
 
-	final sync.Map // id -> *Job: final jobs never change until deleted
+	final  sync.Map // id -> *Job: final jobs never change until deleted
+	listed sync.Map // id -> *Job without its regions: final jobs as List returns them
 }
 
 // NewStore returns a store on db. Call Migrate before use.
@@ -267,7 +269,9 @@ type ListParams struct {
 // List returns jobs newest first, without their regions. Job ids sort by
 // creation time, so paging is by id.
 func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
-	q := `SELECT ` + jobCols + ` FROM subsetd_job WHERE 1=1`
+	// The page's ids and statuses first: final jobs come from the cache,
+	// the rest (and final jobs not seen yet) from one more query.
+	q := `SELECT id, status FROM subsetd_job WHERE 1=1`
 	var args []any
 	if len(p.Statuses) > 0 {
 		q += ` AND status IN (?` + strings.Repeat(",?", len(p.Statuses)-1) + `)`
@@ -289,16 +293,50 @@ func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
-	defer rows.Close()
 	var out []*Job
+	var missing []any
+	at := map[string]int{}
+	for rows.Next() {
+		var id, status string
+		if err := rows.Scan(&id, &status); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if j, ok := s.listed.Load(id); ok && Status(status).Final() {
+			out = append(out, j.(*Job))
+			continue
+		}
+		at[id] = len(out)
+		out = append(out, nil)
+		missing = append(missing, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM subsetd_job WHERE id IN (?`+strings.Repeat(",?", len(missing)-1)+`)`, missing...)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, j)
+		if j.Status.Final() {
+			s.listed.Store(j.ID, j)
+		}
+		out[at[j.ID]] = j
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// A job deleted between the two queries is left out.
+	return slices.DeleteFunc(out, func(j *Job) bool { return j == nil }), nil
 }
 
 // Tasks returns the tasks of a job.
@@ -408,6 +446,7 @@ func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error
 // Delete removes a final job's rows.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	s.final.Delete(id)
+	s.listed.Delete(id)
 	return s.InTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM subsetd_region WHERE job_id = ?`,
