@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/subsetd
 
-.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/stats bench/index bench/go fmt sample
+.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/large bench/stats bench/index bench/go fmt sample
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,8 +55,12 @@ lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
 
-bench: build ## engine benchmark: subsetd vs 14 ncks calls (prints figures)
+bench: build ## benchmarks: CLI and server vs 14 ncks calls (and xarray), one-region turnaround, worker RSS, API reads, profiles before/after
 	bench/engine.sh
+	bench/server.sh
+
+bench/large: build ## the 300-step input (3.2 GB; generated once, minutes): CLI and server vs ncks, peak RSS per process
+	bench/large.sh
 
 bench/stats: build ## statistics benchmark: with the cut vs the cut alone, --stats-only vs 14 cdo fldmean calls (prints figures)
 	bench/stats.sh
