@@ -544,7 +544,12 @@ func (ra *regionAcc) addRow(m *Moments, vals, ws []float64) {
 		r.W += w
 		r.WX += w * x
 		r.Sum += x
-		r.Min, r.Max = math.Min(r.Min, x), math.Max(r.Max, x)
+		if x < r.Min { // x is not NaN: plain comparisons
+			r.Min = x
+		}
+		if x > r.Max {
+			r.Max = x
+		}
 		if ra.run.needM2 {
 			xs = append(xs, x)
 			ws[k] = w // compacted in place: ws[k] is no longer needed at j >= k
