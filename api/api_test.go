@@ -58,7 +58,8 @@ func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.J
 		return f.jobs[id], false, nil
 	}
 	if f.busy {
-		return nil, false, errs.E(errs.Busy, "queue full")
+		return nil, false, &jobs.ExceededError{Limit: jobs.Limit{Policy: "queue", Quota: 10, Unit: "concurrent-requests"}, RetryAfter: 1500 * time.Millisecond,
+			Err: errs.E(errs.Busy, "queue full")}
 	}
 	f.n++
 	now := time.Date(2025, 1, 1, 0, 0, f.n, 0, time.UTC)
@@ -417,8 +418,9 @@ func TestBadRequests(t *testing.T) {
 	}
 	f.busy = true
 	resp, body := c.do("POST", "/v1/jobs", goodJob)
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("busy: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" || resp.Header.Get("RateLimit-Policy") != `"queue";q=10;qu="concurrent-requests"` ||
+		resp.Header.Get("RateLimit") != `"queue";r=0;t=2` {
+		t.Errorf("busy: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
 	f.closing = true
 	resp, _ = c.do("POST", "/v1/jobs", goodJob)

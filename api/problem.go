@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/jobs"
 )
 
 // statusOf maps error codes to HTTP statuses: the one table.
@@ -43,6 +44,10 @@ const retryAfterSeconds = 5
 // writeError answers with the problem of err. Internal errors are logged in
 // full and shown as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ex *jobs.ExceededError
+	if errors.As(err, &ex) {
+		setExceeded(w.Header(), ex)
+	}
 	code := errs.CodeOf(err)
 	detail := err.Error()
 	var e *errs.Error
@@ -60,7 +65,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code errs.
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	p := Problem{Type: ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail,

@@ -183,29 +183,46 @@ func (r resp) json(t *testing.T, v any) {
 // do sends a request and checks the response against the OpenAPI document.
 func (s *server) do(method, path, body string, hdr ...string) resp {
 	s.t.Helper()
+	r, err := s.send(method, path, body, hdr...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for any goroutine: a failed request is an error, a response
+// the OpenAPI document does not describe is reported with t.Errorf. A
+// body is sent as application/json unless hdr says otherwise.
+func (s *server) send(method, path, body string, hdr ...string) (resp, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, s.url+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return resp{}, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	r, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return resp{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer r.Body.Close()
-	b, _ := io.ReadAll(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return resp{}, fmt.Errorf("%s %s: read the body: %w", method, path, err)
+	}
 	if _, _, ok := apiDoc.Match(req.URL.Path); ok || r.StatusCode != 404 {
 		if err := apiDoc.CheckResponse(method, req.URL.Path, r, b); err != nil {
 			s.t.Errorf("OpenAPI: %v\n%s", err, tail(string(b), 2000))
 		}
 	}
-	return resp{r, b}
+	return resp{r, b}, nil
 }
 
 type job = api.JobDoc

@@ -381,13 +381,6 @@ func (s *Store) tasks(ctx context.Context, q querier, jobID string, only string)
 	return out, rows.Err()
 }
 
-// CountActive counts the jobs that are accepted or running.
-func (s *Store) CountActive(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_job WHERE status IN (?, ?)`, string(Accepted), string(Running)).Scan(&n)
-	return n, err
-}
-
 // Counts returns the number of jobs by status and of tasks waiting to run.
 func (s *Store) Counts(ctx context.Context) (jobs map[Status]int, queued int, err error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM subsetd_job GROUP BY status`)

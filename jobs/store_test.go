@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,8 +205,15 @@ func TestListPagingAndRetention(t *testing.T) {
 	if len(page) != 1 || page[0].ID != "b" {
 		t.Fatalf("filter: %v", page)
 	}
-	if n, err := s.CountActive(ctx); err != nil || n != 3 {
-		t.Fatalf("active %d %v", n, err)
+	admit := func(limit int) error {
+		return s.InTx(ctx, func(tx *sql.Tx) error { return s.Admit(ctx, tx, Admission{QueueLimit: limit}) })
+	}
+	if err := admit(4); err != nil {
+		t.Fatalf("3 active jobs, room for 4: %v", err)
+	}
+	var ex *ExceededError
+	if err := admit(3); !errors.As(err, &ex) || errs.CodeOf(err) != errs.Busy || ex.Limit.Quota != 3 || !strings.Contains(err.Error(), "at most 3 jobs") {
+		t.Fatalf("3 active jobs, room for 3: %v", err)
 	}
 	counts, queued, err := s.Counts(ctx)
 	if err != nil || counts[Accepted] != 3 || counts[Successful] != 1 || queued != 3 {

@@ -306,11 +306,6 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 			return j, false, err
 		}
 	}
-	if n, err := s.store.CountActive(ctx); err != nil {
-		return nil, false, err
-	} else if n >= s.cfg.QueueLimit {
-		return nil, false, errs.E(errs.Busy, "%d jobs are queued or running, the most this server takes: try again later", n)
-	}
 	now := s.store.Now().UTC()
 	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Dataset: spec.Dataset, Spec: *spec, Created: now,
 		Kind: sel.Kind, Notes: sel.Notes}
@@ -320,6 +315,9 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	var tasks []jobs.Task
 	tasks, job.Regions = planTasks(job.ID, spec.Regions, sel, s.cfg.Workers, s.cfg.RegionsPerTask)
 	err = s.store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.store.Admit(ctx, tx, jobs.Admission{QueueLimit: s.cfg.QueueLimit}); err != nil {
+			return err
+		}
 		if err := s.store.Insert(ctx, tx, job, tasks, idemKey, hash); err != nil {
 			return err
 		}
