@@ -12,9 +12,9 @@ for b in "$@"; do
   echo "== profile of $b ${args#subsetd }"
   rm -rf "$dir/out_prof"
   perf record -q -o "$dir/perf.data" "$b" ${args#subsetd } >/dev/null 2>&1
-  echo "-- by library"
-  perf report -i "$dir/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+  echo "-- $(perf report -i "$dir/perf.data" --stdio 2>/dev/null | grep -m1 '^# Samples' | sed 's/^# //') (about 1 ms of CPU each); by library"
+  perf report -i "$dir/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8 || true
   echo "-- top functions"
-  perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -15 | cut -c1-110
+  perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -15 | cut -c1-110 || true  # head ends the pipe early
   echo
 done
