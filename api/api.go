@@ -136,6 +136,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// writeRawJSON writes JSON already encoded as writeJSON would write it.
+func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
 func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 	if err := h.b.Ready(r.Context()); err != nil {
 		writeError(w, r, err)
@@ -401,10 +409,7 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(links)
 	b.Truncate(b.Len() - 1) // the encoder's newline
 	b.WriteString("}\n")
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b.Bytes())
+	writeRawJSON(w, http.StatusOK, b.Bytes())
 }
 
 func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
@@ -413,7 +418,8 @@ func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h.doc(j, true))
+	doc := h.doc(j, true)
+	writeRawJSON(w, http.StatusOK, append(doc[:len(doc):len(doc)], '\n')) // a copy: doc is shared
 }
 
 func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {

@@ -694,8 +694,9 @@ func TestDatasetFilesAndReindex(t *testing.T) {
 	}
 }
 
-// The list is written around cached documents: it must read exactly as
-// encoding/json writes a JobList, twice in a row (the second from the cache).
+// The list is written around cached documents, and a job's document from
+// the cache: they must read exactly as encoding/json writes a JobList and a
+// JobDoc, twice in a row (the second from the cache).
 func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 	c, f := setup(t)
 	for range 3 {
@@ -712,10 +713,18 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(want)
+	j, _ := f.Get(context.Background(), "job002")
+	var one bytes.Buffer
+	enc = json.NewEncoder(&one)
+	enc.SetEscapeHTML(false)
+	enc.Encode(jobDoc(j, true, 24*time.Hour))
 	for round := range 2 {
 		_, body := c.do("GET", "/v1/jobs?limit=2", "")
 		if !bytes.Equal(body, b.Bytes()) {
 			t.Fatalf("round %d:\n%s\nwant\n%s", round, body, b.Bytes())
+		}
+		if _, body = c.do("GET", "/v1/jobs/job002", ""); !bytes.Equal(body, one.Bytes()) {
+			t.Fatalf("round %d: GET job002\n%s\nwant\n%s", round, body, one.Bytes())
 		}
 	}
 }
