@@ -119,8 +119,10 @@ func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Cat
 		JobTimeout:           cfg.TaskTimeout + time.Minute,
 		RescueStuckJobsAfter: cfg.TaskTimeout + 5*time.Minute,
 		FetchCooldown:        20 * time.Millisecond,
-		FetchPollInterval:    500 * time.Millisecond,
-		Logger:               slog.New(zerolog.NewSlogHandler(rlog)),
+		// On SQLite River has no listener and learns of tasks inserted in a
+		// transaction only by polling: a small job waited for the next poll.
+		FetchPollInterval: 25 * time.Millisecond,
+		Logger:            slog.New(zerolog.NewSlogHandler(rlog)),
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Maintenance),
 			func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "maintenance"})},
