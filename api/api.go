@@ -54,6 +54,10 @@ type Options struct {
 	Retention    time.Duration // shown as a job's expiry time
 	Log          zerolog.Logger
 	Registry     *prometheus.Registry // /metrics; nil for none
+	// PublicURL, when set, is the address clients reach the server at
+	// ("https://data.example.org/subsetd"): every link the API gives is
+	// absolute, under it. Empty: links are paths.
+	PublicURL string
 }
 
 //go:embed openapi.json
@@ -77,15 +81,22 @@ const (
 type handler struct {
 	b    Backend
 	opt  Options
+	u    urls     // makes links
 	docs docCache // JSON of final jobs' documents (doccache.go)
 }
+
+// urls makes the links of the API's documents and headers: the path
+// itself, or the absolute URL under the public URL it holds.
+type urls string
+
+func (u urls) to(path string) string { return string(u) + path }
 
 // New returns the HTTP handler of the API.
 func New(b Backend, opt Options) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
 	}
-	h := &handler{b: b, opt: opt}
+	h := &handler{b: b, opt: opt, u: urls(strings.TrimSuffix(opt.PublicURL, "/"))}
 	r := chi.NewRouter()
 	r.Use(requestLog(opt.Log), recoverer)
 	if opt.Registry != nil {
@@ -120,6 +131,8 @@ func New(b Backend, opt Options) http.Handler {
 			r.Get("/", h.getJob)
 			r.Delete("/", h.cancel)
 			r.Get("/manifest.json", h.manifest)
+			r.Get("/files.zip", h.archive)
+			r.Get("/sha256sums", h.sha256sums)
 			r.Get("/stats", h.stats)
 			r.Get("/files/*", h.download)
 		})
@@ -158,9 +171,9 @@ func (h *handler) listDatasets(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	out := DatasetList{Datasets: []DatasetSummary{}, Links: []Link{{Rel: "self", Href: "/v1/datasets", Type: "application/json"}}}
+	out := DatasetList{Datasets: []DatasetSummary{}, Links: []Link{{Rel: "self", Href: h.u.to("/v1/datasets"), Type: "application/json"}}}
 	for _, d := range ds {
-		out.Datasets = append(out.Datasets, datasetSummary(d))
+		out.Datasets = append(out.Datasets, datasetSummary(d, h.u))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -171,13 +184,13 @@ func (h *handler) getDataset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	base := "/v1/datasets/" + info.ID
+	base := h.u.to("/v1/datasets/" + info.ID)
 	writeJSON(w, http.StatusOK, datasetDoc(info, []Link{
 		{Rel: "self", Href: base, Type: "application/json"},
 		{Rel: "files", Href: base + "/files", Type: "application/json", Title: "the files, by place and time"},
 		{Rel: "index", Href: base + "/index", Type: "application/json", Title: "the state of its indexing"},
 		{Rel: "reindex", Href: base + "/reindex", Type: "application/json", Title: "POST: index its files again"},
-		{Rel: "jobs", Href: "/v1/jobs?dataset=" + url.QueryEscape(info.ID), Type: "application/json", Title: "jobs on this dataset"},
+		{Rel: "jobs", Href: h.u.to("/v1/jobs?dataset=" + url.QueryEscape(info.ID)), Type: "application/json", Title: "jobs on this dataset"},
 	}))
 }
 
@@ -223,10 +236,10 @@ func (h *handler) listDatasetFiles(w http.ResponseWriter, r *http.Request) {
 		}
 		nq.Set("offset", strconv.Itoa(offset))
 		nq.Set("limit", strconv.Itoa(fq.Limit))
-		return base + "?" + nq.Encode()
+		return h.u.to(base + "?" + nq.Encode())
 	}
-	doc := filesDoc(page, []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"},
-		{Rel: "dataset", Href: "/v1/datasets/" + id, Type: "application/json"}})
+	doc := filesDoc(page, []Link{{Rel: "self", Href: h.u.to(r.URL.RequestURI()), Type: "application/json"},
+		{Rel: "dataset", Href: h.u.to("/v1/datasets/" + id), Type: "application/json"}})
 	if fq.Offset+len(page.Files) < page.Total {
 		doc.Links = append(doc.Links, Link{Rel: "next", Href: at(fq.Offset + fq.Limit), Type: "application/json"})
 	}
@@ -265,8 +278,8 @@ func (h *handler) reindex(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/v1/datasets/"+id+"/index")
-	writeJSON(w, http.StatusAccepted, indexDoc(st))
+	w.Header().Set("Location", h.u.to("/v1/datasets/"+id+"/index"))
+	writeJSON(w, http.StatusAccepted, indexDoc(st, h.u))
 }
 
 func (h *handler) indexStatus(w http.ResponseWriter, r *http.Request) {
@@ -275,7 +288,7 @@ func (h *handler) indexStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, indexDoc(st))
+	writeJSON(w, http.StatusOK, indexDoc(st, h.u))
 }
 
 // MaxIdempotencyKey is the longest accepted Idempotency-Key.
@@ -305,13 +318,13 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("job_id", j.ID) })
-	w.Header().Set("Location", "/v1/jobs/"+j.ID)
+	w.Header().Set("Location", h.u.to("/v1/jobs/"+j.ID))
 	status := http.StatusCreated
 	if !created {
 		w.Header().Set("Idempotent-Replayed", "true")
 		status = http.StatusOK
 	}
-	writeJSON(w, status, jobDoc(j, true, h.opt.Retention))
+	writeJSON(w, status, jobDoc(j, true, h.opt.Retention, h.u))
 }
 
 // decodeBody decodes a JSON body strictly: unknown fields, trailing data,
@@ -383,7 +396,7 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	links := []Link{{Rel: "self", Href: r.URL.RequestURI(), Type: "application/json"}}
+	links := []Link{{Rel: "self", Href: h.u.to(r.URL.RequestURI()), Type: "application/json"}}
 	if len(list) == p.Limit {
 		nq := url.Values{}
 		for k, v := range q {
@@ -391,7 +404,7 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 		}
 		nq.Set("cursor", list[len(list)-1].ID)
 		nq.Set("limit", strconv.Itoa(p.Limit))
-		links = append(links, Link{Rel: "next", Href: "/v1/jobs?" + nq.Encode(), Type: "application/json"})
+		links = append(links, Link{Rel: "next", Href: h.u.to("/v1/jobs?" + nq.Encode()), Type: "application/json"})
 	}
 	// A JobList, written out around the cached documents: encoding/json
 	// would validate and compact each of them again.
@@ -428,7 +441,7 @@ func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, jobDoc(j, true, h.opt.Retention))
+	writeJSON(w, http.StatusOK, jobDoc(j, true, h.opt.Retention, h.u))
 }
 
 func (h *handler) manifest(w http.ResponseWriter, r *http.Request) {
@@ -437,7 +450,11 @@ func (h *handler) manifest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, jobs.BuildManifest(j))
+	m := jobs.BuildManifest(j)
+	for i := range m.Files {
+		m.Files[i].Href = h.u.to(m.Files[i].Href)
+	}
+	writeJSON(w, http.StatusOK, m)
 }
 
 func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
@@ -447,7 +464,7 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, statsDoc(id, t))
+	writeJSON(w, http.StatusOK, statsDoc(id, t, h.u))
 }
 
 func (h *handler) download(w http.ResponseWriter, r *http.Request) {
@@ -481,7 +498,7 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) {
 		ctype = "text/csv; charset=utf-8"
 	}
 	hdr.Set("Content-Type", ctype)
-	hdr.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", path.Base(name)))
+	hdr.Set("Content-Disposition", attachment(DownloadName(name)))
 	hdr.Set("Cache-Control", "private, max-age=3600")
 	http.ServeContent(w, r, path.Base(name), st.ModTime(), fh)
 }

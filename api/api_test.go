@@ -131,10 +131,14 @@ func (f *fake) File(ctx context.Context, id, name string) (string, *jobs.File, e
 	if err != nil {
 		return "", nil, err
 	}
-	for _, r := range j.Regions {
+	for _, r := range append(j.Regions, jobs.Region{Files: j.Files}) {
 		for _, fl := range r.Files {
 			if fl.Name == name {
-				return filepath.Join(f.dir, name), &fl, nil
+				p := filepath.Join(f.dir, name)
+				if _, err := os.Stat(p); err != nil {
+					return "", nil, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id)
+				}
+				return p, &fl, nil
 			}
 		}
 	}
@@ -259,9 +263,14 @@ func (c *client) do(method, path string, body string, hdr ...string) (*http.Resp
 	return resp, b
 }
 
-func setup(t *testing.T) (*client, *fake) {
+// setup serves a fake backend; mods change the handler's options.
+func setup(t *testing.T, mods ...func(*Options)) (*client, *fake) {
 	f := &fake{jobs: map[string]*jobs.Job{}, keys: map[string]string{}, dir: t.TempDir()}
-	h := New(f, Options{MaxBodyBytes: 4096, Retention: 24 * time.Hour, Log: zerolog.Nop(), Registry: prometheus.NewRegistry()})
+	opt := Options{MaxBodyBytes: 4096, Retention: 24 * time.Hour, Log: zerolog.Nop(), Registry: prometheus.NewRegistry()}
+	for _, m := range mods {
+		m(&opt)
+	}
+	h := New(f, opt)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	doc, err := openapitest.Load(OpenAPI())
@@ -707,7 +716,7 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 	want := JobList{Links: []Link{{Rel: "self", Href: "/v1/jobs?limit=2", Type: "application/json"},
 		{Rel: "next", Href: "/v1/jobs?cursor=job002&limit=2", Type: "application/json"}}}
 	for _, j := range list {
-		want.Jobs = append(want.Jobs, jobDoc(j, false, 24*time.Hour)) // setup's retention
+		want.Jobs = append(want.Jobs, jobDoc(j, false, 24*time.Hour, "")) // setup's retention
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

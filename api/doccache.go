@@ -26,7 +26,7 @@ type docCache struct {
 	docs map[docKey]json.RawMessage
 }
 
-// doc is the compact JSON of jobDoc(j, regions, retention), cached for
+// doc is the compact JSON of jobDoc(j, regions, retention, h.u), cached for
 // final jobs.
 func (h *handler) doc(j *jobs.Job, regions bool) json.RawMessage {
 	final := j.Status.Final()
@@ -42,7 +42,7 @@ func (h *handler) doc(j *jobs.Job, regions bool) json.RawMessage {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(jobDoc(j, regions, h.opt.Retention))
+	_ = enc.Encode(jobDoc(j, regions, h.opt.Retention, h.u))
 	b := json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n"))
 	if final {
 		h.docs.mu.Lock()

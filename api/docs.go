@@ -53,13 +53,19 @@ type RegionDoc struct {
 	Files   []FileDoc   `json:"files"`
 }
 
-// FileDoc is a file of a region.
+// FileDoc is a file of a region, or of the job itself (its statistics,
+// without a region).
 type FileDoc struct {
 	Name   string `json:"name"`
+	Region string `json:"region,omitempty"`
 	Size   int64  `json:"size"`
 	Sha256 string `json:"sha256"`
 	Md5    string `json:"md5"`
-	Href   string `json:"href"`
+	// Shape is the file's dimension lengths by name; Variables its
+	// variables (unknown for files of older servers).
+	Shape     map[string]int  `json:"shape,omitempty"`
+	Variables []engine.OutVar `json:"variables,omitempty"`
+	Href      string          `json:"href"`
 }
 
 // JobList is a page of jobs.
@@ -233,8 +239,8 @@ func filesDoc(p *catalog.FilePage, links []Link) FilesDoc {
 	return FilesDoc{Dataset: p.Dataset, Total: p.Total, Offset: p.Offset, Limit: p.Limit, Files: datasetFiles(p.Files), Links: links}
 }
 
-func indexDoc(st *catalog.IndexStatus) IndexDoc {
-	base := "/v1/datasets/" + st.Dataset
+func indexDoc(st *catalog.IndexStatus, u urls) IndexDoc {
+	base := u.to("/v1/datasets/" + st.Dataset)
 	d := IndexDoc{Dataset: st.Dataset, Status: st.Status, Requested: st.Requested, ScannedAt: st.ScannedAt,
 		Links: []Link{{Rel: "self", Href: base + "/index", Type: "application/json"}, {Rel: "dataset", Href: base, Type: "application/json"}}}
 	if s := st.LastScan; s != nil {
@@ -255,23 +261,27 @@ func ptime(t time.Time) *time.Time {
 }
 
 // jobDoc converts a job; full includes the request and the regions.
-func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
+func jobDoc(j *jobs.Job, full bool, retention time.Duration, u urls) JobDoc {
 	d := JobDoc{ID: j.ID, Dataset: j.Dataset, Status: j.Status, Progress: j.Progress(), Message: j.Message,
 		Created: j.Created, Started: ptime(j.Started), Finished: ptime(j.Finished), Updated: j.Updated, Deadline: ptime(j.Deadline),
 		Kind: j.Kind, Notes: j.Notes, FilesOpened: j.FilesOpened}
 	if !j.Finished.IsZero() && retention > 0 {
 		d.Expires = ptime(j.Finished.Add(retention))
 	}
-	self := "/v1/jobs/" + j.ID
+	self := u.to("/v1/jobs/" + j.ID)
 	d.Links = []Link{
 		{Rel: "self", Href: self, Type: "application/json"},
 		{Rel: "manifest", Href: self + "/manifest.json", Type: "application/json", Title: "files with checksums"},
+		{Rel: "sha256sums", Href: self + "/sha256sums", Type: "text/plain", Title: "checksums for sha256sum -c, named as in the archive"},
+	}
+	if j.Status.Final() {
+		d.Links = append(d.Links, Link{Rel: "archive", Href: self + "/files.zip", Type: "application/zip", Title: "every file in one ZIP archive, <region>/<file>"})
 	}
 	if j.Spec.Statistics != nil {
 		d.Links = append(d.Links, Link{Rel: "statistics", Href: self + "/stats", Type: "application/json", Title: "the regions' statistics as a table"})
 	}
 	for _, f := range j.Files {
-		d.Files = append(d.Files, FileDoc{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Href: jobs.FileHref(j.ID, f.Name)})
+		d.Files = append(d.Files, fileDoc(j.ID, "", f, u))
 	}
 	if !full {
 		return d
@@ -281,11 +291,17 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration) JobDoc {
 	for _, r := range j.Regions {
 		rd := RegionDoc{Name: r.Name, Status: r.Status, Message: r.Message, Files: []FileDoc{}}
 		for _, f := range r.Files {
-			rd.Files = append(rd.Files, FileDoc{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Href: jobs.FileHref(j.ID, f.Name)})
+			rd.Files = append(rd.Files, fileDoc(j.ID, r.Name, f, u))
 		}
 		d.Regions = append(d.Regions, rd)
 	}
 	return d
+}
+
+// fileDoc is a file of job id, of a region (region "": the job's own).
+func fileDoc(id, region string, f jobs.File, u urls) FileDoc {
+	return FileDoc{Name: f.Name, Region: region, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Shape: f.Shape, Variables: f.Variables,
+		Href: u.to(jobs.FileHref(id, f.Name))}
 }
 
 // StatsDoc is the statistics of a job as a table: the rows of its
@@ -328,10 +344,10 @@ type StatsRowDoc struct {
 	Count    int64    `json:"count"`
 }
 
-func statsDoc(id string, t *engine.StatsTable) StatsDoc {
+func statsDoc(id string, t *engine.StatsTable, u urls) StatsDoc {
 	d := StatsDoc{Job: id, Ops: t.Ops, Weights: t.Weights, Variables: []StatsVarDoc{}, Rows: []StatsRowDoc{},
-		Links: []Link{{Rel: "self", Href: "/v1/jobs/" + id + "/stats", Type: "application/json"},
-			{Rel: "job", Href: "/v1/jobs/" + id, Type: "application/json"}}}
+		Links: []Link{{Rel: "self", Href: u.to("/v1/jobs/" + id + "/stats"), Type: "application/json"},
+			{Rel: "job", Href: u.to("/v1/jobs/" + id), Type: "application/json"}}}
 	for _, v := range t.Vars {
 		d.Variables = append(d.Variables, StatsVarDoc{Name: v.Name, Units: v.Units, LongName: v.LongName, StandardName: v.StandardName, Weighting: v.Weighting})
 	}
@@ -344,7 +360,7 @@ func statsDoc(id string, t *engine.StatsTable) StatsDoc {
 	return d
 }
 
-func datasetSummary(d *catalog.Dataset) DatasetSummary {
+func datasetSummary(d *catalog.Dataset, u urls) DatasetSummary {
 	return DatasetSummary{ID: d.ID, Kind: d.Kind, Title: d.Title, Files: len(d.Files), Size: d.Size,
-		Links: []Link{{Rel: "self", Href: "/v1/datasets/" + d.ID, Type: "application/json"}}}
+		Links: []Link{{Rel: "self", Href: u.to("/v1/datasets/" + d.ID), Type: "application/json"}}}
 }

@@ -32,10 +32,10 @@ type RegionSetList struct {
 }
 
 func (h *handler) listRegionSets(w http.ResponseWriter, r *http.Request) {
-	out := RegionSetList{Sets: []RegionSetSummary{}, Links: []Link{{Rel: "self", Href: "/v1/regions", Type: "application/json"}}}
+	out := RegionSetList{Sets: []RegionSetSummary{}, Links: []Link{{Rel: "self", Href: h.u.to("/v1/regions"), Type: "application/json"}}}
 	for _, s := range regions.Sets() {
 		sum := RegionSetSummary{Name: s.Name, Title: s.Title, Description: s.Description, Regions: []RegionRef{},
-			Links: []Link{{Rel: "item", Href: "/v1/regions/" + s.Name, Type: "application/geo+json"}}}
+			Links: []Link{{Rel: "item", Href: h.u.to("/v1/regions/" + s.Name), Type: "application/geo+json"}}}
 		for _, x := range s.Regions {
 			sum.Regions = append(sum.Regions, RegionRef{Ref: s.Name + "/" + x.Name, Title: x.Title, BBox: [4]float64{x.Box.West, x.Box.South, x.Box.East, x.Box.North}})
 		}

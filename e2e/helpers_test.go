@@ -235,7 +235,8 @@ func (s *server) submit(body string, hdr ...string) job {
 	}
 	var j job
 	r.json(s.t, &j)
-	if r.Header.Get("Location") != "/v1/jobs/"+j.ID {
+	// A path, or the URL under --public-url.
+	if loc := r.Header.Get("Location"); loc != "/v1/jobs/"+j.ID && !strings.HasSuffix(loc, "/v1/jobs/"+j.ID) {
 		s.t.Fatalf("Location %q", r.Header.Get("Location"))
 	}
 	return j

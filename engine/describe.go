@@ -40,6 +40,28 @@ type VarInfo struct {
 	Coordinate   bool     `json:"coordinate,omitempty"`
 }
 
+// OutVar is a variable of a written file: its name (the group path below
+// the root), type, dimensions and their lengths.
+type OutVar struct {
+	Name       string   `json:"name"`
+	Dtype      string   `json:"dtype"`
+	Dimensions []string `json:"dimensions"`
+	Shape      []int    `json:"shape"`
+}
+
+// OutVars lists the variables of f in the file's order.
+func OutVars(f *ncmodel.File) []OutVar {
+	var out []OutVar
+	for _, v := range f.Vars() {
+		o := OutVar{Name: varName(v), Dtype: v.Type.String(), Dimensions: []string{}, Shape: v.Shape()}
+		for _, d := range v.Dims {
+			o.Dimensions = append(o.Dimensions, d.Name)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // GridInfo names the latitude and longitude of a horizontal grid.
 type GridInfo struct {
 	Kind string `json:"kind"`

@@ -121,6 +121,11 @@ type OutFile struct {
 	Md5    string         `json:"md5"`
 	Shape  map[string]int `json:"shape"` // output dimension lengths by name (group path for dims below the root)
 	Source string         `json:"source"`
+	// Variables are the file's variables with their shapes; Crc32 (the
+	// IEEE CRC-32 of its bytes, for ZIP archives of a job's files) is
+	// filled in by the worker's check of the file.
+	Variables []OutVar `json:"variables,omitempty"`
+	Crc32     uint32   `json:"crc32,omitempty"`
 }
 
 // Run cuts every region of req out of files and writes the outputs under
@@ -511,7 +516,8 @@ func (r *runner) finish(o *output) error {
 			shape[DimName(d)] = d.Len
 		}
 	})
-	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: baseName(r.plan.file.Path)}
+	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: baseName(r.plan.file.Path),
+		Variables: OutVars(o.desc)}
 	return nil
 }
 

@@ -184,7 +184,8 @@ func writeStatsNC(t *StatsTable, sources []string, opt Options) (OutFile, error)
 	for _, d := range desc.Root.Dims {
 		shape[d.Name] = d.Len
 	}
-	return OutFile{Name: name, Path: final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: strings.Join(sources, ", ")}, nil
+	return OutFile{Name: name, Path: final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: strings.Join(sources, ", "),
+		Variables: OutVars(desc)}, nil
 }
 
 // checkStatsNC re-opens a written stats.nc: every variable with its shape.

@@ -155,6 +155,18 @@ type File struct {
 	Size   int64  `json:"size"`
 	Sha256 string `json:"sha256"`
 	Md5    string `json:"md5"`
+	// Crc32 is the file's IEEE CRC-32 (0: not known, files of servers
+	// before it was kept); Shape its dimension lengths by name; Variables
+	// what it holds.
+	Crc32     uint32          `json:"crc32,omitempty"`
+	Shape     map[string]int  `json:"shape,omitempty"`
+	Variables []engine.OutVar `json:"variables,omitempty"`
+}
+
+// NewFile is the record of a written output, its name relative to the
+// job's files directory.
+func NewFile(f engine.OutFile) File {
+	return File{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Crc32: f.Crc32, Shape: f.Shape, Variables: f.Variables}
 }
 
 // Progress is the percentage of regions that reached a final status.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"runtime"
 	"sort"
@@ -60,6 +61,10 @@ type Config struct {
 	RegionsDir     string   `json:"regions_dir"`      // folder of GeoJSON region sets usable as {"ref": "<set>/<name>"}
 	IndexInterval  Duration `json:"index_interval"`   // time between scans of the data directory into the index; 0: only at start-up and on request
 	IndexWorkers   int      `json:"index_workers"`    // inspector processes of a scan
+	// PublicURL is the address clients reach the server at (a proxy's,
+	// with its path prefix): links in documents are absolute under it.
+	// Empty: links are paths.
+	PublicURL string `json:"public_url"`
 	// Datasets are settings per dataset id: the kind (instead of the
 	// detected one), a title and a licence. Configuration file only.
 	Datasets map[string]catalog.Meta `json:"datasets"`
@@ -154,6 +159,9 @@ func (c *Config) Validate() error {
 			bad = append(bad, name+": must be at least 1")
 		}
 	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		bad = append(bad, "public_url: "+err.Error())
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -161,6 +169,24 @@ func (c *Config) Validate() error {
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// checkPublicURL accepts "" or an absolute http(s) URL without query or
+// fragment.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("%q is not an absolute http or https URL", s)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%q: a base URL has no user, query or fragment", s)
 	}
 	return nil
 }

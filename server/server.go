@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	}
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
-			Log: log.With().Str("component", "http").Logger(), Registry: reg}),
+			Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

@@ -65,13 +65,15 @@ func TestConfigFile(t *testing.T) {
 	if d := Default(); time.Duration(d.IndexInterval) != 10*time.Minute || d.IndexWorkers < 1 {
 		t.Fatalf("defaults %+v", d)
 	}
-	os.WriteFile(p, []byte(`{"data": "/d", "index_interval": "-1s", "index_workers": 0, "datasets": {"a": {"kind": "cube"}, "../x": {}}}`), 0o644)
+	os.WriteFile(p, []byte(`{"data": "/d", "index_interval": "-1s", "index_workers": 0, "datasets": {"a": {"kind": "cube"}, "../x": {}},
+		"public_url": "example.org/x?y=1"}`), 0o644)
 	c = Default()
 	if err := c.LoadFile(p); err != nil {
 		t.Fatal(err)
 	}
 	err := c.Validate()
-	for _, want := range []string{"index_interval", "index_workers", `datasets.a.kind: "cube"`, `"../x" cannot be a dataset id`} {
+	for _, want := range []string{"index_interval", "index_workers", `datasets.a.kind: "cube"`, `"../x" cannot be a dataset id`,
+		`public_url: "example.org/x?y=1" is not an absolute http or https URL`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate: %v, want %q", err, want)
 		}

@@ -75,7 +75,7 @@ func runStats(task *Task, env Env) ([]engine.OutFile, error) {
 	}
 	if err == nil {
 		var sha, md string
-		if sha, md, err = checksums(csv.Path); err == nil && (sha != csv.Sha256 || md != csv.Md5) {
+		if sha, md, csv.Crc32, err = checksums(csv.Path); err == nil && (sha != csv.Sha256 || md != csv.Md5) {
 			err = fmt.Errorf("checksums differ from the engine's")
 		}
 	}

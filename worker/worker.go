@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -170,7 +171,7 @@ func verifyFile(outDir string, f *engine.OutFile, open func(string) (ncmodel.Sou
 		return fmt.Errorf("size is %d, the engine reported %d", st.Size(), f.Size)
 	}
 	f.Size = st.Size()
-	sha, md, err := checksums(path)
+	sha, md, crc, err := checksums(path)
 	if err != nil {
 		return err
 	}
@@ -180,7 +181,10 @@ func verifyFile(outDir string, f *engine.OutFile, open func(string) (ncmodel.Sou
 	if f.Md5 != "" && f.Md5 != md {
 		return fmt.Errorf("md5 is %s, the engine reported %s", md, f.Md5)
 	}
-	f.Sha256, f.Md5 = sha, md
+	if f.Crc32 != 0 && f.Crc32 != crc {
+		return fmt.Errorf("crc32 is %08x, the engine reported %08x", crc, f.Crc32)
+	}
+	f.Sha256, f.Md5, f.Crc32 = sha, md, crc
 	src, err := open(path)
 	if err != nil {
 		return fmt.Errorf("re-open: %w", err)
@@ -223,15 +227,16 @@ func verifyFile(outDir string, f *engine.OutFile, open func(string) (ncmodel.Sou
 	return nil
 }
 
-func checksums(path string) (string, string, error) {
+// checksums returns the sha256, md5 and CRC-32 (IEEE) of a file, read once.
+func checksums(path string) (sha, md string, crc uint32, err error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	defer fh.Close()
-	s, m := sha256.New(), md5.New()
-	if _, err := io.Copy(io.MultiWriter(s, m), fh); err != nil {
-		return "", "", err
+	s, m, c := sha256.New(), md5.New(), crc32.NewIEEE()
+	if _, err := io.Copy(io.MultiWriter(s, m, c), fh); err != nil {
+		return "", "", 0, err
 	}
-	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil)), nil
+	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil)), c.Sum32(), nil
 }

@@ -59,7 +59,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
-   "datasets": {}}
+   "public_url": "", "datasets": {}}
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -88,6 +88,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as {\"ref\": \"SET/NAME\"} besides the built-in ones")
 	fs.Duration("index-interval", time.Duration(def.IndexInterval), "scan --data into the index every `duration` after the scan at start-up (0: only at start-up and on POST .../reindex)")
 	fs.Int("index-workers", def.IndexWorkers, "inspector `processes` of an index scan")
+	fs.String("public-url", "", "the `URL` clients reach the server at (a proxy's, with its path): links in documents are absolute under it")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -172,5 +173,7 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.IndexInterval = server.Duration(g.(time.Duration))
 	case "index-workers":
 		c.IndexWorkers = g.(int)
+	case "public-url":
+		c.PublicURL = g.(string)
 	}
 }

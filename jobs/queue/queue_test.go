@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -228,6 +229,21 @@ func TestJobRunsToCompletion(t *testing.T) {
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != f.Sha256 || int64(len(data)) != f.Size {
 		t.Fatalf("file %s does not match its record %+v", p, f)
+	}
+	// What an archive and a file object need: the CRC-32, the shape and
+	// the variables, as the written file has them.
+	if f.Crc32 != crc32.ChecksumIEEE(data) || len(f.Shape) == 0 || len(f.Variables) == 0 {
+		t.Fatalf("file record %+v", f)
+	}
+	for _, v := range f.Variables {
+		if len(v.Shape) != len(v.Dimensions) || v.Dtype == "" {
+			t.Fatalf("variable %+v", v)
+		}
+		for k, d := range v.Dimensions {
+			if f.Shape[d] != v.Shape[k] {
+				t.Fatalf("variable %s: %s is %d, the file's shape says %d", v.Name, d, v.Shape[k], f.Shape[d])
+			}
+		}
 	}
 	if !strings.HasPrefix(p, filepath.Join(e.state, "jobs", j.ID, "files")) {
 		t.Fatalf("file outside the job directory: %s", p)

@@ -150,7 +150,7 @@ func (s *Service) writeStats(ctx context.Context, id string) ([]jobs.File, error
 		if err := os.Rename(src, filepath.Join(s.filesDir(id), f.Name)); err != nil {
 			return nil, err
 		}
-		files = append(files, jobs.File{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5})
+		files = append(files, jobs.NewFile(f))
 	}
 	return files, syncDir(s.filesDir(id))
 }

@@ -314,7 +314,7 @@ func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) ([]j
 					return nil, err
 				}
 				dirs[filepath.Dir(dst)] = true
-				o.Files = append(o.Files, jobs.File{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5})
+				o.Files = append(o.Files, jobs.NewFile(f))
 			}
 			if len(o.Files) == 0 && !(r.Statistics && job.Spec.Statistics != nil) {
 				o.Status, o.Message = jobs.Failed, "the worker reported success without a file"
