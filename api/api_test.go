@@ -726,7 +726,7 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 	var one bytes.Buffer
 	enc = json.NewEncoder(&one)
 	enc.SetEscapeHTML(false)
-	enc.Encode(jobDoc(j, true, 24*time.Hour))
+	enc.Encode(jobDoc(j, true, 24*time.Hour, ""))
 	for round := range 2 {
 		_, body := c.do("GET", "/v1/jobs?limit=2", "")
 		if !bytes.Equal(body, b.Bytes()) {
