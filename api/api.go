@@ -38,7 +38,8 @@ type Backend interface {
 	Get(ctx context.Context, id string) (*jobs.Job, error)
 	List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
 	Cancel(ctx context.Context, id string) (*jobs.Job, error)
-	File(ctx context.Context, id, name string) (path string, f *jobs.File, err error)
+	// File opens a file of a job (the caller closes it).
+	File(ctx context.Context, id, name string) (fh *os.File, f *jobs.File, err error)
 	Stats(ctx context.Context, id string) (*engine.StatsTable, error)
 	Datasets(ctx context.Context) ([]*catalog.Dataset, error)
 	Dataset(ctx context.Context, id string) (*catalog.Info, error)
@@ -50,7 +51,12 @@ type Backend interface {
 
 // Options configure the handler.
 type Options struct {
-	MaxBodyBytes int64         // largest accepted request body (default 1 MiB)
+	MaxBodyBytes int64 // largest accepted request body (default 1 MiB)
+	// WriteTimeout is the HTTP server's write timeout (http.Server's):
+	// downloads, which may take far longer, get a new deadline before each
+	// write instead (progressWriter), so a download is cut only when the
+	// client stops reading for that long. 0: no deadlines.
+	WriteTimeout time.Duration
 	Retention    time.Duration // shown as a job's expiry time
 	Log          zerolog.Logger
 	Registry     *prometheus.Registry // /metrics; nil for none
@@ -350,6 +356,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 	switch {
 	case errors.As(err, &mbe):
 		return errs.E(errs.TooLarge, "the request body is larger than %d bytes", mbe.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errs.E(errs.Invalid, "the request body did not arrive within the server's read timeout")
 	case errors.Is(err, io.EOF):
 		return errs.E(errs.Invalid, "the request body is empty: send a job as JSON")
 	case errors.As(err, &ute):
@@ -469,14 +477,9 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) download(w http.ResponseWriter, r *http.Request) {
 	id, name := chi.URLParam(r, "id"), chi.URLParam(r, "*")
-	p, f, err := h.b.File(r.Context(), id, name)
+	fh, f, err := h.b.File(r.Context(), id, name)
 	if err != nil {
 		writeError(w, r, err)
-		return
-	}
-	fh, err := os.Open(p)
-	if err != nil {
-		writeError(w, r, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id))
 		return
 	}
 	defer fh.Close()
@@ -500,8 +503,33 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", ctype)
 	hdr.Set("Content-Disposition", attachment(DownloadName(name)))
 	hdr.Set("Cache-Control", "private, max-age=3600")
-	http.ServeContent(w, r, path.Base(name), st.ModTime(), fh)
+	http.ServeContent(progressWriter(w, h.opt.WriteTimeout), r, path.Base(name), st.ModTime(), fh)
 }
+
+// progressWriter lets a download (a file, an archive) outlive the server's
+// write timeout as long as it makes progress: each write first moves the
+// connection's write deadline to timeout from now. A client that stops
+// reading is cut off after timeout, one that reads slowly is not.
+func progressWriter(w http.ResponseWriter, timeout time.Duration) http.ResponseWriter {
+	if timeout <= 0 {
+		return w
+	}
+	return &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: timeout}
+}
+
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (d *deadlineWriter) Write(b []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(d.timeout))
+	return d.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // jsonType names the JSON type a Go type decodes from.
 func jsonType(t reflect.Type) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -126,23 +127,23 @@ func (f *fake) Cancel(ctx context.Context, id string) (*jobs.Job, error) {
 	return j, nil
 }
 
-func (f *fake) File(ctx context.Context, id, name string) (string, *jobs.File, error) {
+func (f *fake) File(ctx context.Context, id, name string) (*os.File, *jobs.File, error) {
 	j, err := f.Get(ctx, id)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	for _, r := range append(j.Regions, jobs.Region{Files: j.Files}) {
 		for _, fl := range r.Files {
 			if fl.Name == name {
-				p := filepath.Join(f.dir, name)
-				if _, err := os.Stat(p); err != nil {
-					return "", nil, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id)
+				fh, err := os.Open(filepath.Join(f.dir, name))
+				if err != nil {
+					return nil, nil, errs.E(errs.NotFound, "file %q is no longer available", name)
 				}
-				return p, &fl, nil
+				return fh, &fl, nil
 			}
 		}
 	}
-	return "", nil, errs.E(errs.NotFound, "no file %q", name)
+	return nil, nil, errs.E(errs.NotFound, "no file %q", name)
 }
 
 // Stats serves the statistics a test gave the job in stats.
@@ -736,4 +737,70 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 			t.Fatalf("round %d: GET job002\n%s\nwant\n%s", round, body, one.Bytes())
 		}
 	}
+}
+
+// A download slower than the server's write timeout goes through while the
+// client keeps reading; the same file served without the deadline moving
+// is cut off (the control: the test's client is slow enough to matter).
+func TestDownloadOutlivesWriteTimeout(t *testing.T) {
+	f := &fake{jobs: map[string]*jobs.Job{}, keys: map[string]string{}, dir: t.TempDir()}
+	const timeout = time.Second
+	h := New(f, Options{Retention: time.Hour, Log: zerolog.Nop(), WriteTimeout: timeout})
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16)
+	os.WriteFile(filepath.Join(f.dir, "a.nc"), data, 0o644)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, filepath.Join(f.dir, "a.nc")) })
+	mux.Handle("/", h)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Config.WriteTimeout = timeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	if _, _, err := f.Submit(context.Background(), &jobs.Spec{Dataset: "sst", Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.jobs["job001"].Status = jobs.Successful
+	f.jobs["job001"].Regions[0].Files = []jobs.File{{Name: "a.nc", Size: int64(len(data))}}
+	slowGet := func(url string) (int, error) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		n, buf := 0, make([]byte, 16<<10)
+		for {
+			time.Sleep(10 * time.Millisecond)
+			k, err := io.ReadFull(resp.Body, buf)
+			n += k
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return n, nil
+			}
+			if err != nil {
+				return n, err
+			}
+		}
+	}
+	t0 := time.Now()
+	n, err := slowGet(srv.URL + "/v1/jobs/job001/files/a.nc")
+	if err != nil || n != len(data) {
+		t.Fatalf("download: %d of %d bytes in %v: %v", n, len(data), time.Since(t0), err)
+	}
+	if d := time.Since(t0); d < 2*timeout {
+		t.Logf("the download took %v only: the test does not show much", d)
+	}
+	if n, err := slowGet(srv.URL + "/plain"); err == nil && n == len(data) {
+		t.Fatalf("control: the plain download of %d bytes was not cut by the write timeout", n)
+	}
+}
+
+// smallBuffers gives accepted connections a small send buffer, so that the
+// server's writes wait for a slow client rather than fill the kernel's.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
 }

@@ -59,8 +59,8 @@ func attachment(name string) string {
 
 // member is a file of an archive.
 type member struct {
-	name string // in the archive
-	path string // on disk
+	name string                   // in the archive
+	open func() (*os.File, error) // its bytes (Backend.File, each time)
 	f    jobs.File
 }
 
@@ -69,15 +69,23 @@ type member struct {
 func (h *handler) members(ctx context.Context, j *jobs.Job) ([]member, error) {
 	var out []member
 	for _, e := range jobs.BuildManifest(j).Files {
-		p, f, err := h.b.File(ctx, j.ID, e.Name)
+		fh, f, err := h.b.File(ctx, j.ID, e.Name)
 		if err != nil {
 			return nil, err
 		}
-		st, err := os.Stat(p)
+		st, err := fh.Stat()
+		fh.Close()
 		if err != nil || st.Size() != f.Size {
 			return nil, errs.E(errs.Internal, "file %s of job %s changed on disk", e.Name, j.ID)
 		}
-		out = append(out, member{name: ArchiveName(e.Region, e.Name), path: p, f: *f})
+		// Opened again when its bytes are sent: an archive of thousands of
+		// files holds one open at a time.
+		name := e.Name
+		open := func() (*os.File, error) {
+			fh, _, err := h.b.File(context.WithoutCancel(ctx), j.ID, name)
+			return fh, err
+		}
+		out = append(out, member{name: ArchiveName(e.Region, e.Name), open: open, f: *f})
 	}
 	return out, nil
 }
@@ -121,7 +129,7 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
 	}
 	for i := range ms {
 		if ms[i].f.Crc32 == 0 { // files of servers before CRC-32 was kept
-			if ms[i].f.Crc32, err = fileCRC(ms[i].path); err != nil {
+			if ms[i].f.Crc32, err = fileCRC(ms[i].open); err != nil {
 				writeError(w, r, errs.Wrap(errs.Internal, err, "file %s of job %s", ms[i].f.Name, j.ID))
 				return
 			}
@@ -149,7 +157,7 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	if n, err := writeZip(w, ms, mod, true); err != nil || n != size {
+	if n, err := writeZip(progressWriter(w, h.opt.WriteTimeout), ms, mod, true); err != nil || n != size {
 		// The client sees a short body: the length said more.
 		zerolog.Ctx(r.Context()).Warn().Err(err).Int64("sent", n).Int64("size", size).Msg("archive interrupted")
 		panic(http.ErrAbortHandler)
@@ -166,8 +174,8 @@ func archiveTag(ms []member) string {
 	return `"zip-` + hex.EncodeToString(h.Sum(nil))[:32] + `"`
 }
 
-func fileCRC(p string) (uint32, error) {
-	f, err := os.Open(p)
+func fileCRC(open func() (*os.File, error)) (uint32, error) {
+	f, err := open()
 	if err != nil {
 		return 0, err
 	}
@@ -218,7 +226,7 @@ func writeZip(w io.Writer, ms []member, mod time.Time, data bool) (int64, error)
 		// ZIP64 field archive/zip makes (with the member's offset).
 		fh.Extra = nil
 		if data {
-			if err := copyFile(fw, m.path, m.f.Size, buf); err != nil {
+			if err := copyFile(fw, m.open, m.f.Size, buf); err != nil {
 				return cw.n, err
 			}
 			continue
@@ -235,16 +243,16 @@ func writeZip(w io.Writer, ms []member, mod time.Time, data bool) (int64, error)
 	return cw.n, nil
 }
 
-// copyFile copies exactly size bytes of the file at p to w.
-func copyFile(w io.Writer, p string, size int64, buf []byte) error {
-	f, err := os.Open(p)
+// copyFile copies exactly size bytes of the file open opens to w.
+func copyFile(w io.Writer, open func() (*os.File, error), size int64, buf []byte) error {
+	f, err := open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	n, err := io.CopyBuffer(w, io.LimitReader(f, size), buf)
 	if err == nil && n != size {
-		err = fmt.Errorf("%s: %d bytes read, %d expected", path.Base(p), n, size)
+		err = fmt.Errorf("%s: %d bytes read, %d expected", path.Base(f.Name()), n, size)
 	}
 	return err
 }

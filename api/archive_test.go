@@ -272,8 +272,8 @@ func TestArchiveZIP64(t *testing.T) {
 	small := randomBytes(7, 5000)
 	os.WriteFile(filepath.Join(dir, "small.nc"), small, 0o644)
 	ms := []member{
-		{name: "r/big.nc", path: big, f: jobs.File{Name: "r/big.nc", Size: size, Crc32: crc}},
-		{name: "r/small.nc", path: filepath.Join(dir, "small.nc"), f: jobs.File{Name: "r/small.nc", Size: int64(len(small)), Crc32: crc32.ChecksumIEEE(small)}},
+		{name: "r/big.nc", open: func() (*os.File, error) { return os.Open(big) }, f: jobs.File{Name: "r/big.nc", Size: size, Crc32: crc}},
+		{name: "r/small.nc", open: func() (*os.File, error) { return os.Open(filepath.Join(dir, "small.nc")) }, f: jobs.File{Name: "r/small.nc", Size: int64(len(small)), Crc32: crc32.ChecksumIEEE(small)}},
 	}
 	mod := time.Date(2025, 3, 4, 5, 6, 8, 0, time.UTC)
 	n, err := writeZip(io.Discard, ms, mod, false)

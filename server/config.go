@@ -65,6 +65,15 @@ type Config struct {
 	// with its path prefix): links in documents are absolute under it.
 	// Empty: links are paths.
 	PublicURL string `json:"public_url"`
+	// HTTP: how long a client may take to send a request's headers, the
+	// whole request (body included), to read a response (downloads: between
+	// two writes), how long an idle connection is kept, and the largest
+	// request headers.
+	ReadHeaderTimeout Duration `json:"read_header_timeout"`
+	ReadTimeout       Duration `json:"read_timeout"`
+	WriteTimeout      Duration `json:"write_timeout"`
+	IdleTimeout       Duration `json:"idle_timeout"`
+	MaxHeaderBytes    int      `json:"max_header_bytes"`
 	// Datasets are settings per dataset id: the kind (instead of the
 	// detected one), a title and a licence. Configuration file only.
 	Datasets map[string]catalog.Meta `json:"datasets"`
@@ -96,6 +105,12 @@ func Default() Config {
 		LogLevel:       "info",
 		IndexInterval:  Duration(10 * time.Minute),
 		IndexWorkers:   2,
+
+		ReadHeaderTimeout: Duration(10 * time.Second),
+		ReadTimeout:       Duration(time.Minute),
+		WriteTimeout:      Duration(time.Minute),
+		IdleTimeout:       Duration(2 * time.Minute),
+		MaxHeaderBytes:    64 << 10,
 	}
 }
 
@@ -132,7 +147,8 @@ func (c *Config) Validate() error {
 	if c.WarmWorkers < 0 {
 		bad = append(bad, fmt.Sprintf("warm_workers: %d, must not be negative", c.WarmWorkers))
 	}
-	for name, d := range map[string]Duration{"task_timeout": c.TaskTimeout, "retention": c.Retention} {
+	for name, d := range map[string]Duration{"task_timeout": c.TaskTimeout, "retention": c.Retention,
+		"read_header_timeout": c.ReadHeaderTimeout, "read_timeout": c.ReadTimeout, "write_timeout": c.WriteTimeout, "idle_timeout": c.IdleTimeout} {
 		if d <= 0 {
 			bad = append(bad, name+": must be positive")
 		}
@@ -154,7 +170,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	for name, v := range map[string]int64{"queue_limit": int64(c.QueueLimit), "max_body_bytes": c.MaxBodyBytes, "max_regions": int64(c.MaxRegions),
-		"regions_per_task": int64(c.RegionsPerTask), "max_attempts": int64(c.MaxAttempts)} {
+		"regions_per_task": int64(c.RegionsPerTask), "max_attempts": int64(c.MaxAttempts), "max_header_bytes": int64(c.MaxHeaderBytes)} {
 		if v < 1 {
 			bad = append(bad, name+": must be at least 1")
 		}

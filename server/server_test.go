@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -89,6 +92,7 @@ func TestRunServesAndStops(t *testing.T) {
 	defer os.Unsetenv(fakeworker.EnvVar)
 	cfg := Default()
 	cfg.Data, cfg.State, cfg.Addr, cfg.Workers = data, state, "127.0.0.1:0", 1
+	cfg.ReadTimeout = Duration(time.Second)
 	cfg.WorkerCommand = []string{os.Args[0]}
 	cfg.InspectorCommand = []string{os.Args[0], fakeworker.InspectArg}
 	cfg.Datasets = map[string]catalog.Meta{"sst": {Title: "Sea surface temperature", License: "CC0-1.0"}}
@@ -144,6 +148,18 @@ func TestRunServesAndStops(t *testing.T) {
 	var j struct{ ID, Status string }
 	json.NewDecoder(resp.Body).Decode(&j)
 	resp.Body.Close()
+	// A body that never ends is cut at the read timeout, headers or not.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"dataset\": ")
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	slow, err := io.ReadAll(conn)
+	conn.Close()
+	if !strings.HasPrefix(string(slow), "HTTP/1.1 400") || !strings.Contains(string(slow), "read timeout") {
+		t.Fatalf("a body that never ends: %q %v", slow, err)
+	}
 	for i := 0; j.Status != "successful"; i++ {
 		if i > 500 {
 			t.Fatalf("job %+v", j)

@@ -59,7 +59,9 @@ flag names with '_' for '-'), then the flags given on the command line:
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
-   "public_url": "", "datasets": {}}
+   "public_url": "",
+   "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
+   "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {}}
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -89,6 +91,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Duration("index-interval", time.Duration(def.IndexInterval), "scan --data into the index every `duration` after the scan at start-up (0: only at start-up and on POST .../reindex)")
 	fs.Int("index-workers", def.IndexWorkers, "inspector `processes` of an index scan")
 	fs.String("public-url", "", "the `URL` clients reach the server at (a proxy's, with its path): links in documents are absolute under it")
+	fs.Duration("read-header-timeout", time.Duration(def.ReadHeaderTimeout), "HTTP: time a client has to send a request's headers (`duration`)")
+	fs.Duration("read-timeout", time.Duration(def.ReadTimeout), "HTTP: time a client has to send a whole request, body included (`duration`)")
+	fs.Duration("write-timeout", time.Duration(def.WriteTimeout), "HTTP: time to write a response; a download may take longer but is cut when the client reads nothing for this `duration`")
+	fs.Duration("idle-timeout", time.Duration(def.IdleTimeout), "HTTP: an idle keep-alive connection is closed after this `duration`")
+	fs.Int("max-header-bytes", def.MaxHeaderBytes, "HTTP: largest request headers in `bytes` (431 beyond)")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -175,5 +182,15 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.IndexWorkers = g.(int)
 	case "public-url":
 		c.PublicURL = g.(string)
+	case "read-header-timeout":
+		c.ReadHeaderTimeout = server.Duration(g.(time.Duration))
+	case "read-timeout":
+		c.ReadTimeout = server.Duration(g.(time.Duration))
+	case "write-timeout":
+		c.WriteTimeout = server.Duration(g.(time.Duration))
+	case "idle-timeout":
+		c.IdleTimeout = server.Duration(g.(time.Duration))
+	case "max-header-bytes":
+		c.MaxHeaderBytes = g.(int)
 	}
 }

@@ -221,10 +221,12 @@ func TestJobRunsToCompletion(t *testing.T) {
 	if j.Regions[1].Status != jobs.Empty || j.Regions[2].Status != jobs.Failed || j.Regions[2].Message == "" {
 		t.Fatalf("regions: %+v", j.Regions)
 	}
-	p, f, err := e.svc.File(ctx, j.ID, "a.nc")
+	fh, f, err := e.svc.File(ctx, j.ID, "a.nc")
 	if err != nil {
 		t.Fatal(err)
 	}
+	fh.Close()
+	p := fh.Name()
 	data, _ := os.ReadFile(p)
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != f.Sha256 || int64(len(data)) != f.Size {
@@ -249,7 +251,8 @@ func TestJobRunsToCompletion(t *testing.T) {
 		t.Fatalf("file outside the job directory: %s", p)
 	}
 	for _, bad := range []string{"../a.nc", "/etc/passwd", "b.nc", ".tmp/x", "", "files/../a.nc", "a.nc/"} {
-		if _, _, err := e.svc.File(ctx, j.ID, bad); errs.CodeOf(err) != errs.NotFound {
+		if fh, _, err := e.svc.File(ctx, j.ID, bad); errs.CodeOf(err) != errs.NotFound {
+			fh.Close()
 			t.Errorf("File(%q) = %v, want not found", bad, err)
 		}
 	}
@@ -462,11 +465,12 @@ func TestTimeSeriesJob(t *testing.T) {
 	if j.Status != jobs.Successful || j.FilesOpened != 4 {
 		t.Fatalf("job %s %q, %d files opened", j.Status, j.Message, j.FilesOpened)
 	}
-	p, _, err := e.svc.File(ctx, j.ID, "b.nc")
+	fh, _, err := e.svc.File(ctx, j.ID, "b.nc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := fakeworker.Open(p)
+	fh.Close()
+	src, err := fakeworker.Open(fh.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,8 +516,30 @@ func TestGranulesJob(t *testing.T) {
 	if j.Status != jobs.Successful || strings.Join(got, " ") != "west/g1.nc both/g1.nc both/g2.nc" || j.FilesOpened != 2 {
 		t.Fatalf("job %s %q files %v opened %d", j.Status, j.Message, got, j.FilesOpened)
 	}
-	if _, _, err := e.svc.File(ctx, j.ID, "both/g2.nc"); err != nil {
+	if fh, _, err := e.svc.File(ctx, j.ID, "both/g2.nc"); err != nil {
 		t.Fatal(err)
+	} else {
+		fh.Close()
+	}
+	// A directory of the job replaced by a symbolic link to the same
+	// files elsewhere in the state directory: the download resolves
+	// beneath the state directory at every component, so it is refused.
+	files := filepath.Join(e.state, "jobs", j.ID, "files")
+	moved := filepath.Join(e.state, "elsewhere")
+	if err := os.Rename(filepath.Join(files, "both"), moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../elsewhere", filepath.Join(files, "both")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(files, "both", "g2.nc")); err != nil {
+		t.Fatalf("the link does not lead to the file: %v", err)
+	}
+	if fh, _, err := e.svc.File(ctx, j.ID, "both/g2.nc"); errs.CodeOf(err) != errs.NotFound {
+		if fh != nil {
+			fh.Close()
+		}
+		t.Fatalf("file through a directory link: %v, want not found", err)
 	}
 	// Every region outside: the job ends at once.
 	j, _, err = e.svc.Submit(ctx, boxSpec("sw", nil, map[string][]float64{"far": {100, 0, 101, 1}}, "far"), "")

@@ -407,31 +407,66 @@ func (s *Service) stopJob(ctx context.Context, id string, riverIDs []int64, caus
 	s.writeManifest(ctx, id)
 }
 
-// File returns the path of a file of a job, checking that the name is one
-// the job produced and that the path is a regular file inside its directory.
-func (s *Service) File(ctx context.Context, id, name string) (string, *jobs.File, error) {
+// File opens a file of a job, checking that the name is one the job
+// produced and that it resolves beneath the state directory at every
+// component: each is looked up through an os.Root of that directory, and a
+// symbolic link anywhere on the way (outputs are never links) is refused
+// as if the file were gone. The caller closes the file.
+func (s *Service) File(ctx context.Context, id, name string) (*os.File, *jobs.File, error) {
 	if !safeName(name) {
-		return "", nil, errs.E(errs.NotFound, "no file %q in job %s", name, id)
+		return nil, nil, errs.E(errs.NotFound, "no file %q in job %s", name, id)
 	}
 	j, err := s.store.Get(ctx, id)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	for _, r := range append(j.Regions, jobs.Region{Files: j.Files}) {
 		for _, f := range r.Files {
 			if f.Name != name {
 				continue
 			}
-			p := filepath.Join(s.filesDir(id), filepath.FromSlash(name))
-			st, err := os.Lstat(p)
-			if err != nil || !st.Mode().IsRegular() {
-				return "", nil, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id)
+			fh, err := openBeneath(s.cfg.StateDir, path.Join("jobs", id, "files", name))
+			if err != nil {
+				return nil, nil, errs.E(errs.NotFound, "file %q of job %s is no longer available", name, id)
 			}
 			f := f
-			return p, &f, nil
+			return fh, &f, nil
 		}
 	}
-	return "", nil, errs.E(errs.NotFound, "no file %q in job %s", name, id)
+	return nil, nil, errs.E(errs.NotFound, "no file %q in job %s", name, id)
+}
+
+// openBeneath opens the regular file name ('/'-separated, safeName) below
+// dir through an os.Root, refusing symbolic links at every component, and
+// checks that the file opened is the one looked at.
+func openBeneath(dir, name string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	parts := strings.Split(name, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		st, err := root.Lstat(p)
+		if err != nil {
+			return nil, err
+		}
+		last := i == len(parts)-1
+		if (!last && !st.IsDir()) || (last && !st.Mode().IsRegular()) {
+			return nil, fmt.Errorf("%s: not a plain directory or file", p)
+		}
+	}
+	want, _ := root.Lstat(name)
+	fh, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if got, err := fh.Stat(); err != nil || !os.SameFile(got, want) {
+		fh.Close()
+		return nil, fmt.Errorf("%s changed while it was opened", name)
+	}
+	return fh, nil
 }
 
 // safeName accepts relative slash-separated names without empty, "." or

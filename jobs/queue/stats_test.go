@@ -54,9 +54,12 @@ func TestStatisticsJob(t *testing.T) {
 		t.Fatalf("%d tasks: the test wants the statistics of several", j.Tasks)
 	}
 	for _, name := range []string{"stats.nc", "stats.csv", "a.nc"} {
-		if _, _, err := e.svc.File(ctx, j.ID, name); err != nil {
+		fh, _, err := e.svc.File(ctx, j.ID, name)
+		if err != nil {
 			t.Errorf("file %s: %v", name, err)
+			continue
 		}
+		fh.Close()
 	}
 	m := jobs.BuildManifest(j)
 	if last := m.Files[len(m.Files)-1]; last.Name != "stats.csv" || last.Region != "" || last.Sha256 != j.Files[1].Sha256 {
@@ -93,8 +96,7 @@ func TestStatisticsJob(t *testing.T) {
 		}
 	}
 	// stats.csv holds the same rows.
-	p, _, _ := e.svc.File(ctx, j.ID, "stats.csv")
-	f, err := os.Open(p)
+	f, _, err := e.svc.File(ctx, j.ID, "stats.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
