@@ -17,12 +17,7 @@ import (
 func axisEdges(src ncmodel.Source, v *ncmodel.Var, centres []float64, isLon bool) (lo, hi []float64) {
 	n := len(centres)
 	lo, hi = make([]float64, n), make([]float64, n)
-	diff := func(a, b float64) float64 { // b - a
-		if isLon {
-			return math.Remainder(b-a, 360)
-		}
-		return b - a
-	}
+	diff := stepFunc(isLon)
 	if b := boundsVar(src.File(), v); b != nil && len(b.Dims) == 2 && b.Dims[0] == v.Dims[0] && b.Dims[1].Len == 2 {
 		if vals, err := CoordValues(src, b); err == nil && len(vals) == 2*n {
 			for i, c := range centres {
@@ -32,21 +27,66 @@ func axisEdges(src ncmodel.Source, v *ncmodel.Var, centres []float64, isLon bool
 			return lo, hi
 		}
 	}
-	for i, c := range centres {
-		var left, right float64
-		switch {
-		case n == 1:
-			left, right = c, c
-		case i == 0:
-			d := diff(c, centres[1]) / 2
-			left, right = c-d, c+d
-		case i == n-1:
-			d := diff(centres[n-2], c) / 2
-			left, right = c-d, c+d
-		default:
-			left, right = c+diff(c, centres[i-1])/2, c+diff(c, centres[i+1])/2
+	return centreEdges(centres, isLon)
+}
+
+// stepFunc returns the step from a to b along an axis: b - a, modulo 360
+// (the shorter way) along longitudes.
+func stepFunc(isLon bool) func(a, b float64) float64 {
+	return func(a, b float64) float64 {
+		if isLon {
+			return math.Remainder(b-a, 360)
 		}
-		lo[i], hi[i] = math.Min(left, right), math.Max(left, right)
+		return b - a
+	}
+}
+
+// centreEdges returns the edges of 1-D cells half-way to the neighbouring
+// centres, the first and last cells as wide as their neighbours (a single
+// cell has no width). Half-way is taken to the nearest valid centre on
+// each side, as a step per index: a missing centre (NaN, a fill cell of a
+// damaged coordinate) has no extent and leaves its neighbours the width of
+// their other steps. Longitude edges are unwrapped next to their centre.
+func centreEdges(centres []float64, isLon bool) (lo, hi []float64) {
+	n := len(centres)
+	lo, hi = make([]float64, n), make([]float64, n)
+	diff := stepFunc(isLon)
+	prev, next := make([]int, n), make([]int, n)
+	last := -1
+	for i, c := range centres {
+		prev[i] = last
+		if !math.IsNaN(c) {
+			last = i
+		}
+	}
+	last = -1
+	for i := n - 1; i >= 0; i-- {
+		next[i] = last
+		if !math.IsNaN(centres[i]) {
+			last = i
+		}
+	}
+	for i, c := range centres {
+		if math.IsNaN(c) {
+			lo[i], hi[i] = math.NaN(), math.NaN()
+			continue
+		}
+		var left, right float64 // half steps towards the previous and the next cell
+		hasL, hasR := prev[i] >= 0, next[i] >= 0
+		if hasL {
+			left = diff(c, centres[prev[i]]) / float64(2*(i-prev[i]))
+		}
+		if hasR {
+			right = diff(c, centres[next[i]]) / float64(2*(next[i]-i))
+		}
+		switch {
+		case !hasL && !hasR:
+		case !hasL:
+			left = -right // the first cell as wide as its neighbour
+		case !hasR:
+			right = -left
+		}
+		lo[i], hi[i] = math.Min(c+left, c+right), math.Max(c+left, c+right)
 	}
 	return lo, hi
 }

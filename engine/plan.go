@@ -226,6 +226,16 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 		if err != nil {
 			return nil, errs.Wrap(errs.Unreadable, err, "%s: reading longitude %s", name, g.Lon.Path())
 		}
+		if g.Kind == Rectilinear {
+			for _, c := range []struct {
+				v    *ncmodel.Var
+				vals []float64
+			}{{g.Lat, lat}, {g.Lon, lon}} {
+				if n := missingNote(c.v, c.vals); n != "" {
+					p.notes = append(p.notes, name+": "+n)
+				}
+			}
+		}
 		gv = append(gv, newGridVals(src, p.coords, g, i, lat, lon, p.varGrid))
 	}
 	if err := p.planTime(req, gv); err != nil {
@@ -427,6 +437,37 @@ func strideKeyKnown(p *filePlan, key string) bool {
 		}
 	}
 	return false
+}
+
+// missingNote says what a coordinate variable with missing values (fill,
+// missing_value, outside its valid range, NaN: CF allows none in a
+// coordinate variable) means for a cut, "" when it has none. Those cells
+// are never selected; a cut is the smallest range holding the valid cells
+// selected, going over the missing ones between them.
+func missingNote(v *ncmodel.Var, vals []float64) string {
+	var at []string
+	for i, x := range vals {
+		if math.IsNaN(x) {
+			at = append(at, fmt.Sprint(i))
+		}
+	}
+	if len(at) == 0 {
+		return ""
+	}
+	if len(at) > 5 {
+		at = append(at[:5], "...")
+	}
+	return fmt.Sprintf("coordinate %s is damaged: %d of its %d values are missing (fill, missing_value, outside valid_range or NaN) at index %s: those cells are never selected by their position, only kept between selected cells", v.Path(), countNaN(vals), len(vals), strings.Join(at, ", "))
+}
+
+func countNaN(vals []float64) int {
+	n := 0
+	for _, x := range vals {
+		if math.IsNaN(x) {
+			n++
+		}
+	}
+	return n
 }
 
 func extent(vals []float64) string {

@@ -281,7 +281,15 @@ func (s *statsRun) rectEdges(gi int, wt weighting) (lat [][2]float64, lon []floa
 		if vals == nil {
 			return nil, fmt.Errorf("no values of %s", c.Name)
 		}
-		return midEdges(vals), nil
+		if len(vals) == 1 {
+			return [][2]float64{{vals[0] - 0.5, vals[0] + 0.5}}, nil
+		}
+		lo, hi := centreEdges(vals, c == g.Lon)
+		out := make([][2]float64, len(vals))
+		for i := range out {
+			out[i] = [2]float64{lo[i], hi[i]}
+		}
+		return out, nil
 	}
 	if lat, err = edges(g.Lat, wt.latB); err != nil {
 		return nil, nil, err
@@ -311,27 +319,6 @@ func (s *statsRun) rectEdges(gi int, wt weighting) (lat [][2]float64, lon []floa
 type rectAxes struct {
 	lat [][2]float64
 	lon []float64
-}
-
-// midEdges returns the edges of cells centred on vals: midpoints between
-// neighbours, the first and last cells extended symmetrically.
-func midEdges(vals []float64) [][2]float64 {
-	n := len(vals)
-	out := make([][2]float64, n)
-	if n == 1 {
-		out[0] = [2]float64{vals[0] - 0.5, vals[0] + 0.5}
-		return out
-	}
-	mid := make([]float64, n+1)
-	for i := 1; i < n; i++ {
-		mid[i] = (vals[i-1] + vals[i]) / 2
-	}
-	mid[0] = 2*vals[0] - mid[1]
-	mid[n] = 2*vals[n-1] - mid[n-1]
-	for i := range out {
-		out[i] = [2]float64{mid[i], mid[i+1]}
-	}
-	return out
 }
 
 func clampLat(x float64) float64 { return math.Max(-90, math.Min(90, x)) }

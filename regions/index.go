@@ -60,46 +60,6 @@ func InLon(v, west, width, tol float64) bool {
 	return d <= width+tol || d >= 360-tol
 }
 
-// LonRuns returns the runs of a 1-D longitude axis inside the box's
-// longitude span, in the order they go into the output: one run when the
-// selected cells are contiguous in the data, two when the box crosses the
-// data's seam (the antimeridian on -180..180 data, 0° on 0..360 data): the
-// cells from the west edge to the end of the row, then those from the start
-// of the row to the east edge. In that case each run's Shift (a multiple of
-// 360) makes the output axis monotonic, and the output values lie in the
-// request's own convention: [-10, 10] on 0..360 data gives -10..10, [350, 10]
-// gives 350..370, [170, -170] on -180..180 data gives 170..190.
-// A box spanning 360° or more selects the whole row in data order.
-func LonRuns(vals []float64, b BBox, tol float64) []Run {
-	width := b.LonWidth()
-	if b.East-b.West >= 360 || width >= 360 {
-		return []Run{{Start: 0, Count: len(vals)}}
-	}
-	var runs []Run
-	for i, v := range vals {
-		if !InLon(v, b.West, width, tol) {
-			continue
-		}
-		if n := len(runs); n > 0 && runs[n-1].Start+runs[n-1].Count == i {
-			runs[n-1].Count++
-		} else {
-			runs = append(runs, Run{Start: i, Count: 1})
-		}
-	}
-	switch {
-	case len(runs) == 0:
-		return nil
-	case len(runs) == 2 && runs[0].Start == 0 && runs[1].Start+runs[1].Count == len(vals):
-		// Wrapped: the part at the end of the row comes first.
-		return ShiftRuns(vals, []Run{runs[1], runs[0]}, b.West, tol)
-	case len(runs) == 1:
-		return runs
-	}
-	// Several separate runs (a non-monotonic axis): take them all.
-	first, last := runs[0], runs[len(runs)-1]
-	return []Run{{Start: first.Start, Count: last.Start + last.Count - first.Start}}
-}
-
 // ShiftRuns sets the Shift of each run of a longitude axis cut across its
 // seam (two runs, the end of the row first) so that the output values are
 // monotonic and in the convention of west: each run's values are brought
@@ -114,7 +74,7 @@ func ShiftRuns(vals []float64, runs []Run, west, tol float64) []Run {
 		return out
 	}
 	for i := range out {
-		out[i].Shift = shiftInto(vals[out[i].Start], west, tol)
+		out[i].Shift = shiftInto(firstValid(vals, out[i]), west, tol)
 	}
 	if out[0].Shift == out[1].Shift {
 		out[0].Shift, out[1].Shift = 0, 0
@@ -172,12 +132,14 @@ func CoverRuns(marked []bool, periodic bool) []Run {
 // value one step before its first or a few steps past it (the duplicated
 // halo columns of some ocean model grids): the index along it is then
 // periodic, as the columns of global ocean and atmosphere grids are. NaN
-// values are skipped.
+// values (fill cells: at most a tenth of the line) are skipped, each
+// counted as one step like its neighbours', so that a fill at either end
+// of a global row leaves it global.
 func IsPeriodic(lons []float64) bool {
-	var valid []float64
-	for _, v := range lons {
+	var valid []int
+	for i, v := range lons {
 		if !math.IsNaN(v) {
-			valid = append(valid, v)
+			valid = append(valid, i)
 		}
 	}
 	if len(valid) < 3 || len(valid) < len(lons)*9/10 {
@@ -185,21 +147,36 @@ func IsPeriodic(lons []float64) bool {
 	}
 	wrap := func(d float64) float64 { return math.Remainder(d, 360) }
 	sum, abs := 0.0, 0.0
-	for i := 1; i < len(valid); i++ {
-		d := wrap(valid[i] - valid[i-1])
+	for k := 1; k < len(valid); k++ {
+		d := wrap(lons[valid[k]] - lons[valid[k-1]])
 		sum, abs = sum+d, abs+math.Abs(d)
 	}
-	// One more step like those at the ends closes the circle.
-	step := math.Max(math.Abs(wrap(valid[1]-valid[0])), math.Abs(wrap(valid[len(valid)-1]-valid[len(valid)-2])))
-	cover := math.Abs(sum) + step
+	// Steps per index at the ends: one more such step closes the circle,
+	// plus one for each missing value beyond the first and last valid ones.
+	perIndex := func(a, b int) float64 { return math.Abs(wrap(lons[b]-lons[a])) / float64(b-a) }
+	n := len(valid)
+	step := math.Max(perIndex(valid[0], valid[1]), perIndex(valid[n-2], valid[n-1]))
+	beyond := valid[0] + len(lons) - 1 - valid[n-1]
+	cover := math.Abs(sum) + step*float64(1+beyond)
 	const eps = 1e-6
 	return abs <= math.Abs(sum)*(1+eps)+eps && cover >= 360-eps*360 && cover <= 360+3*step+eps
+}
+
+// firstValid returns the first value of run r that is not NaN (a fill
+// cell of a damaged coordinate), NaN when there is none.
+func firstValid(vals []float64, r Run) float64 {
+	for i := r.Start; i < r.Start+r.Count; i++ {
+		if !math.IsNaN(vals[i]) {
+			return vals[i]
+		}
+	}
+	return math.NaN()
 }
 
 // shiftInto returns the multiple of 360 that brings v into [west, west+360).
 func shiftInto(v, west, tol float64) float64 {
 	k := math.Floor((v - west + tol) / 360)
-	if k == 0 {
+	if k == 0 || math.IsNaN(k) {
 		return 0 // not -0
 	}
 	return -k * 360

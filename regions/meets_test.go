@@ -236,6 +236,11 @@ func TestIsPeriodic(t *testing.T) {
 		{axis(0, 1, 370), false},                                // more than once round
 		{axis(0, 0.9, 380), false},                              // a full-orbit track short of the globe plus a drift
 		{append(axis(0, 1, 180), axis(179, -1, 180)...), false}, // there and back
+		{withNaN(axis(0, 1, 360), 0), true},                     // a fill at either end
+		{withNaN(axis(0, 1, 360), 359), true},                   //
+		{withNaN(axis(0, 1, 360), 0, 1, 180, 358, 359), true},   //
+		{withNaN(axis(0, 1, 359), 358), false},                  // still one cell short
+		{withNaN(axis(0, 1, 360), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36), false}, // more than a tenth missing
 	} {
 		if got := IsPeriodic(tc.lons); got != tc.want {
 			t.Errorf("IsPeriodic(%v..%v, %d values) = %v, want %v", tc.lons[0], tc.lons[len(tc.lons)-1], len(tc.lons), got, tc.want)
