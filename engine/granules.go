@@ -116,6 +116,7 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 			if len(fails[i]) > 0 {
 				r.Message = fmt.Sprintf("%d of %d files failed: %s", len(fails[i]), len(need[i]), strings.Join(fails[i], "; "))
 			}
+			noteAllFill(r)
 		case len(fails[i]) > 0:
 			r.Status, r.Message = StatusFailed, strings.Join(fails[i], "; ")
 		default:

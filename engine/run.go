@@ -126,6 +126,9 @@ type OutFile struct {
 	// filled in by the worker's check of the file.
 	Variables []OutVar `json:"variables,omitempty"`
 	Crc32     uint32   `json:"crc32,omitempty"`
+	// AllFill is set when every value of its data variables is fill
+	// (AllFillNote).
+	AllFill bool `json:"all_fill,omitempty"`
 }
 
 // Run cuts every region of req out of files and writes the outputs under
@@ -196,6 +199,7 @@ func finishStatus(res *Result, emptyMsgs [][]string) {
 		case r.Status == StatusFailed:
 		case len(r.Files) > 0 || r.Statistics:
 			r.Status = StatusSuccessful
+			noteAllFill(r)
 		default:
 			r.Status = StatusEmpty
 			r.Message = strings.Join(emptyMsgs[i], "; ")
@@ -369,10 +373,12 @@ type output struct {
 	sink    ncmodel.Sink
 	desc    *ncmodel.File
 	vars    map[*ncmodel.Var]*ncmodel.Var
-	first   map[string][]byte       // first value written per variable, checked after writing
-	fills   map[*ncmodel.Var][]byte // raw fill of the variables the region's masks apply to
-	enc     *encoder                // writes whole chunks (chunkwrite.go)
-	chunked map[string]bool         // whether the sink writes a variable's chunks itself
+	first   map[string][]byte        // first value written per variable, checked after writing
+	fills   map[*ncmodel.Var][]byte  // raw fill of the variables the region's masks apply to
+	enc     *encoder                 // writes whole chunks (chunkwrite.go)
+	chunked map[string]bool          // whether the sink writes a variable's chunks itself
+	missing map[*ncmodel.Var]missing // the data variables, with what reads as missing in each (fill.go)
+	valued  bool                     // a value that is not missing was written
 	file    OutFile
 	err     error
 }
@@ -383,6 +389,9 @@ func (o *output) write(v *ncmodel.Var, at []int, a *ncmodel.Array) error {
 		for _, m := range o.rp.masks {
 			m.apply(v, at, a, fill)
 		}
+	}
+	if m, ok := o.missing[v]; ok && !o.valued {
+		o.valued = m.anyValue(a)
 	}
 	if o.first != nil && a.Len() > 0 && a.Type != ncmodel.String {
 		zero := true
@@ -432,6 +441,7 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 		outs = append(outs, o)
 		var notes []string
 		o.desc, o.vars, o.fills, notes = p.outputFile(rp, format, r.req.Output.DeflateLevel())
+		o.missing = p.valueVars(o.vars)
 		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, sourceNames(r.src), notes, r.opt, r.opt.Now())
 		sink, err := r.opt.Create(o.tmp, format)
 		if err != nil {
@@ -517,7 +527,7 @@ func (r *runner) finish(o *output) error {
 		}
 	})
 	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: baseName(r.plan.file.Path),
-		Variables: OutVars(o.desc)}
+		Variables: OutVars(o.desc), AllFill: len(o.missing) > 0 && !o.valued}
 	return nil
 }
 
