@@ -55,13 +55,40 @@ type Coords struct {
 var latUnits = map[string]bool{"degrees_north": true, "degree_north": true, "degree_n": true, "degrees_n": true, "degreen": true, "degreesn": true}
 var lonUnits = map[string]bool{"degrees_east": true, "degree_east": true, "degree_e": true, "degrees_e": true, "degreee": true, "degreese": true}
 
+// verticalStdNames are the standard names of vertical coordinates: the
+// dimensional ones a vertical axis commonly has, and every parametric
+// (mostly dimensionless) vertical coordinate of CF's Appendix D, whose
+// standard name alone identifies it.
 var verticalStdNames = map[string]bool{
 	"depth": true, "height": true, "altitude": true, "air_pressure": true, "model_level_number": true,
 	"height_above_reference_ellipsoid": true, "height_above_mean_sea_level": true, "depth_below_geoid": true,
-	"sea_floor_depth_below_sea_surface": false,
+	"height_above_geopotential_datum": true,
+	// Appendix D, Parametric Vertical Coordinates.
+	"atmosphere_ln_pressure_coordinate":           true,
+	"atmosphere_sigma_coordinate":                 true,
+	"atmosphere_hybrid_sigma_pressure_coordinate": true,
+	"atmosphere_hybrid_height_coordinate":         true,
+	"atmosphere_sleve_coordinate":                 true,
+	"ocean_sigma_coordinate":                      true,
+	"ocean_s_coordinate":                          true,
+	"ocean_s_coordinate_g1":                       true,
+	"ocean_s_coordinate_g2":                       true,
+	"ocean_sigma_z_coordinate":                    true,
+	"ocean_double_sigma_coordinate":               true,
 }
 
-var pressureUnits = map[string]bool{"pa": true, "hpa": true, "kpa": true, "mbar": true, "millibar": true, "bar": true, "atm": true, "dbar": true, "decibar": true}
+// pressureUnits are the units of pressure (UDUNITS spellings, any case,
+// plurals): by CF, units alone that make a coordinate variable vertical.
+var pressureUnits = map[string]bool{
+	"pa": true, "pascal": true, "pascals": true, "hpa": true, "hectopascal": true, "hectopascals": true,
+	"kpa": true, "kilopascal": true, "kilopascals": true, "mbar": true, "millibar": true, "millibars": true,
+	"bar": true, "bars": true, "dbar": true, "decibar": true, "decibars": true, "cbar": true, "centibar": true, "centibars": true,
+	"atm": true, "atmosphere": true, "atmospheres": true,
+}
+
+// levelUnits are COARDS' units of dimensionless vertical coordinates, which
+// CF still allows (deprecated).
+var levelUnits = map[string]bool{"level": true, "layer": true, "sigma_level": true}
 
 // AxisOf classifies a variable by its CF attributes (standard_name, units,
 // axis, positive), then by its name; "" when it is none of the axes.
@@ -69,6 +96,7 @@ func AxisOf(v *ncmodel.Var) Axis {
 	std := strings.ToLower(v.AttrString("standard_name"))
 	units := strings.ToLower(strings.TrimSpace(v.AttrString("units")))
 	axis := strings.ToUpper(strings.TrimSpace(v.AttrString("axis")))
+	positive := strings.ToLower(strings.TrimSpace(v.AttrString("positive")))
 	switch {
 	case std == "latitude" || latUnits[units]:
 		return AxisLat
@@ -76,9 +104,10 @@ func AxisOf(v *ncmodel.Var) Axis {
 		return AxisLon
 	case std == "time" || axis == "T" || strings.Contains(units, " since "):
 		return AxisTime
-	case axis == "Z" || v.AttrString("positive") != "" || verticalStdNames[std] ||
-		strings.HasPrefix(std, "atmosphere_") && strings.HasSuffix(std, "_coordinate") ||
-		strings.HasPrefix(std, "ocean_") && strings.HasSuffix(std, "_coordinate"):
+	case axis == "Z" || positive == "up" || positive == "down" || verticalStdNames[std]:
+		// CF 4.3: positive up or down makes any coordinate vertical
+		// (lengths, and densities or temperatures of isopycnal and
+		// isentropic levels); so does a standard name of Appendix D.
 		return AxisVertical
 	}
 	if axis == "Y" && (units == "" || strings.HasPrefix(units, "degree")) && std != "grid_latitude" && std != "projection_y_coordinate" {
@@ -95,7 +124,7 @@ func AxisOf(v *ncmodel.Var) Axis {
 			return AxisLon
 		}
 	}
-	if pressureUnits[units] && v.IsCoordinate() {
+	if (pressureUnits[units] || levelUnits[units]) && v.IsCoordinate() {
 		return AxisVertical
 	}
 	if strings.EqualFold(v.Name, "time") && v.IsCoordinate() {

@@ -132,7 +132,35 @@ func TestAxisOf(t *testing.T) {
 		{"plev", []ncmodel.Attr{txt("units", "hPa")}, true, AxisVertical},
 		{"plev", []ncmodel.Attr{txt("units", "hPa")}, false, ""},
 		{"Time", nil, true, AxisTime},
+		// CF 4.3: units of pressure alone, positive up or down with any
+		// units, COARDS' level units; a length alone is not enough.
+		{"p", []ncmodel.Attr{txt("units", "Pa")}, true, AxisVertical},
+		{"p", []ncmodel.Attr{txt("units", "millibars")}, true, AxisVertical},
+		{"p", []ncmodel.Attr{txt("units", "decibar")}, true, AxisVertical},
+		{"p", []ncmodel.Attr{txt("units", "atm")}, true, AxisVertical},
+		{"p", []ncmodel.Attr{txt("units", "bar")}, true, AxisVertical},
+		{"z", []ncmodel.Attr{txt("units", "m"), txt("positive", "Down")}, true, AxisVertical},
+		{"z", []ncmodel.Attr{txt("units", "km"), txt("positive", " up")}, true, AxisVertical},
+		{"rho", []ncmodel.Attr{txt("units", "kg m-3"), txt("positive", "down")}, true, AxisVertical}, // isopycnal levels
+		{"theta", []ncmodel.Attr{txt("units", "K"), txt("positive", "up")}, true, AxisVertical},      // isentropic levels
+		{"z", []ncmodel.Attr{txt("units", "m")}, true, ""},
+		{"z", []ncmodel.Attr{txt("units", "m"), txt("positive", "sideways")}, true, ""},
+		{"k", []ncmodel.Attr{txt("units", "level")}, true, AxisVertical},
+		{"k", []ncmodel.Attr{txt("units", "sigma_level")}, true, AxisVertical},
 		{"sst", []ncmodel.Attr{txt("units", "K")}, true, ""},
+	}
+	// Every parametric vertical coordinate of CF's Appendix D, by its
+	// standard name alone.
+	for _, std := range []string{"atmosphere_ln_pressure_coordinate", "atmosphere_sigma_coordinate",
+		"atmosphere_hybrid_sigma_pressure_coordinate", "atmosphere_hybrid_height_coordinate", "atmosphere_sleve_coordinate",
+		"ocean_sigma_coordinate", "ocean_s_coordinate", "ocean_s_coordinate_g1", "ocean_s_coordinate_g2",
+		"ocean_sigma_z_coordinate", "ocean_double_sigma_coordinate"} {
+		tests = append(tests, struct {
+			name  string
+			attrs []ncmodel.Attr
+			coord bool
+			want  Axis
+		}{"lev", []ncmodel.Attr{txt("standard_name", std)}, true, AxisVertical})
 	}
 	for _, tc := range tests {
 		root := &ncmodel.Group{}

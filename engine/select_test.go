@@ -93,6 +93,56 @@ func TestRunVertical(t *testing.T) {
 	}
 }
 
+// TestRunParametricVertical: a vertical coordinate CF identifies by its
+// standard name alone (ROMS' s_rho, ocean_s_coordinate_g2, without axis or
+// positive) selects levels by value and gives the statistics their level
+// axis.
+func TestRunParametricVertical(t *testing.T) {
+	t.Parallel()
+	s := []float64{-0.9, -0.7, -0.5, -0.3, -0.1}
+	temp := func(i []int) float64 { return float64(1000*i[0] + 100*i[1] + 10*i[2] + i[3]) }
+	b := newNC("/data/roms.nc", ncmodel.FormatNetCDF4).
+		dim("time", 2).dim("s_rho", len(s)).dim("lat", 3).dim("lon", 4).
+		v("time", ncmodel.Double, "time", func(i []int) float64 { return float64(i[0]) }, txt("units", "days since 2000-01-01")).
+		v("s_rho", ncmodel.Double, "s_rho", func(i []int) float64 { return s[i[0]] }, txt("standard_name", "ocean_s_coordinate_g2")).
+		v("lat", ncmodel.Float, "lat", func(i []int) float64 { return float64(i[0]) }, txt("units", "degrees_north")).
+		v("lon", ncmodel.Float, "lon", func(i []int) float64 { return float64(i[0]) }, txt("units", "degrees_east")).
+		v("temp", ncmodel.Float, "time s_rho lat lon", temp)
+	e := newEnv(t)
+	in := e.put("/data/roms.nc", b.build())
+	lo, hi := -0.6, -0.2
+	res := e.run(t, &Request{Regions: []regions.Fixed{bbox("a", 1, 1, 2, 2)}, Vertical: &VerticalRange{Min: &lo, Max: &hi},
+		Statistics: &Statistics{Ops: []string{OpMean}, Weights: WeightsNone}}, in)
+	out := e.out(t, res.Regions[0])
+	var ks []int
+	var want []float64
+	for k, z := range s {
+		if z >= lo && z <= hi {
+			ks, want = append(ks, k), append(want, z)
+		}
+	}
+	if got := values(t, out, "s_rho"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("s_rho %v, want %v", got, want)
+	}
+	if res.Stats.Level == nil || res.Stats.Level.Name != "s_rho" || fmt.Sprint(res.Stats.Level.Values) != fmt.Sprint(want) {
+		t.Fatalf("statistics level axis %+v, want s_rho %v", res.Stats.Level, want)
+	}
+	ms := res.Stats.Regions[0].Moments[0]
+	for tt := 0; tt < 2; tt++ {
+		for n, k := range ks {
+			sum := 0.0
+			for j := 1; j <= 2; j++ {
+				for i := 1; i <= 2; i++ {
+					sum += temp([]int{tt, k, j, i})
+				}
+			}
+			if got, _ := ms[tt*len(ks)+n].Value(OpMean); got != sum/4 {
+				t.Errorf("mean at time %d level %v = %v, want %v", tt, s[k], got, sum/4)
+			}
+		}
+	}
+}
+
 func TestRunPackedLongitudeAcrossTheSeam(t *testing.T) {
 	t.Parallel()
 	// lon packed as short tenths of a degree, 0..360, one cell without a

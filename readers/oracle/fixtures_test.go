@@ -86,6 +86,54 @@ func TestVerticalRange(t *testing.T) {
 	checkRegion(t, fixture(t, "vertical"), g, req)
 }
 
+// TestVerticalCoordinatesOfCF selects levels on the vertical coordinates
+// CF identifies without axis = "Z" (a standard name of Appendix D alone,
+// units of pressure alone, positive with units of length), each by its own
+// values, compared with ncks of the levels found here from the values; a
+// length without positive (height) is no vertical axis.
+func TestVerticalCoordinatesOfCF(t *testing.T) {
+	in := fixture(t, "vertical_cf")
+	src := openT(t, in)
+	d, err := engine.Describe(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vertical []string
+	for _, a := range d.Axes {
+		if a.Axis == string(engine.AxisVertical) {
+			vertical = append(vertical, a.Variable)
+		}
+	}
+	if got := strings.Join(vertical, " "); got != "lev plev s_rho zlev" {
+		t.Errorf("vertical axes %q, want lev plev s_rho zlev", got)
+	}
+	for _, tc := range []struct {
+		dim    string
+		lo, hi float64
+	}{{"s_rho", -0.6, -0.2}, {"lev", 0.3, 0.7}, {"plev", 60000, 90000}, {"zlev", 5, 40}} {
+		t.Run(tc.dim, func(t *testing.T) {
+			_, vals := coordValues(t, src, tc.dim)
+			k0, k1 := -1, -1
+			for k, z := range vals {
+				if z >= tc.lo && z <= tc.hi {
+					if k0 < 0 {
+						k0 = k
+					}
+					k1 = k
+				}
+			}
+			if k0 < 0 || k1-k0+1 == len(vals) {
+				t.Fatalf("%v..%v takes levels %d..%d of %v: the test shows nothing", tc.lo, tc.hi, k0, k1, vals)
+			}
+			req := bboxReq("r", -20, -10, 20, 10)
+			req.Vertical = &engine.VerticalRange{Min: &tc.lo, Max: &tc.hi}
+			g := latlon
+			g.extra = []string{"-d", fmt.Sprintf("%s,%d,%d", tc.dim, k0, k1)}
+			checkRegion(t, in, g, req)
+		})
+	}
+}
+
 // TestVariableSubset keeps the asked variables and what they reference, as
 // ncks -v does with its associated coordinates.
 func TestVariableSubset(t *testing.T) {
