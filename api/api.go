@@ -64,6 +64,13 @@ type Options struct {
 	// ("https://data.example.org/subsetd"): every link the API gives is
 	// absolute, under it. Empty: links are paths.
 	PublicURL string
+	// Hub feeds the event streams (NewHub, told of every change of a
+	// job); nil: one that is told nothing, whose streams show a job as it
+	// was when they opened.
+	Hub *Hub
+	// Heartbeat is how often a quiet event stream sends a comment
+	// (default 15 s).
+	Heartbeat time.Duration
 }
 
 //go:embed openapi.json
@@ -87,6 +94,7 @@ const (
 type handler struct {
 	b    Backend
 	opt  Options
+	hub  *Hub
 	u    urls     // makes links
 	docs docCache // JSON of final jobs' documents (doccache.go)
 }
@@ -102,7 +110,10 @@ func New(b Backend, opt Options) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
 	}
-	h := &handler{b: b, opt: opt, u: urls(strings.TrimSuffix(opt.PublicURL, "/"))}
+	h := &handler{b: b, opt: opt, hub: opt.Hub, u: urls(strings.TrimSuffix(opt.PublicURL, "/"))}
+	if h.hub == nil {
+		h.hub = NewHub(b.Get, opt.PublicURL)
+	}
 	r := chi.NewRouter()
 	r.Use(requestLog(opt.Log), recoverer)
 	if opt.Registry != nil {
@@ -139,6 +150,7 @@ func New(b Backend, opt Options) http.Handler {
 			r.Get("/manifest.json", h.manifest)
 			r.Get("/files.zip", h.archive)
 			r.Get("/sha256sums", h.sha256sums)
+			r.Get("/events", h.events)
 			r.Get("/stats", h.stats)
 			r.Get("/files/*", h.download)
 		})

@@ -289,13 +289,18 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration, u urls) JobDoc {
 	d.Request = jobRequest(&j.Spec)
 	d.Regions = make([]RegionDoc, 0, len(j.Regions))
 	for _, r := range j.Regions {
-		rd := RegionDoc{Name: r.Name, Status: r.Status, Message: r.Message, Files: []FileDoc{}}
-		for _, f := range r.Files {
-			rd.Files = append(rd.Files, fileDoc(j.ID, r.Name, f, u))
-		}
-		d.Regions = append(d.Regions, rd)
+		d.Regions = append(d.Regions, regionDoc(j.ID, r, u))
 	}
 	return d
+}
+
+// regionDoc is region r of job id with its files.
+func regionDoc(id string, r jobs.Region, u urls) RegionDoc {
+	rd := RegionDoc{Name: r.Name, Status: r.Status, Message: r.Message, Files: []FileDoc{}}
+	for _, f := range r.Files {
+		rd.Files = append(rd.Files, fileDoc(id, r.Name, f, u))
+	}
+	return rd
 }
 
 // fileDoc is a file of job id, of a region (region "": the job's own).

@@ -50,7 +50,7 @@ const active = `('accepted', 'running')`
 func (s *Store) StartTask(ctx context.Context, jobID string, taskID int) (*Job, *Task, error) {
 	var job *Job
 	var task *Task
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.change(ctx, jobID, func(tx *sql.Tx) error {
 		now := ms(s.Now())
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'running', attempts = attempts + 1
 			WHERE job_id = ? AND task_id = ? AND status IN `+active+`
@@ -83,7 +83,7 @@ func (s *Store) StartTask(ctx context.Context, jobID string, taskID int) (*Job, 
 // RequeueTask puts a running task back in the queue's hands (its worker
 // crashed and it will be retried, or the server is stopping).
 func (s *Store) RequeueTask(ctx context.Context, jobID string, taskID int, msg string) error {
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.change(ctx, jobID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'accepted', message = ? WHERE job_id = ? AND task_id = ? AND status = 'running'`, msg, jobID, taskID)
 		if err := affected(res, err, "requeue task"); err != nil {
 			return err
@@ -105,7 +105,7 @@ type TaskStats struct {
 // FinishTask records the outcome of a task whose worker succeeded and
 // finalises the job when it was its last active task.
 func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []RegionOutcome, stats TaskStats) error {
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.change(ctx, jobID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'successful', message = '' WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID)
 		if err := affected(res, err, "finish task"); err != nil {
 			return err
@@ -141,7 +141,7 @@ func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []
 
 // FailTask fails an active task and its unfinished regions with msg.
 func (s *Store) FailTask(ctx context.Context, jobID string, taskID int, msg string) error {
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.change(ctx, jobID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'failed', message = ? WHERE job_id = ? AND task_id = ? AND status IN `+active, msg, jobID, taskID)
 		if err := affected(res, err, "fail task"); err != nil {
 			return err
@@ -168,7 +168,7 @@ func (s *Store) FailJob(ctx context.Context, jobID, msg string) ([]int64, error)
 
 func (s *Store) endJob(ctx context.Context, jobID string, to Status, msg string) ([]int64, error) {
 	var ids []int64
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.change(ctx, jobID, func(tx *sql.Tx) error {
 		j, err := s.get(ctx, tx, jobID)
 		if err != nil {
 			return err
@@ -220,6 +220,23 @@ func (s *Store) ResetOrphans(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// change runs a transition of job jobID in a transaction; once it is
+// committed, Changed is told.
+func (s *Store) change(ctx context.Context, jobID string, fn func(tx *sql.Tx) error) error {
+	if err := s.InTx(ctx, fn); err != nil {
+		return err
+	}
+	s.told(jobID)
+	return nil
+}
+
+// told tells Changed that job id changed.
+func (s *Store) told(id string) {
+	if s.Changed != nil {
+		s.Changed(id)
+	}
+}
+
 // noActiveTask is the SQL condition that job ? has no active task.
 const noActiveTask = `NOT EXISTS (SELECT 1 FROM subsetd_task WHERE job_id = ? AND status IN ` + active + `)`
 
@@ -234,6 +251,9 @@ func (s *Store) ClaimStats(ctx context.Context, jobID string) (bool, error) {
 		return false, fmt.Errorf("claim statistics: %w", err)
 	}
 	n, err := res.RowsAffected()
+	if n == 1 {
+		s.told(jobID)
+	}
 	return n == 1, err
 }
 
@@ -243,7 +263,7 @@ func (s *Store) ClaimStats(ctx context.Context, jobID string) (bool, error) {
 // meanwhile (dismissed, past its deadline) or its statistics were not
 // claimed.
 func (s *Store) FinishStats(ctx context.Context, jobID string, files []File, failure string) error {
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.change(ctx, jobID, func(tx *sql.Tx) error {
 		fj, _ := json.Marshal(orEmpty(files))
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET stats = ?, files = ? WHERE id = ? AND stats = ? AND status IN `+active,
 			string(StatsDone), string(fj), jobID, string(StatsAssembling))

@@ -27,6 +27,10 @@ import (
 type Store struct {
 	db  *sql.DB
 	Now func() time.Time
+	// Changed, when set, is told the id of a job after each transaction
+	// that changed it is committed (the API's event hub listens). It is
+	// called on the transition's goroutine and must not block.
+	Changed func(jobID string)
 
 	final  sync.Map // id -> *Job: final jobs never change until deleted
 	listed sync.Map // id -> *Job without its regions: final jobs as List returns them
@@ -440,7 +444,7 @@ func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error
 func (s *Store) Delete(ctx context.Context, id string) error {
 	s.final.Delete(id)
 	s.listed.Delete(id)
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.change(ctx, id, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM subsetd_region WHERE job_id = ?`,
 			`DELETE FROM subsetd_task WHERE job_id = ?`,

@@ -54,6 +54,14 @@ func TestLifecycleSuccessful(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	insertJob(t, s, "j1", 3, 2)
+	// Each committed transition is told, a refused one is not.
+	var told []string
+	s.Changed = func(id string) { told = append(told, id) }
+	defer func() {
+		if strings.Join(told, ",") != "j1,j1,j1,j1" {
+			t.Errorf("changes told: %v", told)
+		}
+	}()
 	if j := mustGet(t, s, "j1"); j.Status != Accepted || j.Progress() != 0 || len(j.Regions) != 3 || j.Tasks != 2 {
 		t.Fatalf("new job: %+v", j)
 	}

@@ -122,15 +122,20 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// One hub feeds every event stream, told by the store of each change.
+	hub := api.NewHub(svc.Get, cfg.PublicURL)
+	store.Changed = hub.Changed
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
-			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL}),
+			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub}),
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.IdleTimeout),
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 	}
+	// Event streams never go idle: they end when the server shuts down.
+	srv.RegisterOnShutdown(hub.Close)
 	// The queue runs on its own context: the shutdown below stops it.
 	if err := svc.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()

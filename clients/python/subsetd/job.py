@@ -134,6 +134,10 @@ class Job:
                 st[k] = self.doc[k]
             elif self._progress.get(k) is not None:
                 st[k] = self._progress[k]
+        # Counts only grow: the document and the events, read at different
+        # times, each may be the newer.
+        for k in ("regions_done", "bytes_done"):
+            st[k] = max([st.get(k, 0), self._progress.get(k) or 0, len(done) if k == "regions_done" else 0])
         return st
 
     def _poll(self, bar, deadline, interval):

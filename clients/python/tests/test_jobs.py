@@ -129,3 +129,27 @@ def test_cancel_and_list(client):
     assert len(listed) == 1 and "regions" not in listed[0].doc
     again = client.job(job.id)
     assert again.status == "dismissed" and len(again.regions) == 40
+
+
+def test_wait_follows_the_servers_event_stream(client):
+    # Whole-globe regions of the sample take a moment: wait() follows
+    # GET /v1/jobs/{id}/events (reading the job again on region and status
+    # events) instead of polling, until the job is finished.
+    names = ["g%d" % i for i in range(6)]
+    job = client.submit(dataset="sst", regions=[(n, [-180, -90, 180, 90]) for n in names], variables=["sst"])
+    seen = []
+    orig = job._on_event
+    job._on_event = lambda ev, bar: (seen.append(ev), orig(ev, bar))
+    job.wait(progress=False)
+    assert job.status == "successful" and client._events is True
+    kinds = [ev["event"] for ev in seen]
+    assert "region" in kinds and set(kinds) <= {"status", "progress", "region"}, kinds
+    for ev in seen:
+        assert ev["json"]["job"] == job.id and ev["id"] is None or ev["id"].count("-") == 1
+        if ev["event"] == "region":
+            assert ev["json"]["name"] in names
+            f = ev["json"]["files"][0]
+            assert f["region"] == ev["json"]["name"] and f["href"].endswith("/files/%s.nc" % f["region"])
+    progress = [ev["json"]["progress"] for ev in seen if ev["event"] == "progress"]
+    assert progress == sorted(progress), progress
+    assert job._state()["regions_done"] == len(names)
