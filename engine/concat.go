@@ -18,8 +18,10 @@ import (
 // an earlier file already holds taken once.
 type concatSource struct {
 	srcs   []ncmodel.Source
+	ref    int // the earliest file: its description, its values of variables without time
 	file   *ncmodel.File
-	tdim   *ncmodel.Dim                     // the time dimension of file
+	tdim   *ncmodel.Dim                     // the time dimension of the earliest file
+	otdim  *ncmodel.Dim                     // the time dimension of file
 	steps  []step                           // output time step -> file and index
 	vars   map[*ncmodel.Var][]*ncmodel.Var  // output var -> the var in each file
 	rebase map[*ncmodel.Var][]*cftime.Units // time-valued vars: each file's units (nil when equal to the first's)
@@ -83,6 +85,7 @@ func newConcat(srcs []ncmodel.Source) (*concatSource, error) {
 	// as the first file given to ncrcat does.
 	sort.SliceStable(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
 	ref := spans[0].file
+	c.ref = ref
 	first = srcs[ref].File()
 	units = spans[0].units
 	c.units = units
@@ -118,6 +121,7 @@ func newConcat(srcs []ncmodel.Source) (*concatSource, error) {
 		for _, d := range v.Dims {
 			if d.Name == c.tdim.Name && d.Group.Path() == c.tdim.Group.Path() {
 				d.Len = len(c.steps)
+				c.otdim = d
 			}
 		}
 	}
@@ -287,7 +291,7 @@ func (c *concatSource) Read(v *ncmodel.Var, start, count, stride []int) (*ncmode
 		}
 	}
 	if tp < 0 {
-		return c.srcs[0].Read(per[0], start, count, stride)
+		return c.srcs[c.ref].Read(per[c.ref], start, count, stride)
 	}
 	st := 1
 	if stride != nil {
@@ -328,6 +332,31 @@ func (c *concatSource) Read(v *ncmodel.Var, start, count, stride []int) (*ncmode
 		k += n
 	}
 	return out, nil
+}
+
+// stepFiles names the files the steps sel takes of the time dimension
+// come from (nil: every step), in time order.
+func (c *concatSource) stepFiles(sel *dimSel) []string {
+	var out []string
+	seen := map[int]bool{}
+	add := func(k int) {
+		if f := c.steps[k].file; !seen[f] {
+			seen[f] = true
+			out = append(out, baseName(c.srcs[f].File().Path))
+		}
+	}
+	if sel == nil {
+		for k := range c.steps {
+			add(k)
+		}
+		return out
+	}
+	for _, r := range sel.runs {
+		for k := r.Start; k < r.Start+r.Count; k += sel.stride {
+			add(k)
+		}
+	}
+	return out
 }
 
 // place copies part into out at offset k along axis p (other axes equal).

@@ -120,7 +120,10 @@ type OutFile struct {
 	Sha256 string         `json:"sha256"`
 	Md5    string         `json:"md5"`
 	Shape  map[string]int `json:"shape"` // output dimension lengths by name (group path for dims below the root)
-	Source string         `json:"source"`
+	// Source names the input files, comma-separated, as the output's
+	// subsetd_source does: the file cut, or of files joined along time
+	// those its time steps come from, in time order.
+	Source string `json:"source"`
 	// Variables are the file's variables with their shapes; Crc32 (the
 	// IEEE CRC-32 of its bytes, for ZIP archives of a job's files) is
 	// filled in by the worker's check of the file.
@@ -379,6 +382,7 @@ type output struct {
 	chunked map[string]bool          // whether the sink writes a variable's chunks itself
 	missing map[*ncmodel.Var]missing // the data variables, with what reads as missing in each (fill.go)
 	valued  bool                     // a value that is not missing was written
+	sources []string                 // the input files, as subsetd_source and file.Source name them
 	file    OutFile
 	err     error
 }
@@ -442,7 +446,8 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 		var notes []string
 		o.desc, o.vars, o.fills, notes = p.outputFile(rp, format, r.req.Output.DeflateLevel())
 		o.missing = p.valueVars(o.vars)
-		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, sourceNames(r.src), notes, r.opt, r.opt.Now())
+		o.sources = p.sourceNames(rp)
+		setGlobalAttrs(o.desc.Root, p.extentOf(rp, p.coordValuesFor()), r.req, r.req.Regions[rp.index], rp.name, o.sources, notes, r.opt, r.opt.Now())
 		sink, err := r.opt.Create(o.tmp, format)
 		if err != nil {
 			return outs, errs.Wrap(errs.Internal, err, "creating output for region %s", rp.name)
@@ -526,7 +531,7 @@ func (r *runner) finish(o *output) error {
 			shape[DimName(d)] = d.Len
 		}
 	})
-	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: baseName(r.plan.file.Path),
+	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: strings.Join(o.sources, ", "),
 		Variables: OutVars(o.desc), AllFill: len(o.missing) > 0 && !o.valued}
 	return nil
 }
@@ -699,16 +704,22 @@ func syncDir(dir string) {
 	}
 }
 
-// sourceNames lists the input files behind a source.
-func sourceNames(src ncmodel.Source) []string {
-	if c, ok := src.(*concatSource); ok {
-		var out []string
-		for _, s := range c.srcs {
-			out = append(out, baseName(s.File().Path))
-		}
+// sourceNames names the input files of region rp's output: the file cut,
+// or, of files joined along time, those its time steps come from, in time
+// order (the earliest of them when it keeps no time step).
+func (p *filePlan) sourceNames(rp *regionPlan) []string {
+	c, ok := p.src.(*concatSource)
+	if !ok {
+		return []string{baseName(p.file.Path)}
+	}
+	var sel *dimSel
+	if c.otdim != nil {
+		sel = p.selFor(rp, c.otdim)
+	}
+	if out := c.stepFiles(sel); len(out) > 0 && (c.otdim == nil || !p.noTime[c.otdim]) {
 		return out
 	}
-	return []string{baseName(src.File().Path)}
+	return []string{baseName(c.srcs[c.ref].File().Path)}
 }
 
 func randomHex() string {

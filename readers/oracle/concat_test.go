@@ -64,6 +64,13 @@ func TestConcatEqualsNcrcat(t *testing.T) {
 	if got := r.Files[0].Shape["time"]; got != 4 {
 		t.Errorf("time steps %d, want 4", got)
 	}
+	// The files of those steps, in ncrcat's (time) order, named alike in
+	// the file and in the result.
+	wantSrc := strings.Join([]string{filepath.Base(d1), filepath.Base(d2), filepath.Base(d3)}, ", ")
+	a, _ := openT(t, r.Files[0].Path).File().Root.Attr("subsetd_source")
+	if a.Text() != wantSrc || r.Files[0].Source != wantSrc {
+		t.Errorf("subsetd_source %q, source %q, want %q", a.Text(), r.Files[0].Source, wantSrc)
+	}
 }
 
 func TestConcatOverlapAndGap(t *testing.T) {
