@@ -26,8 +26,8 @@ demo: build ## start the server on sample data, run a 15-region job over HTTP, d
 demo/cli: sample ## cut 14 African coastal regions out of the sample data with the CLI into var/sample/out
 	$(BIN) subset --regions bench/africa14.json --time 2020-01-03/2020-01-10 --out var/sample/out var/sample/data/sst.nc
 
-serve: sample ## run the server on the sample data (127.0.0.1:8080) until Ctrl-C
-	$(BIN) serve --data var/sample/data --state var/sample/state
+serve: sample ## run the server on the sample data (127.0.0.1:8080, no keys: --auth none) until Ctrl-C
+	$(BIN) serve --data var/sample/data --state var/sample/state --auth none
 
 # Tests that need the third-party files of ../shared/realdata skip when it
 # is absent; each skip is listed in this file and printed once at the end.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/base64"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -34,10 +36,12 @@ import (
 
 // Backend is what the handlers need; jobs/queue.Service implements it.
 type Backend interface {
-	Submit(ctx context.Context, spec *jobs.Spec, idempotencyKey string) (job *jobs.Job, created bool, err error)
+	Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter, idempotencyKey string) (job *jobs.Job, created bool, err error)
 	Get(ctx context.Context, id string) (*jobs.Job, error)
 	List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
-	Cancel(ctx context.Context, id string) (*jobs.Job, error)
+	// Delete dismisses an active job (and returns it) or deletes a final
+	// one with its files (deleted).
+	Delete(ctx context.Context, id string) (job *jobs.Job, deleted bool, err error)
 	// File opens a file of a job (the caller closes it).
 	File(ctx context.Context, id, name string) (fh *os.File, f *jobs.File, err error)
 	Stats(ctx context.Context, id string) (*engine.StatsTable, error)
@@ -59,7 +63,7 @@ type Options struct {
 	WriteTimeout time.Duration
 	Retention    time.Duration // shown as a job's expiry time
 	Log          zerolog.Logger
-	Registry     *prometheus.Registry // /metrics; nil for none
+	Registry     *prometheus.Registry // /metrics (for admins); nil for none
 	// PublicURL, when set, is the address clients reach the server at
 	// ("https://data.example.org/subsetd"): every link the API gives is
 	// absolute, under it. Empty: links are paths.
@@ -71,6 +75,11 @@ type Options struct {
 	// Heartbeat is how often a quiet event stream sends a comment
 	// (default 15 s).
 	Heartbeat time.Duration
+
+	Auth           AuthMode       // keys (the default) or none
+	Keys           Keys           // the keys, with Auth keys
+	Quota          jobs.Quota     // what a key may use unless its own quota says otherwise; callers without a key get its request rate
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client
 }
 
 //go:embed openapi.json
@@ -92,11 +101,12 @@ const (
 )
 
 type handler struct {
-	b    Backend
-	opt  Options
-	hub  *Hub
-	u    urls     // makes links
-	docs docCache // JSON of final jobs' documents (doccache.go)
+	b      Backend
+	opt    Options
+	hub    *Hub
+	u      urls     // makes links
+	docs   docCache // JSON of final jobs' documents (doccache.go)
+	limits limiter  // request rates (ratelimit.go)
 }
 
 // urls makes the links of the API's documents and headers: the path
@@ -110,15 +120,21 @@ func New(b Backend, opt Options) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
 	}
-	h := &handler{b: b, opt: opt, hub: opt.Hub, u: urls(strings.TrimSuffix(opt.PublicURL, "/"))}
+	if opt.Auth == "" {
+		opt.Auth = AuthKeys
+	}
+	h := &handler{b: b, opt: opt, hub: opt.Hub, u: urls(strings.TrimSuffix(opt.PublicURL, "/")), limits: limiter{now: time.Now}}
 	if h.hub == nil {
 		h.hub = NewHub(b.Get, opt.PublicURL)
 	}
 	r := chi.NewRouter()
-	r.Use(requestLog(opt.Log), recoverer)
+	r.Use(h.realClient, requestLog(opt.Log), recoverer)
 	if opt.Registry != nil {
 		r.Use(httpMetrics(opt.Registry))
-		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{}))
+	}
+	r.Use(h.authenticate)
+	if opt.Registry != nil {
+		r.With(requireAdmin).Method(http.MethodGet, "/metrics", promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{}))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, errs.NotFound, "", "no such resource: "+r.URL.Path)
@@ -131,22 +147,28 @@ func New(b Backend, opt Options) http.Handler {
 	})
 	r.Get("/readyz", h.ready)
 	r.Route("/v1", func(r chi.Router) {
+		r.Use(h.rateLimit)
 		r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")
 			w.Write(openAPI)
 		})
-		r.Get("/regions", h.listRegionSets)
-		r.Get("/regions/{set}", h.getRegionSet)
-		r.Get("/datasets", h.listDatasets)
-		r.Get("/datasets/{id}", h.getDataset)
-		r.Get("/datasets/{id}/files", h.listDatasetFiles)
-		r.Post("/datasets/{id}/reindex", h.reindex)
-		r.Get("/datasets/{id}/index", h.indexStatus)
-		r.Post("/jobs", h.submit)
-		r.Get("/jobs", h.listJobs)
+		r.Group(func(r chi.Router) {
+			r.Use(requireKey)
+			r.Get("/regions", h.listRegionSets)
+			r.Get("/regions/{set}", h.getRegionSet)
+			r.Get("/datasets", h.listDatasets)
+			r.Get("/datasets/{id}", h.getDataset)
+			r.Get("/datasets/{id}/files", h.listDatasetFiles)
+			r.With(requireAdmin).Post("/datasets/{id}/reindex", h.reindex)
+			r.Get("/datasets/{id}/index", h.indexStatus)
+			r.Post("/jobs", h.submit)
+			r.Get("/jobs", h.listJobs)
+		})
+		// Every route of a job goes through its loader: ownership.
 		r.Route("/jobs/{id}", func(r chi.Router) {
+			r.Use(h.jobCtx)
 			r.Get("/", h.getJob)
-			r.Delete("/", h.cancel)
+			r.Delete("/", h.deleteJob)
 			r.Get("/manifest.json", h.manifest)
 			r.Get("/files.zip", h.archive)
 			r.Get("/sha256sums", h.sha256sums)
@@ -330,7 +352,8 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	j, created, err := h.b.Submit(r.Context(), spec, key)
+	c := callerOf(r.Context())
+	j, created, err := h.b.Submit(r.Context(), spec, jobs.Submitter{Owner: c.name, Quota: c.quota}, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -411,6 +434,17 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.F(errs.Invalid, "cursor", "invalid cursor"))
 		return
 	}
+	// A key lists its own jobs; an admin everyone's, or one owner's.
+	c, owner := callerOf(r.Context()), q.Get("owner")
+	switch {
+	case owner != "" && !c.admin && owner != c.name:
+		writeError(w, r, errs.F(errs.Forbidden, "owner", "only a key with the admin role lists the jobs of other keys"))
+		return
+	case owner != "" || !c.admin:
+		p.Owner = cmp.Or(owner, c.name)
+	default:
+		p.AnyOwner = true
+	}
 	list, err := h.b.List(r.Context(), p)
 	if err != nil {
 		writeError(w, r, err)
@@ -446,31 +480,27 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
-	j, err := h.b.Get(r.Context(), chi.URLParam(r, "id"))
+	doc := h.doc(jobOf(r.Context()), true)
+	writeRawJSON(w, http.StatusOK, append(doc[:len(doc):len(doc)], '\n')) // a copy: doc is shared
+}
+
+// deleteJob dismisses an active job (200 with its document) or deletes a
+// final one and its files (204).
+func (h *handler) deleteJob(w http.ResponseWriter, r *http.Request) {
+	j, deleted, err := h.b.Delete(r.Context(), jobOf(r.Context()).ID)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	doc := h.doc(j, true)
-	writeRawJSON(w, http.StatusOK, append(doc[:len(doc):len(doc)], '\n')) // a copy: doc is shared
-}
-
-func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
-	j, err := h.b.Cancel(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
+	if deleted {
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	writeJSON(w, http.StatusOK, jobDoc(j, true, h.opt.Retention, h.u))
 }
 
 func (h *handler) manifest(w http.ResponseWriter, r *http.Request) {
-	j, err := h.b.Get(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	m := jobs.BuildManifest(j)
+	m := jobs.BuildManifest(jobOf(r.Context()))
 	for i := range m.Files {
 		m.Files[i].Href = h.u.to(m.Files[i].Href)
 	}
@@ -478,7 +508,7 @@ func (h *handler) manifest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
+	id := jobOf(r.Context()).ID
 	t, err := h.b.Stats(r.Context(), id)
 	if err != nil {
 		writeError(w, r, err)
@@ -488,7 +518,7 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) download(w http.ResponseWriter, r *http.Request) {
-	id, name := chi.URLParam(r, "id"), chi.URLParam(r, "*")
+	id, name := jobOf(r.Context()).ID, chi.URLParam(r, "*")
 	fh, f, err := h.b.File(r.Context(), id, name)
 	if err != nil {
 		writeError(w, r, err)

@@ -43,7 +43,7 @@ type fake struct {
 	stats     map[string]*engine.StatsTable
 }
 
-func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.Job, bool, error) {
+func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter, key string) (*jobs.Job, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closing {
@@ -55,7 +55,7 @@ func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.J
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
-	if id, ok := f.keys[key]; ok && key != "" {
+	if id, ok := f.keys[by.Owner+"\x00"+key]; ok && key != "" {
 		return f.jobs[id], false, nil
 	}
 	if f.busy {
@@ -64,13 +64,13 @@ func (f *fake) Submit(ctx context.Context, spec *jobs.Spec, key string) (*jobs.J
 	}
 	f.n++
 	now := time.Date(2025, 1, 1, 0, 0, f.n, 0, time.UTC)
-	j := &jobs.Job{ID: fmt.Sprintf("job%03d", f.n), Dataset: spec.Dataset, Spec: *spec, Status: jobs.Accepted, Created: now, Updated: now}
+	j := &jobs.Job{ID: fmt.Sprintf("job%03d", f.n), Owner: by.Owner, Dataset: spec.Dataset, Spec: *spec, Status: jobs.Accepted, Created: now, Updated: now}
 	for i, r := range spec.Regions {
 		j.Regions = append(j.Regions, jobs.Region{Index: i, Name: r.OutputName(), Status: jobs.Accepted})
 	}
 	f.jobs[j.ID] = j
 	if key != "" {
-		f.keys[key] = j.ID
+		f.keys[by.Owner+"\x00"+key] = j.ID
 	}
 	return j, true, nil
 }
@@ -95,7 +95,7 @@ func (f *fake) List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
 	sort.Slice(out, func(a, b int) bool { return out[a].ID > out[b].ID })
 	var res []*jobs.Job
 	for _, j := range out {
-		if p.Before != "" && j.ID >= p.Before {
+		if (p.Before != "" && j.ID >= p.Before) || (!p.AnyOwner && j.Owner != p.Owner) {
 			continue
 		}
 		ok := len(p.Statuses) == 0
@@ -109,22 +109,23 @@ func (f *fake) List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
 	return res, nil
 }
 
-func (f *fake) Cancel(ctx context.Context, id string) (*jobs.Job, error) {
+func (f *fake) Delete(ctx context.Context, id string) (*jobs.Job, bool, error) {
 	j, err := f.Get(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if j.Status.Final() {
-		return nil, errs.E(errs.Conflict, "job %s is already %s", id, j.Status)
+		delete(f.jobs, id)
+		return nil, true, nil
 	}
 	j.Status = jobs.Dismissed
 	j.Finished = j.Created.Add(time.Minute)
 	for i := range j.Regions {
 		j.Regions[i].Status = jobs.Dismissed
 	}
-	return j, nil
+	return j, false, nil
 }
 
 func (f *fake) File(ctx context.Context, id, name string) (*os.File, *jobs.File, error) {
@@ -267,18 +268,23 @@ func (c *client) do(method, path string, body string, hdr ...string) (*http.Resp
 // setup serves a fake backend; mods change the handler's options.
 func setup(t *testing.T, mods ...func(*Options)) (*client, *fake) {
 	f := &fake{jobs: map[string]*jobs.Job{}, keys: map[string]string{}, dir: t.TempDir()}
-	opt := Options{MaxBodyBytes: 4096, Retention: 24 * time.Hour, Log: zerolog.Nop(), Registry: prometheus.NewRegistry()}
+	opt := Options{MaxBodyBytes: 4096, Retention: 24 * time.Hour, Log: zerolog.Nop(), Registry: prometheus.NewRegistry(), Auth: AuthNone}
 	for _, m := range mods {
 		m(&opt)
 	}
-	h := New(f, opt)
+	return serve(t, New(f, opt)), f
+}
+
+// serve serves h for the test and returns a client checking every answer
+// against the OpenAPI document.
+func serve(t *testing.T, h http.Handler) *client {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	doc, err := openapitest.Load(OpenAPI())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, srv: srv, doc: doc}, f
+	return &client{t: t, srv: srv, doc: doc}
 }
 
 const goodJob = `{"dataset": "sst", "regions": [{"name": "benguela", "bbox": [8, -35, 20, -15]}, {"name": "agulhas", "bbox": [20, -40, 30, -30]}],
@@ -310,13 +316,17 @@ func TestSubmitAndGet(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatal(resp.StatusCode)
 	}
-	resp, body = c.do("DELETE", "/v1/jobs/job001", "")
-	if resp.StatusCode != 409 || !bytes.Contains(body, []byte(`"code":"conflict"`)) {
-		t.Fatalf("%d %s", resp.StatusCode, body)
-	}
 	resp, body = c.do("GET", "/v1/jobs/job001", "")
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"expires":"2025-01-02T00:01:01Z"`)) {
 		t.Fatalf("expiry: %s", body)
+	}
+	// A finished job is deleted.
+	resp, body = c.do("DELETE", "/v1/jobs/job001", "")
+	if resp.StatusCode != 204 || len(body) != 0 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp, _ = c.do("GET", "/v1/jobs/job001", ""); resp.StatusCode != 404 {
+		t.Fatalf("deleted job: %d", resp.StatusCode)
 	}
 }
 
@@ -745,7 +755,7 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 func TestDownloadOutlivesWriteTimeout(t *testing.T) {
 	f := &fake{jobs: map[string]*jobs.Job{}, keys: map[string]string{}, dir: t.TempDir()}
 	const timeout = time.Second
-	h := New(f, Options{Retention: time.Hour, Log: zerolog.Nop(), WriteTimeout: timeout})
+	h := New(f, Options{Retention: time.Hour, Log: zerolog.Nop(), WriteTimeout: timeout, Auth: AuthNone})
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16)
 	os.WriteFile(filepath.Join(f.dir, "a.nc"), data, 0o644)
 	mux := http.NewServeMux()
@@ -756,7 +766,7 @@ func TestDownloadOutlivesWriteTimeout(t *testing.T) {
 	srv.Config.WriteTimeout = timeout
 	srv.Start()
 	t.Cleanup(srv.Close)
-	if _, _, err := f.Submit(context.Background(), &jobs.Spec{Dataset: "sst", Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}}, ""); err != nil {
+	if _, _, err := f.Submit(context.Background(), &jobs.Spec{Dataset: "sst", Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}}, jobs.Submitter{}, ""); err != nil {
 		t.Fatal(err)
 	}
 	f.jobs["job001"].Status = jobs.Successful

@@ -20,7 +20,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/internal/errs"
@@ -91,11 +90,7 @@ func (h *handler) members(ctx context.Context, j *jobs.Job) ([]member, error) {
 }
 
 func (h *handler) sha256sums(w http.ResponseWriter, r *http.Request) {
-	j, err := h.b.Get(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
+	j := jobOf(r.Context())
 	var b bytes.Buffer
 	for _, e := range jobs.BuildManifest(j).Files {
 		// Two spaces: the text-mode separator of sha256sum.
@@ -113,11 +108,7 @@ func (h *handler) sha256sums(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
-	j, err := h.b.Get(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
+	j := jobOf(r.Context())
 	if !j.Status.Final() {
 		writeError(w, r, errs.E(errs.Conflict, "job %s is %s: its archive is made once it is finished (the files of finished regions can be downloaded one by one meanwhile)", j.ID, j.Status))
 		return

@@ -20,6 +20,7 @@ type Link struct {
 // JobDoc is a job as the API shows it.
 type JobDoc struct {
 	ID       string      `json:"id"`
+	Owner    string      `json:"owner,omitempty"` // the name of the key that submitted it
 	Dataset  string      `json:"dataset"`
 	Status   jobs.Status `json:"status"`
 	Progress int         `json:"progress"`
@@ -262,7 +263,7 @@ func ptime(t time.Time) *time.Time {
 
 // jobDoc converts a job; full includes the request and the regions.
 func jobDoc(j *jobs.Job, full bool, retention time.Duration, u urls) JobDoc {
-	d := JobDoc{ID: j.ID, Dataset: j.Dataset, Status: j.Status, Progress: j.Progress(), Message: j.Message,
+	d := JobDoc{ID: j.ID, Owner: j.Owner, Dataset: j.Dataset, Status: j.Status, Progress: j.Progress(), Message: j.Message,
 		Created: j.Created, Started: ptime(j.Started), Finished: ptime(j.Finished), Updated: j.Updated, Deadline: ptime(j.Deadline),
 		Kind: j.Kind, Notes: j.Notes, FilesOpened: j.FilesOpened}
 	if !j.Finished.IsZero() && retention > 0 {

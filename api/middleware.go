@@ -67,7 +67,7 @@ func requestLog(log zerolog.Logger) func(http.Handler) http.Handler {
 			if sw.status >= 500 {
 				lvl = zerolog.ErrorLevel
 			}
-			zerolog.Ctx(r.Context()).WithLevel(lvl).Str("method", r.Method).Str("path", r.URL.Path).
+			zerolog.Ctx(r.Context()).WithLevel(lvl).Str("method", r.Method).Str("path", r.URL.Path).Str("client", clientAddr(r)).
 				Int("status", sw.status).Int64("bytes", sw.bytes).Dur("duration", time.Since(t0)).Msg("request")
 		})
 	}

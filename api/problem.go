@@ -14,14 +14,16 @@ import (
 
 // statusOf maps error codes to HTTP statuses: the one table.
 var statusOf = map[errs.Code]int{
-	errs.Invalid:     http.StatusBadRequest,
-	errs.NotFound:    http.StatusNotFound,
-	errs.Conflict:    http.StatusConflict,
-	errs.TooLarge:    http.StatusRequestEntityTooLarge,
-	errs.Unreadable:  http.StatusUnprocessableEntity,
-	errs.Busy:        http.StatusTooManyRequests,
-	errs.Unavailable: http.StatusServiceUnavailable,
-	errs.Internal:    http.StatusInternalServerError,
+	errs.Invalid:      http.StatusBadRequest,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unreadable:   http.StatusUnprocessableEntity,
+	errs.Busy:         http.StatusTooManyRequests,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Internal:     http.StatusInternalServerError,
 }
 
 // Problem is an RFC 9457 problem document with two extension members:

@@ -23,7 +23,7 @@ ln "$in" "$data/sst.nc" 2>/dev/null || cp "$in" "$data/sst.nc"   # symlinks out 
 ncgen -k nc4 -o "$data/small.nc" testdata/grids/global2deg.cdl
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
-bin/subsetd serve --data "$data" --state "$state" --addr "127.0.0.1:$port" --workers 2 --log-level warn 2>"$dir/serve.log" &
+bin/subsetd serve --data "$data" --state "$state" --addr "127.0.0.1:$port" --auth none --workers 2 --log-level warn 2>"$dir/serve.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
 for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done

@@ -181,8 +181,15 @@ func TestStatusesCancelAndWorkerKill(t *testing.T) {
 			t.Fatalf("region %+v", reg)
 		}
 	}
-	if r := s.do("DELETE", "/v1/jobs/"+j.ID, ""); r.StatusCode != 409 {
-		t.Fatalf("second cancel: %d", r.StatusCode)
+	// DELETE of the finished job deletes it and its files.
+	if r := s.do("DELETE", "/v1/jobs/"+j.ID, ""); r.StatusCode != 204 {
+		t.Fatalf("delete the dismissed job: %d %s", r.StatusCode, r.body)
+	}
+	if r := s.do("GET", "/v1/jobs/"+j.ID, ""); r.StatusCode != 404 {
+		t.Fatalf("deleted job: %d", r.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(s.state, "jobs", j.ID)); !os.IsNotExist(err) {
+		t.Fatalf("the deleted job's folder: %v", err)
 	}
 
 	// SIGKILL the worker mid-task: retried, successful, files right.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,19 +108,26 @@ func copyFile(t *testing.T, from, to string) { fixtures.CopyTo(t, from, to) }
 func start(t *testing.T, data, state string, env []string, flags ...string) *server {
 	t.Helper()
 	addr := freePort(t)
+	if i := slices.Index(flags, "--addr"); i >= 0 && i+1 < len(flags) {
+		addr = flags[i+1]
+	}
 	logf := filepath.Join(t.TempDir(), "serve.log")
 	lf, err := os.Create(logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"serve", "--data", data, "--state", state, "--addr", addr, "--workers", "2"}, flags...)
+	args := []string{"serve", "--data", data, "--state", state, "--addr", addr, "--workers", "2"}
+	if !slices.Contains(flags, "--auth") {
+		args = append(args, "--auth", "none") // the tests of multi-user serving say --auth keys
+	}
+	args = append(args, flags...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, url: "http://" + addr, state: state, data: data, log: logf, done: make(chan error, 1)}
+	s := &server{t: t, cmd: cmd, url: "http://" + strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1), state: state, data: data, log: logf, done: make(chan error, 1)}
 	go func() { s.done <- cmd.Wait(); lf.Close() }()
 	t.Cleanup(func() {
 		s.kill()

@@ -155,7 +155,7 @@ func TestMigrateAdoptsRelease(t *testing.T) {
 		!reflect.DeepEqual(ts[0].Files, []string{"sst/a.nc", "sst/b.nc"}) || !reflect.DeepEqual(ts[0].RegionFiles, [][]int{{0}, {0, 1}}) || !ts[0].Concat {
 		t.Fatalf("tasks of job 1: %+v", ts)
 	}
-	if id, hash, err := s.ByIdempotencyKey(ctx, db, "key-1"); err != nil || id != j.ID || hash != "hash-1" {
+	if id, hash, err := s.ByIdempotencyKey(ctx, db, "", "key-1"); err != nil || id != j.ID || hash != "hash-1" {
 		t.Fatalf("idempotency key: %q %q %v", id, hash, err)
 	}
 

@@ -99,9 +99,17 @@ func (s *Spec) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Submitter is who submits a job: the name of its key ("" without
+// authentication) and the quota it is admitted under.
+type Submitter struct {
+	Owner string
+	Quota Quota
+}
+
 // Job is a submitted job with the state of its regions, as stored.
 type Job struct {
 	ID       string
+	Owner    string // the name of the key that submitted it ("" without authentication)
 	Dataset  string
 	Spec     Spec
 	Status   Status

@@ -61,8 +61,14 @@ func (s *Store) StartTask(ctx context.Context, jobID string, taskID int) (*Job, 
 		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'running' WHERE job_id = ? AND task_id = ? AND status = 'accepted'`, jobID, taskID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET status = 'running', started_ms = ?, updated_ms = ? WHERE id = ? AND status = 'accepted'`, now, now, jobID); err != nil {
+		res, err = tx.ExecContext(ctx, `UPDATE subsetd_job SET status = 'running', started_ms = ?, updated_ms = ? WHERE id = ? AND status = 'accepted'`, now, now, jobID)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := s.event(ctx, tx, jobID, string(Running), ""); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET updated_ms = ? WHERE id = ?`, now, jobID); err != nil {
 			return err
@@ -130,6 +136,15 @@ func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []
 				return err
 			}
 		}
+		var bytes int64
+		for _, o := range out {
+			for _, f := range o.Files {
+				bytes += f.Size
+			}
+		}
+		if err := s.addUsage(ctx, tx, jobID, bytes); err != nil {
+			return err
+		}
 		// A region the worker did not report is a bug of the worker.
 		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'failed', message = 'the worker reported no result for this region'
 			WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID); err != nil {
@@ -189,6 +204,9 @@ func (s *Store) endJob(ctx context.Context, jobID string, to Status, msg string)
 		res, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET status = ?, message = ?, finished_ms = ?, updated_ms = ? WHERE id = ? AND status IN `+active,
 			string(to), msg, now, now, jobID)
 		if err := affected(res, err, "end job"); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, jobID, string(to), msg); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = ?, message = ? WHERE job_id = ? AND status IN `+active, string(to), msg, jobID); err != nil {
@@ -270,6 +288,13 @@ func (s *Store) FinishStats(ctx context.Context, jobID string, files []File, fai
 		if err := affected(res, err, "finish statistics"); err != nil {
 			return err
 		}
+		var bytes int64
+		for _, f := range files {
+			bytes += f.Size
+		}
+		if err := s.addUsage(ctx, tx, jobID, bytes); err != nil {
+			return err
+		}
 		return s.finalizeStats(ctx, tx, jobID, failure)
 	})
 }
@@ -342,9 +367,15 @@ func (s *Store) finalizeStats(ctx context.Context, tx *sql.Tx, jobID, failure st
 	case counts[Successful] == 0:
 		msg = "no region intersects the data"
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE subsetd_job SET status = ?, message = ?, finished_ms = ?, updated_ms = ? WHERE id = ? AND status IN `+active,
+	res, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET status = ?, message = ?, finished_ms = ?, updated_ms = ? WHERE id = ? AND status IN `+active,
 		string(status), msg, now, now, jobID)
-	return err
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return s.event(ctx, tx, jobID, string(status), msg)
+	}
+	return nil
 }
 
 // addStats adds a task's notes (those the job lacks) and opened files to

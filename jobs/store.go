@@ -34,6 +34,22 @@ type Store struct {
 
 	final  sync.Map // id -> *Job: final jobs never change until deleted
 	listed sync.Map // id -> *Job without its regions: final jobs as List returns them
+	keys   sync.Map // secret hash -> keyEntry: what Authenticate read, for KeyCacheTTL
+
+	// OnJobEvent, when set before the store is used, is called after each
+	// transaction that changed a job's status, once per change, in order:
+	// the audit log.
+	OnJobEvent func(JobEvent)
+	evMu       sync.Mutex
+	events     map[*sql.Tx][]JobEvent // changes of transactions not yet committed
+}
+
+// JobEvent is a change of a job: To is its new status, or "deleted".
+type JobEvent struct {
+	Job     string
+	Owner   string
+	To      string
+	Message string
 }
 
 // NewStore returns a store on db. Call Migrate before use.
@@ -73,19 +89,49 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// InTx runs fn in a transaction, committed when fn returns nil.
+// InTx runs fn in a transaction, committed when fn returns nil; then the
+// job events it recorded are reported to OnJobEvent.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		if err = tx.Commit(); err != nil {
+			err = fmt.Errorf("commit: %w", err)
+		}
+	} else {
 		_ = tx.Rollback()
+	}
+	s.evMu.Lock()
+	evs := s.events[tx]
+	delete(s.events, tx)
+	s.evMu.Unlock()
+	if err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	for _, ev := range evs {
+		s.OnJobEvent(ev)
 	}
+	return nil
+}
+
+// event records, in tx, that job jobID became to.
+func (s *Store) event(ctx context.Context, tx *sql.Tx, jobID, to, msg string) error {
+	if s.OnJobEvent == nil {
+		return nil
+	}
+	var owner string
+	if err := tx.QueryRowContext(ctx, `SELECT owner FROM subsetd_job WHERE id = ?`, jobID).Scan(&owner); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("job event: %w", err)
+	}
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	if s.events == nil {
+		s.events = map[*sql.Tx][]JobEvent{}
+	}
+	s.events[tx] = append(s.events[tx], JobEvent{Job: jobID, Owner: owner, To: to, Message: msg})
 	return nil
 }
 
@@ -103,8 +149,9 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v).UTC()
 }
 
-// Insert stores a new job with its regions and tasks, all accepted, inside
-// tx. The caller enqueues the tasks in the same transaction.
+// Insert stores a new job of j.Owner with its regions and tasks, all
+// accepted, inside tx. The caller enqueues the tasks in the same
+// transaction, after Admit.
 func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, idemKey, idemHash string) error {
 	spec, err := json.Marshal(j.Spec)
 	if err != nil {
@@ -121,10 +168,13 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, id
 		stats = StatsPending
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO subsetd_job
-		(id, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms, kind, notes, stats)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.ID, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline), j.Kind, string(notes), string(stats)); err != nil {
+		(id, owner, dataset, status, spec, tasks, idem_key, idem_hash, created_ms, updated_ms, deadline_ms, kind, notes, stats)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.Owner, j.Dataset, string(Accepted), string(spec), len(tasks), key, idemHash, now, now, ms(j.Deadline), j.Kind, string(notes), string(stats)); err != nil {
 		return fmt.Errorf("insert job: %w", err)
+	}
+	if err := s.event(ctx, tx, j.ID, string(Accepted), ""); err != nil {
+		return err
 	}
 	taskOf := map[int]int{}
 	for _, t := range tasks {
@@ -183,23 +233,23 @@ func (s *Store) SetRiverID(ctx context.Context, tx *sql.Tx, jobID string, taskID
 	return err
 }
 
-// ByIdempotencyKey returns the id and request hash of the job submitted with
-// key, or "" when there is none.
-func (s *Store) ByIdempotencyKey(ctx context.Context, q querier, key string) (id, hash string, err error) {
-	err = q.QueryRowContext(ctx, `SELECT id, idem_hash FROM subsetd_job WHERE idem_key = ?`, key).Scan(&id, &hash)
+// ByIdempotencyKey returns the id and request hash of the job owner
+// submitted with key, or "" when there is none.
+func (s *Store) ByIdempotencyKey(ctx context.Context, q querier, owner, key string) (id, hash string, err error) {
+	err = q.QueryRowContext(ctx, `SELECT id, idem_hash FROM subsetd_job WHERE owner = ? AND idem_key = ?`, owner, key).Scan(&id, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}
 	return id, hash, err
 }
 
-const jobCols = `id, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms, kind, notes, files_opened, stats, files`
+const jobCols = `id, owner, dataset, status, message, spec, tasks, created_ms, started_ms, finished_ms, updated_ms, deadline_ms, kind, notes, files_opened, stats, files`
 
 func scanJob(sc interface{ Scan(...any) error }) (*Job, error) {
 	var j Job
 	var status, spec, notes, stats, files string
 	var c, st, f, u, d int64
-	if err := sc.Scan(&j.ID, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d, &j.Kind, &notes, &j.FilesOpened, &stats, &files); err != nil {
+	if err := sc.Scan(&j.ID, &j.Owner, &j.Dataset, &status, &j.Message, &spec, &j.Tasks, &c, &st, &f, &u, &d, &j.Kind, &notes, &j.FilesOpened, &stats, &files); err != nil {
 		return nil, err
 	}
 	j.Stats = StatsState(stats)
@@ -264,6 +314,8 @@ func (s *Store) get(ctx context.Context, q querier, id string) (*Job, error) {
 
 // ListParams filter and page a listing.
 type ListParams struct {
+	Owner    string // the jobs of this owner...
+	AnyOwner bool   // ...or of every owner
 	Statuses []Status
 	Dataset  string
 	Before   string // list ids smaller (older) than this one
@@ -277,6 +329,10 @@ func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
 	// the rest (and final jobs not seen yet) from one more query.
 	q := `SELECT id, status FROM subsetd_job WHERE 1=1`
 	var args []any
+	if !p.AnyOwner {
+		q += ` AND owner = ?`
+		args = append(args, p.Owner)
+	}
 	if len(p.Statuses) > 0 {
 		q += ` AND status IN (?` + strings.Repeat(",?", len(p.Statuses)-1) + `)`
 		for _, st := range p.Statuses {
@@ -440,16 +496,31 @@ func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error
 	return out, rows.Err()
 }
 
-// Delete removes a final job's rows.
+// Delete removes a final job's rows: NotFound when there is no such job,
+// Conflict when it is active.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	s.final.Delete(id)
 	s.listed.Delete(id)
 	return s.change(ctx, id, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM subsetd_region WHERE job_id = ?`,
-			`DELETE FROM subsetd_task WHERE job_id = ?`,
-			`DELETE FROM subsetd_job WHERE id = ? AND status NOT IN ('accepted', 'running')`,
-		} {
+		if err := s.event(ctx, tx, id, "deleted", ""); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM subsetd_job WHERE id = ? AND status NOT IN `+active, id)
+		if err != nil {
+			return fmt.Errorf("delete job %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("delete job %s: %w", id, err)
+		} else if n == 0 {
+			var st string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM subsetd_job WHERE id = ?`, id).Scan(&st); errors.Is(err, sql.ErrNoRows) {
+				return errs.E(errs.NotFound, "no job %q", id)
+			} else if err != nil {
+				return err
+			}
+			return errs.E(errs.Conflict, "job %s is %s: dismiss it first", id, st)
+		}
+		for _, q := range []string{`DELETE FROM subsetd_region WHERE job_id = ?`, `DELETE FROM subsetd_task WHERE job_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return fmt.Errorf("delete job %s: %w", id, err)
 			}

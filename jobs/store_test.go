@@ -268,11 +268,11 @@ func TestIdempotencyKeyUnique(t *testing.T) {
 	if err := ins("y"); err == nil {
 		t.Fatal("second insert with the same key succeeded")
 	}
-	id, h, err := s.ByIdempotencyKey(ctx, s.db, "key1")
+	id, h, err := s.ByIdempotencyKey(ctx, s.db, "", "key1")
 	if err != nil || id != "x" || h != "h1" {
 		t.Fatalf("%q %q %v", id, h, err)
 	}
-	if id, _, _ := s.ByIdempotencyKey(ctx, s.db, "nope"); id != "" {
+	if id, _, _ := s.ByIdempotencyKey(ctx, s.db, "", "nope"); id != "" {
 		t.Fatal("unknown key found")
 	}
 }

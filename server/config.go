@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/jobs"
 )
 
 // Duration is a time.Duration written as "30s", "15m", "168h" in JSON.
@@ -78,6 +79,12 @@ type Config struct {
 	// detected one), a title and a licence. Configuration file only.
 	Datasets map[string]catalog.Meta `json:"datasets"`
 
+	// Serving others (access.go): who may call, what each key may use.
+	Auth           string     `json:"auth"`             // keys (API keys; the default) or none (everyone is one operator: loopback only)
+	InsecureNoAuth bool       `json:"insecure_no_auth"` // allow auth none on an address that is not a loopback one
+	Quota          jobs.Quota `json:"quota"`            // what each key may use unless its own quota says otherwise
+	TrustedProxies []string   `json:"trusted_proxies"`  // addresses or CIDR prefixes whose X-Forwarded-For names the client
+
 	// WorkerCommand is the argv that starts a worker process (the binary's
 	// own path and "worker"); set by the command, not the file.
 	WorkerCommand []string `json:"-"`
@@ -111,6 +118,7 @@ func Default() Config {
 		WriteTimeout:      Duration(time.Minute),
 		IdleTimeout:       Duration(2 * time.Minute),
 		MaxHeaderBytes:    64 << 10,
+		Auth:              "keys",
 	}
 }
 
@@ -178,6 +186,7 @@ func (c *Config) Validate() error {
 	if err := checkPublicURL(c.PublicURL); err != nil {
 		bad = append(bad, "public_url: "+err.Error())
 	}
+	bad = append(bad, c.validateAccess()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

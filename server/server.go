@@ -60,7 +60,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	}
 	defer unlock()
 
-	db, err := openDB(ctx, filepath.Join(state, "subsetd.db"))
+	db, err := openDB(ctx, filepath.Join(state, DBFile))
 	if err != nil {
 		return err
 	}
@@ -77,6 +77,16 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
+	audit, auditFile, err := jobs.OpenAudit(state, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer auditFile.Close()
+	store.OnJobEvent = func(ev jobs.JobEvent) { jobs.AuditJob(audit, ev) }
+	if err := warnWithoutKeys(ctx, cfg, store, log); err != nil {
+		return err
+	}
+	proxies, _ := api.ParseProxies(cfg.TrustedProxies) // checked by Validate
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -127,7 +137,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	store.Changed = hub.Changed
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
-			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub}),
+			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub,
+			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies}),
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),
@@ -181,6 +192,49 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
+	return nil
+}
+
+// DBFile is the database of jobs, keys and River's queue in the state
+// directory.
+const DBFile = "subsetd.db"
+
+// OpenStore opens the job store of a state directory, migrated, for the
+// commands that work on it beside a server (subsetd keys). Close the
+// database when done.
+func OpenStore(ctx context.Context, state string) (*jobs.Store, *sql.DB, error) {
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("state directory: %w", err)
+	}
+	db, err := openDB(ctx, filepath.Join(state, DBFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	store := jobs.NewStore(db)
+	if err := store.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return store, db, nil
+}
+
+// warnWithoutKeys says at start-up how callers are known, and what to do
+// when no key can be used.
+func warnWithoutKeys(ctx context.Context, cfg Config, store *jobs.Store, log zerolog.Logger) error {
+	if api.AuthMode(cfg.Auth) == api.AuthNone {
+		log.Warn().Str("addr", cfg.Addr).Msg("auth none: every caller is an administrator, with no key")
+		return nil
+	}
+	keys, err := store.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Revoked.IsZero() {
+			return nil
+		}
+	}
+	log.Warn().Str("state", cfg.State).Msg("no API key yet: every request but /healthz and /readyz gets 401; create one with: subsetd keys create --name NAME --state " + cfg.State)
 	return nil
 }
 

@@ -83,6 +83,33 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
+// --auth none only on a loopback address, unless explicitly insecure.
+func TestAuthNoneOnLoopback(t *testing.T) {
+	for addr, loop := range map[string]bool{"127.0.0.1:8080": true, "[::1]:80": true, "localhost:1": true, "127.9.9.9:0": true,
+		"0.0.0.0:8080": false, ":8080": false, "10.1.2.3:80": false, "[::]:80": false, "example.org:80": false, "nonsense": false} {
+		if Loopback(addr) != loop {
+			t.Errorf("Loopback(%q) = %v", addr, !loop)
+		}
+		c := Default()
+		c.Data, c.Addr, c.Auth = "/d", addr, "none"
+		if err := c.Validate(); (err == nil) != loop {
+			t.Errorf("auth none on %q: %v", addr, err)
+		}
+		c.InsecureNoAuth = true
+		if err := c.Validate(); err != nil && strings.Contains(err.Error(), "auth") {
+			t.Errorf("auth none with insecure_no_auth on %q: %v", addr, err)
+		}
+	}
+	c := Default()
+	c.Data, c.Auth, c.TrustedProxies, c.Quota.Burst = "/d", "basic", []string{"10.0.0.0/8", "nope"}, -1
+	err := c.Validate()
+	for _, want := range []string{`auth: "basic"`, `trusted proxy "nope"`, "quota values"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validate: %v, want %q", err, want)
+		}
+	}
+}
+
 func TestRunServesAndStops(t *testing.T) {
 	data, state := t.TempDir(), t.TempDir()
 	if err := fakeworker.WriteGrid(filepath.Join(data, "sst.nc"), fakeworker.Grid{}); err != nil {
@@ -91,7 +118,7 @@ func TestRunServesAndStops(t *testing.T) {
 	os.Setenv(fakeworker.EnvVar, "1") // inherited by the worker processes
 	defer os.Unsetenv(fakeworker.EnvVar)
 	cfg := Default()
-	cfg.Data, cfg.State, cfg.Addr, cfg.Workers = data, state, "127.0.0.1:0", 1
+	cfg.Data, cfg.State, cfg.Addr, cfg.Workers, cfg.Auth = data, state, "127.0.0.1:0", 1, "none"
 	cfg.ReadTimeout = Duration(time.Second)
 	cfg.WorkerCommand = []string{os.Args[0]}
 	cfg.InspectorCommand = []string{os.Args[0], fakeworker.InspectArg}

@@ -1,5 +1,5 @@
 // Command subsetd cuts regions of interest out of NetCDF and HDF5 files.
-// One binary: serve, worker, subset, inspect, index, version.
+// One binary: serve, worker, subset, inspect, index, regions, keys, version.
 package main
 
 import (
@@ -25,6 +25,7 @@ func commands() []command {
 		{"inspect", "describe a file: format, groups, variables, coordinates, extent, time coverage", runInspect},
 		{"index", "index the data directory: each file's variables, lat/lon box or footprint, time coverage", runIndex},
 		{"regions", "list the named region sets and their regions", runRegions},
+		{"keys", "create, list and revoke the API keys of a server, set their quotas", runKeys},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -61,7 +61,25 @@ flag names with '_' for '-'), then the flags given on the command line:
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
    "public_url": "",
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
-   "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {}}
+   "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
+   "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
+   "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
+             "burst": 0, "output_bytes_per_day": 0}}
+
+Callers: with --auth keys (the default) every request but /healthz, /readyz
+and /v1/openapi.json carries "Authorization: Bearer <key>", a key made by
+'subsetd keys create --state <the same state dir>'. Each key sees and
+manages its own jobs (another key's job is 404); a key with the admin role
+sees all (GET /v1/jobs?owner=NAME), reindexes datasets and reads /metrics.
+--auth none (no keys: everyone is the administrator) is refused on an
+address that is not a loopback one unless --insecure-no-auth is given.
+"quota" (file only) is what each key may use unless 'subsetd keys' gave it
+its own (0: no limit): jobs queued or running at once, regions per job, a
+request rate (a token bucket of "burst" requests filled at
+requests_per_second), bytes of output files per UTC day. Over a quota the
+answer is 429 with Retry-After and the RateLimit-Policy / RateLimit fields.
+Key operations and every change of a job's status are written to
+<state>/audit.log.
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -96,6 +114,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Duration("write-timeout", time.Duration(def.WriteTimeout), "HTTP: time to write a response; a download may take longer but is cut when the client reads nothing for this `duration`")
 	fs.Duration("idle-timeout", time.Duration(def.IdleTimeout), "HTTP: an idle keep-alive connection is closed after this `duration`")
 	fs.Int("max-header-bytes", def.MaxHeaderBytes, "HTTP: largest request headers in `bytes` (431 beyond)")
+	fs.String("auth", def.Auth, "who may call: `keys` (API keys made by 'subsetd keys create') or none (every caller is an administrator; loopback addresses only)")
+	fs.Bool("insecure-no-auth", false, "allow --auth none on an address that is not a loopback one (something in front authenticates the callers)")
+	fs.String("trusted-proxies", "", "`addresses` or CIDR prefixes (comma-separated) of reverse proxies whose X-Forwarded-For names the client, in logs and request rates")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -192,5 +213,11 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.IdleTimeout = server.Duration(g.(time.Duration))
 	case "max-header-bytes":
 		c.MaxHeaderBytes = g.(int)
+	case "auth":
+		c.Auth = g.(string)
+	case "insecure-no-auth":
+		c.InsecureNoAuth = g.(bool)
+	case "trusted-proxies":
+		c.TrustedProxies = splitList(g.(string))
 	}
 }

@@ -13,14 +13,16 @@ type Code string
 
 // The codes.
 const (
-	Invalid     Code = "invalid"     // the request is wrong: a bad bbox, an unknown variable...
-	NotFound    Code = "not_found"   // a named thing does not exist
-	Unreadable  Code = "unreadable"  // an input file cannot be read: corrupt, truncated, not NetCDF/HDF5
-	TooLarge    Code = "too_large"   // the request is larger than allowed
-	Conflict    Code = "conflict"    // the request conflicts with the current state
-	Unavailable Code = "unavailable" // try again later: shutting down, a dependency is down
-	Busy        Code = "busy"        // too much work queued: try again after a while (HTTP 429)
-	Internal    Code = "internal"    // a bug or an environment failure (disk full, permissions)
+	Invalid      Code = "invalid"      // the request is wrong: a bad bbox, an unknown variable...
+	NotFound     Code = "not_found"    // a named thing does not exist
+	Unreadable   Code = "unreadable"   // an input file cannot be read: corrupt, truncated, not NetCDF/HDF5
+	TooLarge     Code = "too_large"    // the request is larger than allowed
+	Conflict     Code = "conflict"     // the request conflicts with the current state
+	Unavailable  Code = "unavailable"  // try again later: shutting down, a dependency is down
+	Busy         Code = "busy"         // too much work queued: try again after a while (HTTP 429)
+	Unauthorized Code = "unauthorized" // the request carries no valid key (HTTP 401)
+	Forbidden    Code = "forbidden"    // the key may not do it; a signed link tampered with or expired (HTTP 403)
+	Internal     Code = "internal"     // a bug or an environment failure (disk full, permissions)
 )
 
 // Error is an error with a code and a user-facing message. Field names the

@@ -205,7 +205,7 @@ func final(j *jobs.Job) bool { return j.Status.Final() }
 func TestJobRunsToCompletion(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{})
 	ctx := context.Background()
-	j, created, err := e.svc.Submit(ctx, spec("sst", "a", "empty1", "fail1"), "")
+	j, created, err := e.svc.Submit(ctx, spec("sst", "a", "empty1", "fail1"), jobs.Submitter{}, "")
 	// A worker may have started a task before Submit read the job back.
 	if err != nil || !created || (j.Status != jobs.Accepted && j.Status != jobs.Running) || j.Tasks != 2 {
 		t.Fatalf("submit: %+v %v %v", j, created, err)
@@ -291,32 +291,32 @@ func TestSubmitValidates(t *testing.T) {
 		{&jobs.Spec{Dataset: "sst", Regions: spec("", "a").Regions, Variables: []string{"sst", "chl"}}, errs.Invalid, "variables[1]", "no variable"},
 	}
 	for _, c := range cases {
-		_, _, err := e.svc.Submit(ctx, c.spec, "")
+		_, _, err := e.svc.Submit(ctx, c.spec, jobs.Submitter{}, "")
 		if errs.CodeOf(err) != c.code || errs.FieldOf(err) != c.field || !strings.Contains(err.Error(), c.messagePart) {
 			t.Errorf("%+v: got %v (%s, %q)", c.spec, err, errs.CodeOf(err), errs.FieldOf(err))
 		}
 	}
 	// Idempotency: same key and request, same job; another request, conflict.
-	j1, created, err := e.svc.Submit(ctx, spec("sst", "a"), "k1")
+	j1, created, err := e.svc.Submit(ctx, spec("sst", "a"), jobs.Submitter{}, "k1")
 	if err != nil || !created {
 		t.Fatal(err)
 	}
-	j2, created, err := e.svc.Submit(ctx, spec("sst", "a"), "k1")
+	j2, created, err := e.svc.Submit(ctx, spec("sst", "a"), jobs.Submitter{}, "k1")
 	if err != nil || created || j2.ID != j1.ID {
 		t.Fatalf("replay: %v %v %v", j2, created, err)
 	}
-	if _, _, err := e.svc.Submit(ctx, spec("sst", "b"), "k1"); errs.CodeOf(err) != errs.Conflict || errs.FieldOf(err) != "Idempotency-Key" {
+	if _, _, err := e.svc.Submit(ctx, spec("sst", "b"), jobs.Submitter{}, "k1"); errs.CodeOf(err) != errs.Conflict || errs.FieldOf(err) != "Idempotency-Key" {
 		t.Fatalf("reuse: %v", err)
 	}
 	// Queue limit 2.
-	if _, _, err := e.svc.Submit(ctx, spec("sst", "b"), ""); err != nil {
+	if _, _, err := e.svc.Submit(ctx, spec("sst", "b"), jobs.Submitter{}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.svc.Submit(ctx, spec("sst", "c"), ""); errs.CodeOf(err) != errs.Busy {
+	if _, _, err := e.svc.Submit(ctx, spec("sst", "c"), jobs.Submitter{}, ""); errs.CodeOf(err) != errs.Busy {
 		t.Fatalf("queue full: %v", err)
 	}
 	e.svc.Drain()
-	if _, _, err := e.svc.Submit(ctx, spec("sst", "d"), ""); errs.CodeOf(err) != errs.Unavailable {
+	if _, _, err := e.svc.Submit(ctx, spec("sst", "d"), jobs.Submitter{}, ""); errs.CodeOf(err) != errs.Unavailable {
 		t.Fatalf("draining: %v", err)
 	}
 }
@@ -324,7 +324,7 @@ func TestSubmitValidates(t *testing.T) {
 func TestCancelKillsWorkers(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{}, "SUBSETD_TEST_TASK_DELAY=30s")
 	ctx := context.Background()
-	j, _, err := e.svc.Submit(ctx, spec("sst", "a", "b", "c", "d"), "")
+	j, _, err := e.svc.Submit(ctx, spec("sst", "a", "b", "c", "d"), jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,13 +356,13 @@ func TestCancelKillsWorkers(t *testing.T) {
 func TestCrashIsRetriedCorruptIsNot(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{Workers: 1})
 	ctx := context.Background()
-	j, _, _ := e.svc.Submit(ctx, spec("sst", "crash1"), "")
+	j, _, _ := e.svc.Submit(ctx, spec("sst", "crash1"), jobs.Submitter{}, "")
 	j = e.wait(t, j.ID, final)
 	ts, _ := e.store.Tasks(ctx, j.ID)
 	if j.Status != jobs.Successful || ts[0].Attempts != 2 {
 		t.Fatalf("crash: %s %q attempts %d", j.Status, j.Message, ts[0].Attempts)
 	}
-	j, _, err := e.svc.Submit(ctx, spec("bad", "a", "b"), "")
+	j, _, err := e.svc.Submit(ctx, spec("bad", "a", "b"), jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestCrashIsRetriedCorruptIsNot(t *testing.T) {
 
 func TestDeadline(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{JobDeadline: 500 * time.Millisecond}, "SUBSETD_TEST_TASK_DELAY=30s")
-	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a"), "")
+	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a"), jobs.Submitter{}, "")
 	j = e.wait(t, j.ID, final)
 	if j.Status != jobs.Failed || !strings.Contains(j.Message, "deadline") || e.pool.Busy() != 0 {
 		t.Fatalf("%s %q busy %d", j.Status, j.Message, e.pool.Busy())
@@ -387,7 +387,7 @@ func TestDeadline(t *testing.T) {
 
 func TestTaskTimeout(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{TaskTimeout: 300 * time.Millisecond}, "SUBSETD_TEST_TASK_DELAY=30s")
-	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a"), "")
+	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a"), jobs.Submitter{}, "")
 	j = e.wait(t, j.ID, final)
 	if j.Status != jobs.Failed || !strings.Contains(j.Regions[0].Message, "timed out") {
 		t.Fatalf("%s %+v", j.Status, j.Regions)
@@ -397,7 +397,7 @@ func TestTaskTimeout(t *testing.T) {
 func TestRestartFinishesJob(t *testing.T) {
 	state, data := t.TempDir(), setupData(t)
 	e := start(t, state, data, Config{}, "SUBSETD_TEST_TASK_DELAY=30s")
-	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a", "b"), "")
+	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a", "b"), jobs.Submitter{}, "")
 	e.wait(t, j.ID, func(j *jobs.Job) bool { return j.Status == jobs.Running && e.pool.Busy() == 2 })
 	// A stale temporary file, as a killed server leaves.
 	os.WriteFile(filepath.Join(state, "jobs", j.ID, "manifest.json.tmp"), nil, 0o644)
@@ -415,7 +415,7 @@ func TestRestartFinishesJob(t *testing.T) {
 func TestRetention(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{Retention: time.Hour})
 	ctx := context.Background()
-	j, _, _ := e.svc.Submit(ctx, spec("sst", "a"), "")
+	j, _, _ := e.svc.Submit(ctx, spec("sst", "a"), jobs.Submitter{}, "")
 	e.wait(t, j.ID, final)
 	if err := e.svc.Maintain(ctx); err != nil {
 		t.Fatal(err)
@@ -448,7 +448,7 @@ func TestTimeSeriesJob(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{})
 	ctx := context.Background()
 	sp := boxSpec("ts", &engine.TimeRange{Start: "2020-01-02", End: "2020-01-03"}, map[string][]float64{"a": {0, 0, 1, 1}, "b": {5, 0, 6, 1}}, "a", "b")
-	j, _, err := e.svc.Submit(ctx, sp, "")
+	j, _, err := e.svc.Submit(ctx, sp, jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +480,7 @@ func TestTimeSeriesJob(t *testing.T) {
 	}
 	// Out of the coverage: refused before a job exists.
 	sp.Time = &engine.TimeRange{Start: "2021-01-01"}
-	if _, _, err := e.svc.Submit(ctx, sp, ""); errs.FieldOf(err) != "time" {
+	if _, _, err := e.svc.Submit(ctx, sp, jobs.Submitter{}, ""); errs.FieldOf(err) != "time" {
 		t.Fatalf("outside: %v", err)
 	}
 }
@@ -492,7 +492,7 @@ func TestGranulesJob(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{Workers: 1})
 	ctx := context.Background()
 	sp := boxSpec("sw", nil, map[string][]float64{"west": {0.5, 0, 0.8, 1}, "both": {1.5, 0, 1.8, 1}, "none": {10, 0, 11, 1}}, "west", "both", "none")
-	j, _, err := e.svc.Submit(ctx, sp, "")
+	j, _, err := e.svc.Submit(ctx, sp, jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +542,7 @@ func TestGranulesJob(t *testing.T) {
 		t.Fatalf("file through a directory link: %v, want not found", err)
 	}
 	// Every region outside: the job ends at once.
-	j, _, err = e.svc.Submit(ctx, boxSpec("sw", nil, map[string][]float64{"far": {100, 0, 101, 1}}, "far"), "")
+	j, _, err = e.svc.Submit(ctx, boxSpec("sw", nil, map[string][]float64{"far": {100, 0, 101, 1}}, "far"), jobs.Submitter{}, "")
 	if err != nil || j.Status != jobs.Successful || j.Tasks != 0 || j.Message != "no region intersects the data" {
 		t.Fatalf("all empty: %+v %v", j, err)
 	}

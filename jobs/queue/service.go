@@ -273,10 +273,11 @@ func (s *Service) IndexStatus(ctx context.Context, id string) (*catalog.IndexSta
 	return s.catalog.IndexStatus(ctx, id)
 }
 
-// Submit validates a job, stores it and enqueues its tasks. With an
-// idempotency key already used for the same request it returns that job
-// and created = false.
-func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (*jobs.Job, bool, error) {
+// Submit validates a job of by.Owner, admits it under the server's limits
+// and the owner's quota, stores it and enqueues its tasks. With an
+// idempotency key the owner already used for the same request it returns
+// that job and created = false.
+func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter, idemKey string) (*jobs.Job, bool, error) {
 	if s.draining.Load() {
 		return nil, false, errs.E(errs.Unavailable, "the server is shutting down: submit the job again later")
 	}
@@ -304,12 +305,12 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	}
 	hash := spec.Hash()
 	if idemKey != "" {
-		if j, err := s.replay(ctx, idemKey, hash); j != nil || err != nil {
+		if j, err := s.replay(ctx, by.Owner, idemKey, hash); j != nil || err != nil {
 			return j, false, err
 		}
 	}
 	now := s.store.Now().UTC()
-	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Dataset: spec.Dataset, Spec: *spec, Created: now,
+	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Owner: by.Owner, Dataset: spec.Dataset, Spec: *spec, Created: now,
 		Kind: sel.Kind, Notes: sel.Notes}
 	if s.cfg.JobDeadline > 0 {
 		job.Deadline = now.Add(s.cfg.JobDeadline)
@@ -317,7 +318,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	var tasks []jobs.Task
 	tasks, job.Regions = planTasks(job.ID, spec.Regions, sel, s.cfg.Workers, s.cfg.RegionsPerTask)
 	err = s.store.InTx(ctx, func(tx *sql.Tx) error {
-		if err := s.store.Admit(ctx, tx, jobs.Admission{QueueLimit: s.cfg.QueueLimit}); err != nil {
+		if err := s.store.Admit(ctx, tx, jobs.Admission{QueueLimit: s.cfg.QueueLimit, Owner: by.Owner, Quota: by.Quota, Regions: len(spec.Regions)}); err != nil {
 			return err
 		}
 		if err := s.store.Insert(ctx, tx, job, tasks, idemKey, hash); err != nil {
@@ -337,13 +338,13 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	if err != nil {
 		if idemKey != "" {
 			// Another request with the same key won the race.
-			if j, rerr := s.replay(ctx, idemKey, hash); j != nil || rerr != nil {
+			if j, rerr := s.replay(ctx, by.Owner, idemKey, hash); j != nil || rerr != nil {
 				return j, false, rerr
 			}
 		}
 		return nil, false, err
 	}
-	s.log.Info().Str("job_id", job.ID).Str("dataset", job.Dataset).Str("kind", job.Kind).Int("regions", len(spec.Regions)).
+	s.log.Info().Str("job_id", job.ID).Str("owner", job.Owner).Str("dataset", job.Dataset).Str("kind", job.Kind).Int("regions", len(spec.Regions)).
 		Int("tasks", len(tasks)).Int("files", len(sel.Files)).Msg("job accepted")
 	if len(tasks) == 0 && spec.Statistics != nil {
 		// No input meets a region: the statistics (every region empty)
@@ -357,8 +358,8 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, idemKey string) (
 	return j, true, err
 }
 
-func (s *Service) replay(ctx context.Context, key, hash string) (*jobs.Job, error) {
-	id, h, err := s.store.ByIdempotencyKey(ctx, s.store.DB(), key)
+func (s *Service) replay(ctx context.Context, owner, key, hash string) (*jobs.Job, error) {
+	id, h, err := s.store.ByIdempotencyKey(ctx, s.store.DB(), owner, key)
 	if err != nil || id == "" {
 		return nil, err
 	}
@@ -386,6 +387,20 @@ func (s *Service) Cancel(ctx context.Context, id string) (*jobs.Job, error) {
 	s.stopJob(ctx, id, ids, errDismissed)
 	s.log.Info().Str("job_id", id).Msg("job dismissed")
 	return s.store.Get(ctx, id)
+}
+
+// Delete is a user's DELETE of a job: an active job is dismissed (Cancel)
+// and returned; a final one is deleted with its files (deleted = true).
+func (s *Service) Delete(ctx context.Context, id string) (j *jobs.Job, deleted bool, err error) {
+	j, err = s.Cancel(ctx, id)
+	if errs.CodeOf(err) != errs.Conflict {
+		return j, false, err
+	}
+	if err := s.remove(ctx, id); err != nil {
+		return nil, false, err
+	}
+	s.log.Info().Str("job_id", id).Msg("job deleted by its user")
+	return nil, true, nil
 }
 
 // stopJob kills the running tasks of a job that just ended and takes its

@@ -39,7 +39,7 @@ func TestStatisticsJob(t *testing.T) {
 	boxes := map[string][]float64{"a": {0, 0, 1, 1}, "b": {-3, -2, 2.6, 0.3}, "empty1": {100, 50, 101, 51}}
 	sp := boxSpec("ts", &engine.TimeRange{Start: "2020-01-02", End: "2020-01-03"}, boxes, "b", "empty1", "a")
 	sp.Statistics = &engine.Statistics{Ops: []string{engine.OpMean, engine.OpCount}, Weights: engine.WeightsNone}
-	j, _, err := e.svc.Submit(ctx, sp, "")
+	j, _, err := e.svc.Submit(ctx, sp, jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestStatisticsOnlyAndNoTask(t *testing.T) {
 	ctx := context.Background()
 	sp := spec("sst", "a", "empty1")
 	sp.Statistics = &engine.Statistics{Only: true}
-	j, _, err := e.svc.Submit(ctx, sp, "")
+	j, _, err := e.svc.Submit(ctx, sp, jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestStatisticsOnlyAndNoTask(t *testing.T) {
 	}
 	sp = boxSpec("sw", nil, map[string][]float64{"far": {100, 0, 101, 1}}, "far")
 	sp.Statistics = &engine.Statistics{Ops: []string{engine.OpMean}}
-	j, _, err = e.svc.Submit(ctx, sp, "")
+	j, _, err = e.svc.Submit(ctx, sp, jobs.Submitter{}, "")
 	if err != nil || j.Tasks != 0 {
 		t.Fatalf("%+v %v", j, err)
 	}
@@ -152,7 +152,7 @@ func TestStatisticsAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	sp := spec("sst", "a")
 	sp.Statistics = &engine.Statistics{}
-	j, _, err := e.svc.Submit(ctx, sp, "")
+	j, _, err := e.svc.Submit(ctx, sp, jobs.Submitter{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -387,18 +387,33 @@ func (s *Service) MaintainAt(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// expire deletes a job's files and record, excluding the manifest writer
-// (which may still be finishing the job's folder).
+// expire deletes a job whose retention period is over.
 func (s *Service) expire(ctx context.Context, id string) error {
-	s.manifestMu.Lock()
-	defer s.manifestMu.Unlock()
-	if err := os.RemoveAll(s.jobDir(id)); err != nil {
-		s.log.Error().Err(err).Str("job_id", id).Msg("remove expired job files")
-		return nil // tried again at the next maintenance
-	}
-	if err := s.store.Delete(ctx, id); err != nil {
+	if err := s.remove(ctx, id); err != nil {
+		if errs.CodeOf(err) == errs.Internal {
+			s.log.Error().Err(err).Str("job_id", id).Msg("remove expired job")
+			return nil // tried again at the next maintenance
+		}
 		return err
 	}
 	s.log.Info().Str("job_id", id).Msg("expired job deleted")
 	return nil
+}
+
+// remove deletes a final job's files and record, excluding the manifest
+// writer (which may still be finishing the job's folder).
+func (s *Service) remove(ctx context.Context, id string) error {
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
+	j, err := s.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !j.Status.Final() {
+		return errs.E(errs.Conflict, "job %s is %s", id, j.Status)
+	}
+	if err := os.RemoveAll(s.jobDir(id)); err != nil {
+		return fmt.Errorf("remove the files of job %s: %w", id, err)
+	}
+	return s.store.Delete(ctx, id)
 }

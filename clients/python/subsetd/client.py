@@ -11,7 +11,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from . import regions as _regions
-from .errors import APIError, SubsetdError, raise_for_problem, retry_after
+from .errors import SubsetdError, raise_for_problem, retry_after
 from .job import Job
 
 # Retries of an answer 503 (the server is indexing a dataset, shutting
@@ -223,10 +223,7 @@ class Client:
         if resp.status_code == 201:
             # A server that ignored dry_run started a real job: stop it.
             job = Job(self, resp.json(), resp.headers.get("Location"))
-            try:
-                job.cancel()
-            except APIError:
-                pass
+            self.request("DELETE", job.url, check=False)  # dismissed, or deleted if it is already done
             raise SubsetdError("the server ran job %s instead of estimating it (it ignores dry_run); the job was cancelled" % job.id)
         return resp.json()
 

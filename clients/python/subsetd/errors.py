@@ -16,8 +16,9 @@ class APIError(SubsetdError):
     The server answers errors as RFC 9457 problem documents
     (``application/problem+json``); their members are attributes here:
     ``status`` (the HTTP status), ``code`` (invalid, not_found, conflict,
-    too_large, unreadable, busy, unavailable, internal), ``field`` (the
-    request field at fault, e.g. ``regions[0].bbox``, or None), ``detail``,
+    too_large, unreadable, busy, unauthorized, forbidden, unavailable,
+    internal), ``field`` (the request field at fault, e.g.
+    ``regions[0].bbox``, or None), ``detail``,
     ``title``, ``type`` and ``instance``. ``problem`` is the whole document
     and ``retry_after`` the seconds of a Retry-After header (or None).
     An answer that is not a problem document (a proxy's error page) has

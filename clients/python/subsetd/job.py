@@ -86,10 +86,26 @@ class Job:
         return self
 
     def cancel(self):
-        """Cancels the job (it ends ``dismissed``); returns the job.
-        A job already finished raises APIError 409."""
-        self.doc = self.client.request("DELETE", self.url).json()
+        """Cancels the job (it ends ``dismissed``); returns the job. A job
+        already finished is left as it is: SubsetdError (``delete()``
+        removes it)."""
+        if self.refresh().finished:
+            raise SubsetdError("job %s is already %s: delete() removes it from the server" % (self.id, self.status))
+        resp = self.client.request("DELETE", self.url)
+        if resp.status_code == 204:  # it finished meanwhile, and the DELETE removed it
+            self.doc = dict(self.doc, status="deleted")
+        else:
+            self.doc = resp.json()
         return self
+
+    def delete(self):
+        """Removes the job and its files from the server, cancelling it
+        first when it is accepted or running."""
+        resp = self.client.request("DELETE", self.url)
+        if resp.status_code == 200:  # it was active: now dismissed, deleted next
+            self.doc = resp.json()
+            resp = self.client.request("DELETE", self.url)
+        self.doc = dict(self.doc, status="deleted")
 
     # -- waiting -------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Fixtures: the real `subsetd serve` on generated data, and a small fake
-HTTP server for what the real one does not do yet (keys, event streams)."""
+"""Fixtures: the real `subsetd serve` on generated data (without keys, and
+with them), and a small fake HTTP server for what the real one does not do
+yet (event streams)."""
 
 import http.server
 import json
@@ -75,13 +76,17 @@ def server(tmp_path_factory):
                    check=True, capture_output=True)
     config = root / "config.json"
     config.write_text(json.dumps({"datasets": {"passes": {"kind": "granules", "title": "two daily granules"}}}))
+    yield from _serve(binary, data, state, root / "serve.log", ["--config", str(config), "--auth", "none"])
+
+
+def _serve(binary, data, state, log, args):
+    """Runs subsetd serve on 127.0.0.1 until the session ends; yields its Server."""
     port = free_port()
     url = "http://127.0.0.1:%d" % port
-    log = root / "serve.log"
     with open(log, "wb") as logf:
-        proc = subprocess.Popen([str(binary), "serve", "--config", str(config), "--data", str(data),
+        proc = subprocess.Popen([str(binary), "serve", "--data", str(data),
                                  "--state", str(state), "--addr", "127.0.0.1:%d" % port, "--workers", "2",
-                                 "--index-interval", "0", "--log-level", "info"],
+                                 "--index-interval", "0", "--log-level", "info"] + args,
                                 stdout=logf, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -104,6 +109,23 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def keyed(server, tmp_path_factory):
+    """subsetd serve --auth keys on the same data, with the API keys of
+    alice and bob (users) in keyed.keys."""
+    binary = Path(os.environ.get("SUBSETD_BIN", REPO / "bin" / "subsetd"))
+    root = tmp_path_factory.mktemp("keyed")
+    state = root / "state"
+    keys = {}
+    for name in ("alice", "bob"):
+        out = subprocess.run([str(binary), "keys", "create", "--name", name, "--state", str(state)],
+                             check=True, capture_output=True, text=True)
+        keys[name] = out.stdout.strip()
+    for s in _serve(binary, server.data, state, root / "serve.log", ["--auth", "keys"]):
+        s.keys = keys
+        yield s
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import netCDF4
 import numpy as np
 import pytest
 
-from subsetd import APIError, JobError
+from subsetd import APIError, JobError, SubsetdError
 
 
 def expected_global(lat, lon):
@@ -120,15 +120,18 @@ def test_cancel_and_list(client):
     with pytest.raises(JobError) as e:
         job.wait(progress=False)
     assert e.value.status == "dismissed" and e.value.job is job
-    with pytest.raises(APIError) as e:
+    with pytest.raises(SubsetdError, match="already dismissed"):
         job.cancel()
-    assert (e.value.status, e.value.code) == (409, "conflict")
     assert job.id in [j.id for j in client.jobs(status="dismissed")]
     assert job.id not in [j.id for j in client.jobs(status=["successful", "failed"])]
     listed = client.jobs(limit=1)
     assert len(listed) == 1 and "regions" not in listed[0].doc
     again = client.job(job.id)
     assert again.status == "dismissed" and len(again.regions) == 40
+    again.delete()
+    with pytest.raises(APIError) as e:
+        client.job(job.id)
+    assert (e.value.status, e.value.code) == (404, "not_found")
 
 
 def test_wait_follows_the_servers_event_stream(client):

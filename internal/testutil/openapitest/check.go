@@ -1,10 +1,11 @@
 // Package openapitest checks HTTP responses against an OpenAPI 3.1
 // document: the operation exists, the status is documented, the content
 // type is one the document lists, required headers are present, and a JSON
-// body matches its schema. It understands the subset of JSON Schema the
-// subsetd document uses: $ref, type (one or a list), properties, required,
-// additionalProperties (false or a schema), items, enum, minimum, maximum,
-// minItems, maxItems, maxLength, pattern and format date-time.
+// body matches its schema; a response may be a $ref to a component. It
+// understands the subset of JSON Schema the subsetd document uses: $ref,
+// type (one or a list), properties, required, additionalProperties (false
+// or a schema), items, enum, minimum, maximum, minItems, maxItems,
+// maxLength, pattern and format date-time.
 //
 // It is a test helper shared by the API's unit tests and the end-to-end
 // tests; the server does not use it.
@@ -183,6 +184,12 @@ func (d *Doc) CheckResponse(method, path string, resp *http.Response, body []byt
 	if !ok {
 		if r, ok = responses["default"].(map[string]any); !ok {
 			return fmt.Errorf("%s %s: status %d not documented", method, tmpl, resp.StatusCode)
+		}
+	}
+	if ref, ok := r["$ref"].(string); ok {
+		var err error
+		if r, err = d.resolve(ref); err != nil {
+			return err
 		}
 	}
 	where := fmt.Sprintf("%s %s %d", method, tmpl, resp.StatusCode)

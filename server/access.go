@@ -1,0 +1,47 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/subsetd/subsetd/api"
+)
+
+// validateAccess checks the settings of who may call the server.
+func (c *Config) validateAccess() []string {
+	var bad []string
+	switch api.AuthMode(c.Auth) {
+	case api.AuthKeys:
+	case api.AuthNone:
+		if !c.InsecureNoAuth && !Loopback(c.Addr) {
+			bad = append(bad, fmt.Sprintf("auth: none serves every caller as an administrator, so it is allowed only on a loopback address (127.0.0.1, ::1, localhost), not %q: "+
+				"use auth keys (subsetd keys create), or insecure_no_auth (--insecure-no-auth) when something in front of the server authenticates its callers", c.Addr))
+		}
+	default:
+		bad = append(bad, fmt.Sprintf("auth: %q, use keys or none", c.Auth))
+	}
+	if err := c.Quota.Check(); err != nil {
+		bad = append(bad, err.Error())
+	}
+	if _, err := api.ParseProxies(c.TrustedProxies); err != nil {
+		bad = append(bad, "trusted_proxies: "+err.Error())
+	}
+	return bad
+}
+
+// Loopback reports whether a listen address (host:port) accepts loopback
+// connections only: localhost or a loopback IP. An empty host listens on
+// every interface.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
