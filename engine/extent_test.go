@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/subsetd/subsetd/cftime"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -96,6 +97,33 @@ func TestISODuration(t *testing.T) {
 	}
 }
 
+func TestFormatLike(t *testing.T) {
+	t.Parallel()
+	d := cftime.Date{Year: 2021, Month: 4, Day: 3, Hour: 0, Minute: 40, Second: 56.789}
+	for model, want := range map[string]string{
+		"20190821T174811Z":          "20210403T004056Z",
+		"20190821T174811":           "20210403T004056",
+		"2019-08-21T17:48:11Z":      "2021-04-03T00:40:56Z",
+		"2019-08-21 17:48:11":       "2021-04-03 00:40:56",
+		"2019-08-21T17:48:11.000Z":  "2021-04-03T00:40:56.789Z",
+		"20190821T174811.5Z":        "20210403T004056.7Z",
+		" 2019-08-21T17:48:11Z ":    "2021-04-03T00:40:56Z",
+		"2019-08-21T174811Z":        d.String(), // mixed forms
+		"August 21, 2019":           d.String(),
+		"2019-08-21T17:48:11+02:00": d.String(),
+	} {
+		if got := formatLike(model, d); got != want {
+			t.Errorf("formatLike(%q) = %q, want %q", model, got, want)
+		}
+	}
+	if got := formatLike("20190821T174811Z", cftime.Date{Year: 2021, Month: 1, Day: 1, Second: 59.9999999}); got != "20210101T000059Z" {
+		t.Errorf("seconds are cut, not rounded: %s", got)
+	}
+	if got := formatLike("20190821T174811.999Z", cftime.Date{Year: 2021, Month: 1, Day: 1, Second: 59.9999999}); got != "20210101T000059.999Z" {
+		t.Errorf("fractions are cut, not rounded: %s", got)
+	}
+}
+
 func TestBoundsWKT(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -161,6 +189,18 @@ func TestRunPixelTimesGiveTheCoverage(t *testing.T) {
 	out := e.out(t, res.Regions[0])
 	if got := globalText(out, "time_coverage_start") + " " + globalText(out, "time_coverage_end"); got != "2020-01-01T00:20:00Z 2020-01-01T01:50:00Z" {
 		t.Errorf("coverage %s", got)
+	}
+	// GHRSST GDS 2's start_time and stop_time say the same, in their own
+	// format; absent from the input, they are not added.
+	for _, name := range []string{"start_time", "stop_time"} {
+		if got := globalText(out, name); got != "<absent>" {
+			t.Errorf("%s added: %s", name, got)
+		}
+	}
+	in = e.put("/data/scat_gds.nc", b.attr(txt("start_time", "20200101T000000Z"), txt("stop_time", "20200101T014000Z")).build())
+	out = e.out(t, e.run(t, &Request{Regions: []regions.Fixed{tri}}, in).Regions[0])
+	if got := globalText(out, "start_time") + " " + globalText(out, "stop_time"); got != "20200101T002000Z 20200101T015000Z" {
+		t.Errorf("start_time, stop_time %s", got)
 	}
 	// A time per scan line (row): rows 2..11 are kept, at 600 s each.
 	b = newNC("/data/scan.nc", ncmodel.FormatNetCDF4).dim("row", 20).dim("cell", 10).

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,9 +187,10 @@ type regionMeta struct {
 	latMin, latMax float64
 	lonWest        float64
 	lonEast        float64
-	timeStart      string
-	timeEnd        string
-	duration       float64 // seconds from timeStart to timeEnd; NaN when unknown
+	timeStart      string      // ISO 8601; "" when the output has no time
+	timeEnd        string      //
+	start, end     cftime.Date // the same
+	duration       float64     // seconds from timeStart to timeEnd; NaN when unknown
 }
 
 // setGlobalAttrs updates the root attributes of an output: history, ACDD
@@ -220,6 +223,15 @@ func setGlobalAttrs(root *ncmodel.Group, m regionMeta, req *Request, region regi
 	if m.timeStart != "" {
 		set("time_coverage_start", ncmodel.Char, m.timeStart)
 		set("time_coverage_end", ncmodel.Char, m.timeEnd)
+		// GHRSST GDS 2's names for the same, in the source's own format.
+		for _, a := range []struct {
+			name string
+			d    cftime.Date
+		}{{"start_time", m.start}, {"stop_time", m.end}} {
+			if old, ok := root.Attr(a.name); ok {
+				set(a.name, ncmodel.Char, formatLike(old.Text(), a.d))
+			}
+		}
 	}
 	if _, ok := root.Attr("time_coverage_duration"); ok {
 		if m.timeStart != "" && !math.IsNaN(m.duration) {
@@ -303,6 +315,29 @@ func isoDuration(sec float64) string {
 	return out
 }
 
+// dateLayouts are the ISO 8601 forms of a date time attribute formatLike
+// keeps: basic (GHRSST's "20190821T174811Z") and extended, with a T or a
+// space, fractional seconds and a Z or not.
+var dateLayouts = regexp.MustCompile(`^(\d{4})(-?)(\d{2})-?(\d{2})([T ])(\d{2})(:?)(\d{2}):?(\d{2})(\.\d+)?(Z?)$`)
+
+// formatLike writes d as model is written (one of dateLayouts), seconds
+// cut to model's precision; as ISO 8601 extended (Date.String) when model
+// is in another form or d's year has not four digits.
+func formatLike(model string, d cftime.Date) string {
+	m := dateLayouts.FindStringSubmatch(strings.TrimSpace(model))
+	if m == nil || d.Year < 0 || d.Year > 9999 || (m[2] == "") != (m[7] == "") {
+		return d.String()
+	}
+	dateSep, timeSep := m[2], m[7]
+	sec := int(math.Floor(d.Second))
+	out := fmt.Sprintf("%04d%s%02d%s%02d%s%02d%s%02d%s%02d", d.Year, dateSep, d.Month, dateSep, d.Day, m[5], d.Hour, timeSep, d.Minute, timeSep, sec)
+	if digits := len(m[10]) - 1; digits > 0 {
+		frac := math.Min(math.Floor((d.Second-float64(sec))*math.Pow10(digits)+1e-6), math.Pow10(digits)-1)
+		out += fmt.Sprintf(".%0*d", digits, int64(frac))
+	}
+	return out + m[11]
+}
+
 // extentOf computes the metadata extent of a region from its selections.
 func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64) regionMeta {
 	m := regionMeta{latMin: math.NaN()}
@@ -366,7 +401,8 @@ func (p *filePlan) extentOf(rp *regionPlan, coordVals map[*ncmodel.Var][]float64
 			last = s
 		}
 	}
-	m.timeStart, m.timeEnd = first.start.String(), last.end.String()
+	m.start, m.end = first.start, last.end
+	m.timeStart, m.timeEnd = m.start.String(), m.end.String()
 	if start, err := last.u.Encode(first.start); err == nil && last.u.Scale > 0 {
 		m.duration = (last.hi - start) * last.u.Scale
 	}

@@ -23,7 +23,7 @@ var ignoredGlobals = map[string]bool{
 	"history": true, "NCO": true, "history_of_appended_files": true, "_NCProperties": true,
 	"geospatial_lat_min": true, "geospatial_lat_max": true, "geospatial_lon_min": true, "geospatial_lon_max": true,
 	"time_coverage_start": true, "time_coverage_end": true, "time_coverage_duration": true, "geospatial_bounds": true,
-	"subsetd_request": true, "subsetd_version": true, "subsetd_source": true,
+	"subsetd_request": true, "subsetd_version": true, "subsetd_source": true, "start_time": true, "stop_time": true,
 }
 
 func needNCO(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/testutil/fixtures"
@@ -392,6 +393,26 @@ func TestRealTracksAndSwathsInTime(t *testing.T) {
 			}
 		}
 		checkBox(t, in, res.Regions[0], map[string][2]int{"nj": {lo, hi}, "ni": {i0, i1}}, masked, false)
+		// GDS 2's start_time and stop_time: the first and last pixel kept,
+		// in the source's format.
+		if !strings.HasPrefix(units, "seconds since 1981-01-01") {
+			t.Fatalf("time units %q", units)
+		}
+		first, last := math.Inf(1), math.Inf(-1)
+		for k, in := range inside {
+			if in {
+				first, last = math.Min(first, pix[k]), math.Max(last, pix[k])
+			}
+		}
+		at := func(s float64) string {
+			return time.Date(1981, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(math.Floor(s)) * time.Second).Format("20060102T150405Z")
+		}
+		out := openT(t, res.Regions[0].Files[0].Path).File().Root
+		a, _ := out.Attr("start_time")
+		b, _ := out.Attr("stop_time")
+		if a.Text() != at(first) || b.Text() != at(last) {
+			t.Errorf("start_time %q, stop_time %q, want %s, %s", a.Text(), b.Text(), at(first), at(last))
+		}
 	})
 }
 

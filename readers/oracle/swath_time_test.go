@@ -12,7 +12,8 @@ import (
 
 // TestSwathExtentAttributes: on a GHRSST L2P-like swath (one reference
 // time, per-pixel sst_dtime), time_coverage_* is that of the pixels kept,
-// time_coverage_duration and geospatial_bounds are recomputed, _ChunkSizes
+// time_coverage_duration, geospatial_bounds and GHRSST's start_time and
+// stop_time are recomputed, _ChunkSizes
 // that no longer describe the chunks are removed; xarray decodes the
 // output's coordinates and times as the source's.
 func TestSwathExtentAttributes(t *testing.T) {
@@ -43,6 +44,7 @@ func TestSwathExtentAttributes(t *testing.T) {
 		}
 	}
 	iso := func(s float64) string { return ref.Add(time.Duration(s) * time.Second).Format("2006-01-02T15:04:05Z") }
+	gds := func(s float64) string { return ref.Add(time.Duration(s) * time.Second).Format("20060102T150405Z") }
 	_, res := cut(t, in, bboxReq("r", box...))
 	r := res.Regions[0]
 	if r.Status != engine.StatusSuccessful {
@@ -62,6 +64,8 @@ func TestSwathExtentAttributes(t *testing.T) {
 		"time_coverage_start":    iso(lo),
 		"time_coverage_end":      iso(hi),
 		"time_coverage_duration": duration(hi - lo),
+		"start_time":             gds(lo), // GDS 2's, in the source's format
+		"stop_time":              gds(hi),
 		"geospatial_bounds":      wkt,
 	} {
 		if got := text(name); got != want {
