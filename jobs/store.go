@@ -25,8 +25,9 @@ import (
 // The database may have a single connection (SQLite): a method never uses
 // the pool while it holds a transaction.
 type Store struct {
-	db  *sql.DB
-	Now func() time.Time
+	db      *sql.DB
+	dialect sqlmigrate.Dialect // SQLite unless NewPostgresStore (store_pg.go)
+	Now     func() time.Time
 	// Changed, when set, is told the id of a job after each transaction
 	// that changed it is committed (the API's event hub listens). It is
 	// called on the transition's goroutine and must not block.
@@ -54,7 +55,7 @@ type JobEvent struct {
 
 // NewStore returns a store on db. Call Migrate before use.
 func NewStore(db *sql.DB) *Store {
-	return &Store{db: db, Now: time.Now}
+	return &Store{db: db, dialect: sqlmigrate.SQLite, Now: time.Now}
 }
 
 // DB is the store's database.
@@ -72,7 +73,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	set := sqlmigrate.Set{Table: "subsetd_job_migration", FS: files, Baseline: 1}
-	if err := sqlmigrate.Migrate(ctx, s.db, sqlmigrate.SQLite, set); err != nil {
+	if err := sqlmigrate.Migrate(ctx, s.db, s.dialect, set); err != nil {
 		return fmt.Errorf("job store: %w", err)
 	}
 	return nil

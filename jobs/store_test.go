@@ -13,8 +13,13 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// newStore returns an empty migrated store on the backend of the suite's
+// run: SQLite, or PostgreSQL inside TestStoreSuiteOnPostgres.
 func newStore(t *testing.T) *Store {
 	t.Helper()
+	if onPostgres {
+		return newPostgresStore(t)
+	}
 	return migrate(t, openFixture(t, ""))
 }
 

@@ -18,8 +18,14 @@ import (
 // written in it.
 type Dialect string
 
-// SQLite is the dialect of SQLite databases (modernc.org/sqlite).
-const SQLite Dialect = "sqlite"
+// The dialects.
+const (
+	SQLite   Dialect = "sqlite"   // SQLite databases (modernc.org/sqlite)
+	Postgres Dialect = "postgres" // PostgreSQL through pgx, queries with ? placeholders rebound (internal/pgsql)
+)
+
+// Dialects are the dialects every Set has a folder of migrations for.
+var Dialects = []Dialect{SQLite, Postgres}
 
 // Set is the migrations of one store.
 type Set struct {
@@ -55,6 +61,10 @@ type dialect struct {
 	lock string
 	// record inserts (version, name, applied_ms) into the version table (%s).
 	record string
+	// lockFirst: the lock statement does not need the version table, and
+	// the table is created under it (PostgreSQL's CREATE TABLE IF NOT
+	// EXISTS is not safe against a concurrent one).
+	lockFirst bool
 	// adopt recognises, in tx, a database written before the version table
 	// and adds to it what the schema of base lacks; it reports whether the
 	// database was one. nil: the dialect has no such databases.
@@ -74,6 +84,18 @@ var dialects = map[Dialect]*dialect{
 		lock:   `DELETE FROM %s WHERE version < 1`,
 		record: `INSERT INTO %s (version, name, applied_ms) VALUES (?, ?, ?)`,
 		adopt:  adoptSQLite,
+	},
+	Postgres: {
+		versionTable: `CREATE TABLE IF NOT EXISTS %s (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_ms BIGINT NOT NULL
+		)`,
+		// A transaction-scoped advisory lock keyed by the table's name:
+		// nodes starting at once take turns, the first applies.
+		lock:      `SELECT pg_advisory_xact_lock(hashtext('subsetd_migrate:%s'))`,
+		record:    `INSERT INTO %s (version, name, applied_ms) VALUES (?, ?, ?)`,
+		lockFirst: true,
 	},
 }
 
@@ -99,7 +121,7 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, set Set) error {
 	if set.Baseline < 0 || set.Baseline > len(ms) {
 		return fmt.Errorf("migrate: baseline %d is not one of the %d migrations", set.Baseline, len(ms))
 	}
-	if _, err := db.ExecContext(ctx, fmt.Sprintf(dl.versionTable, set.Table)); err != nil {
+	if err := createVersionTable(ctx, db, dl, set.Table); err != nil {
 		return fmt.Errorf("migrate: create %s: %w", set.Table, err)
 	}
 	for {
@@ -111,6 +133,53 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, set Set) error {
 			return nil
 		}
 	}
+}
+
+func createVersionTable(ctx context.Context, db *sql.DB, dl *dialect, table string) error {
+	if !dl.lockFirst {
+		_, err := db.ExecContext(ctx, fmt.Sprintf(dl.versionTable, table))
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(dl.lock, table)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(dl.versionTable, table)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Check reports an error when a dialect's folder lacks a migration the
+// others have, or names it differently: every version exists for every
+// dialect of Dialects, under the same name.
+func Check(fsys fs.FS) error {
+	var first []migration
+	for i, d := range Dialects {
+		ms, err := load(fsys, d)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = ms
+			continue
+		}
+		for v := range max(len(ms), len(first)) {
+			switch {
+			case v >= len(ms):
+				return fmt.Errorf("%s has no migration %s (%s has)", d, first[v].name, Dialects[0])
+			case v >= len(first):
+				return fmt.Errorf("%s has no migration %s (%s has)", Dialects[0], ms[v].name, d)
+			case ms[v].name != first[v].name:
+				return fmt.Errorf("migration %04d is %s in %s and %s in %s", v+1, first[v].name, Dialects[0], ms[v].name, d)
+			}
+		}
+	}
+	return nil
 }
 
 // step applies, in one transaction, the migration after the database's
