@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -80,6 +80,9 @@ type Options struct {
 	Keys           Keys           // the keys, with Auth keys
 	Quota          jobs.Quota     // what a key may use unless its own quota says otherwise; callers without a key get its request rate
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For names the client
+	// CORSOrigins are the origins whose pages may call the API ("*": any,
+	// without credentials); none: no CORS fields.
+	CORSOrigins []string
 }
 
 //go:embed openapi.json
@@ -107,6 +110,10 @@ type handler struct {
 	u      urls     // makes links
 	docs   docCache // JSON of final jobs' documents (doccache.go)
 	limits limiter  // request rates (ratelimit.go)
+	mux    *chi.Mux // the routes, for Allow (browser.go)
+
+	routesOnce sync.Once
+	routes     []routeOf
 }
 
 // urls makes the links of the API's documents and headers: the path
@@ -128,7 +135,8 @@ func New(b Backend, opt Options) http.Handler {
 		h.hub = NewHub(b.Get, opt.PublicURL)
 	}
 	r := chi.NewRouter()
-	r.Use(h.realClient, requestLog(opt.Log), recoverer)
+	h.mux = r
+	r.Use(h.realClient, requestLog(opt.Log), recoverer, h.browser)
 	if opt.Registry != nil {
 		r.Use(httpMetrics(opt.Registry))
 	}
@@ -139,9 +147,7 @@ func New(b Backend, opt Options) http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, errs.NotFound, "", "no such resource: "+r.URL.Path)
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusMethodNotAllowed, errs.Invalid, "", fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
-	})
+	r.MethodNotAllowed(h.methodNotAllowed)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -340,8 +346,7 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.F(errs.Invalid, "Idempotency-Key", "the key must be 1 to %d visible ASCII characters", MaxIdempotencyKey))
 		return
 	}
-	// The body must be JSON whatever Content-Type says: curl -d sends
-	// application/x-www-form-urlencoded by default.
+	// The body is JSON: another Content-Type was refused (browser.go).
 	var req JobRequest
 	if err := decodeBody(w, r, h.opt.MaxBodyBytes, &req); err != nil {
 		writeError(w, r, err)

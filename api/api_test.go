@@ -242,11 +242,25 @@ type client struct {
 // do sends a request and checks the response against the OpenAPI document.
 func (c *client) do(method, path string, body string, hdr ...string) (*http.Response, []byte) {
 	c.t.Helper()
+	return c.send(method, path, body, true, hdr...)
+}
+
+// doRaw is do without the Content-Type of a JSON body.
+func (c *client) doRaw(method, path string, body string, hdr ...string) (*http.Response, []byte) {
+	c.t.Helper()
+	return c.send(method, path, body, false, hdr...)
+}
+
+func (c *client) send(method, path string, body string, asJSON bool, hdr ...string) (*http.Response, []byte) {
+	c.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
+	if body != "" && asJSON {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

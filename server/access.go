@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/subsetd/subsetd/api"
@@ -28,7 +29,29 @@ func (c *Config) validateAccess() []string {
 	if _, err := api.ParseProxies(c.TrustedProxies); err != nil {
 		bad = append(bad, "trusted_proxies: "+err.Error())
 	}
+	if err := checkOrigins(c.CORSOrigins); err != nil {
+		bad = append(bad, "cors_origins: "+err.Error())
+	}
 	return bad
+}
+
+// checkOrigins accepts ["*"] or origins as browsers send them:
+// scheme://host[:port], without path, query or user.
+func checkOrigins(origins []string) error {
+	for _, o := range origins {
+		if o == "*" {
+			if len(origins) > 1 {
+				return fmt.Errorf("\"*\" (every origin) stands alone, not beside %d other origins", len(origins)-1)
+			}
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%q is not an origin: write scheme://host[:port], e.g. https://maps.example.org", o)
+		}
+	}
+	return nil
 }
 
 // Loopback reports whether a listen address (host:port) accepts loopback
@@ -44,4 +67,13 @@ func Loopback(addr string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.Unmap().IsLoopback()
+}
+
+// corsOrigins are the origins as browsers send them (no trailing slash).
+func corsOrigins(origins []string) []string {
+	out := make([]string, len(origins))
+	for i, o := range origins {
+		out[i] = strings.TrimSuffix(o, "/")
+	}
+	return out
 }

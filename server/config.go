@@ -84,6 +84,7 @@ type Config struct {
 	InsecureNoAuth bool       `json:"insecure_no_auth"` // allow auth none on an address that is not a loopback one
 	Quota          jobs.Quota `json:"quota"`            // what each key may use unless its own quota says otherwise
 	TrustedProxies []string   `json:"trusted_proxies"`  // addresses or CIDR prefixes whose X-Forwarded-For names the client
+	CORSOrigins    []string   `json:"cors_origins"`     // origins (https://maps.example.org) whose pages may call the API; ["*"]: any, without credentials
 
 	// WorkerCommand is the argv that starts a worker process (the binary's
 	// own path and "worker"); set by the command, not the file.

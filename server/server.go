@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
 			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub,
-			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies}),
+			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies, CORSOrigins: corsOrigins(cfg.CORSOrigins)}),
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),

@@ -108,6 +108,14 @@ func TestAuthNoneOnLoopback(t *testing.T) {
 			t.Errorf("validate: %v, want %q", err, want)
 		}
 	}
+	for origins, ok := range map[string]bool{"https://maps.example.org": true, "http://localhost:3000,https://a.example/": true, "*": true,
+		"*,https://a.example": false, "maps.example.org": false, "https://a.example/page": false, "ftp://a.example": false, "https://u@a.example": false} {
+		c := Default()
+		c.Data, c.CORSOrigins = "/d", strings.Split(origins, ",")
+		if err := c.Validate(); (err == nil) != ok {
+			t.Errorf("cors_origins %q: %v", origins, err)
+		}
+	}
 }
 
 func TestRunServesAndStops(t *testing.T) {

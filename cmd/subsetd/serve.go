@@ -63,6 +63,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
    "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
+   "cors_origins": [],
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
              "burst": 0, "output_bytes_per_day": 0}}
 
@@ -80,6 +81,13 @@ requests_per_second), bytes of output files per UTC day. Over a quota the
 answer is 429 with Retry-After and the RateLimit-Policy / RateLimit fields.
 Key operations and every change of a job's status are written to
 <state>/audit.log.
+
+Browsers: --cors-origins lets the pages of those origins call the API
+(preflights answered with the path's methods and the fields Authorization,
+Content-Type, Idempotency-Key, Range, Last-Event-ID; answers expose Location,
+ETag, Repr-Digest, Retry-After, Content-Disposition, RateLimit and
+RateLimit-Policy). A request body must be JSON (Content-Type:
+application/json, curl --json): another media type is 415.
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -116,6 +124,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Int("max-header-bytes", def.MaxHeaderBytes, "HTTP: largest request headers in `bytes` (431 beyond)")
 	fs.String("auth", def.Auth, "who may call: `keys` (API keys made by 'subsetd keys create') or none (every caller is an administrator; loopback addresses only)")
 	fs.Bool("insecure-no-auth", false, "allow --auth none on an address that is not a loopback one (something in front authenticates the callers)")
+	fs.String("cors-origins", "", "`origins` (comma-separated, e.g. https://maps.example.org) whose web pages may call the API (CORS); * for any origin, without credentials")
 	fs.String("trusted-proxies", "", "`addresses` or CIDR prefixes (comma-separated) of reverse proxies whose X-Forwarded-For names the client, in logs and request rates")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
@@ -219,5 +228,7 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.InsecureNoAuth = g.(bool)
 	case "trusted-proxies":
 		c.TrustedProxies = splitList(g.(string))
+	case "cors-origins":
+		c.CORSOrigins = splitList(g.(string))
 	}
 }
