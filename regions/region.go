@@ -200,21 +200,25 @@ func (f Fixed) Resolve(field string) (Resolved, error) {
 	return Region{Name: f.OutputName(), BBox: f.BBox, Geometry: f.Geometry, Mask: f.Mask}.Resolve(field)
 }
 
+// boxOrder ends every error about a box: its order surprises users of
+// NCO (lon,lon,lat,lat) and CDO (lon1,lon2,lat1,lat2).
+const boxOrder = " (a box is W,S,E,N: west, south, east, north)"
+
 // NewBBox validates a box.
 func NewBBox(field string, w, s, e, n float64) (BBox, error) {
 	for i, v := range []float64{w, s, e, n} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return BBox{}, errs.F(errs.Invalid, field, "bbox %s is %v: coordinates must be finite numbers", [...]string{"west", "south", "east", "north"}[i], v)
+			return BBox{}, errs.F(errs.Invalid, field, "bbox %s is %v: coordinates must be finite numbers"+boxOrder, [...]string{"west", "south", "east", "north"}[i], v)
 		}
 	}
 	if s < -90 || s > 90 || n < -90 || n > 90 {
-		return BBox{}, errs.F(errs.Invalid, field, "latitude outside [-90, 90]: south %v, north %v", s, n)
+		return BBox{}, errs.F(errs.Invalid, field, "latitude outside [-90, 90]: south %v, north %v"+boxOrder, s, n)
 	}
 	if s > n {
-		return BBox{}, errs.F(errs.Invalid, field, "south (%v) is greater than north (%v)", s, n)
+		return BBox{}, errs.F(errs.Invalid, field, "south (%v) is greater than north (%v)"+boxOrder, s, n)
 	}
 	if math.Abs(w) > 720 || math.Abs(e) > 720 {
-		return BBox{}, errs.F(errs.Invalid, field, "longitude outside [-720, 720]: west %v, east %v", w, e)
+		return BBox{}, errs.F(errs.Invalid, field, "longitude outside [-720, 720]: west %v, east %v"+boxOrder, w, e)
 	}
 	return BBox{West: w, South: s, East: e, North: n}, nil
 }

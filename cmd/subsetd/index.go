@@ -17,7 +17,7 @@ import (
 const indexAbout = `Indexes the data directory into <state>/index.db: for every NetCDF/HDF5 file
 (.nc .nc4 .netcdf .cdf .h5 .hdf5 .he5 .hdf in any case, also compressed .gz
 .gzip .bz2 .zst .zstd) its size, time, format, variables, dimensions, lat/lon
-box (a footprint polygon for 2-D coordinates), decoded time coverage and, on
+box W,S,E,N (a footprint polygon for 2-D coordinates), decoded time coverage and, on
 request, sha256. Each immediate sub-folder of --data is a dataset; a file
 directly in --data is a dataset of its own, its id the file name without its
 extensions (A.NC.GZ is A). Symbolic links out of --data are refused.

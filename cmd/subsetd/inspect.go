@@ -20,9 +20,9 @@ cell centres and the decoded time coverage.
 With --stdin it serves 'subsetd index': it reads file paths from standard
 input, one per line, and answers each with one JSON line on standard output,
 {"path": ..., "description": {...}, "geo": {...}} or {"path": ..., "error": ...}.
-"geo" holds the lat/lon box of the cell centres (longitudes in [-180, 180],
-west > east across the antimeridian) and, for 2-D latitude/longitude, a
-footprint polygon made from the edges of the arrays.`
+"geo" holds the lat/lon box of the cell centres, [W, S, E, N] (longitudes
+in [-180, 180], west > east across the antimeridian) and, for 2-D
+latitude/longitude, a footprint polygon made from the edges of the arrays.`
 
 func runInspect(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("inspect", "subsetd inspect [--json] FILE...", inspectAbout, stderr)

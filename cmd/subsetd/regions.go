@@ -8,7 +8,8 @@ import (
 )
 
 const regionsAbout = `Lists the named region sets (built in, and those of --regions-dir), or with
-SET the regions of one set and their bounding boxes. Use a region in a
+SET the regions of one set and their bounding boxes, [W, S, E, N] (west,
+south, east, north, in degrees). Use a region in a
 request as SET/NAME: subsetd subset --region africa/benguela_current ...`
 
 func runRegions(args []string, stdout, stderr io.Writer) int {

@@ -16,6 +16,7 @@ import (
 
 const serveAbout = `Serves the datasets of --data over HTTP: clients submit jobs of many regions,
 poll them and download one NetCDF file per region (API: GET /v1/openapi.json).
+A region's box is [W, S, E, N]: west, south, east, north, in degrees.
 
 Each immediate sub-folder of --data is one dataset (its NetCDF/HDF5 files
 together, compressed .gz/.bz2/.zst ones too); each such file directly in

@@ -26,10 +26,6 @@ run by hand, except to debug a task:
   echo '{"files":["/data/sst.nc"],"out_dir":"/tmp/out",
         "regions":[{"name":"a","bbox":[0,0,10,10]}]}' | subsetd worker
 
-The environment variable SUBSETD_TEST_TASK_DELAY (a duration) makes the
-worker wait before cutting; the end-to-end tests use it to cancel or kill
-running tasks. Unset, it does nothing.
-
 Exit status: 0 when a reply was printed (including a reply carrying an
 error), 1 otherwise.`
 

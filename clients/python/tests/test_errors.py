@@ -20,7 +20,7 @@ def test_bad_bbox(client):
     with pytest.raises(APIError) as e:
         client.submit(dataset="global", regions=[("ok", [0, 0, 10, 10]), ("bad", [8, 35, 20, -15])])
     assert (e.value.status, e.value.field) == (400, "regions[1].bbox")
-    assert e.value.detail == "south (35) is greater than north (-15)"
+    assert e.value.detail == "south (35) is greater than north (-15) (a box is W,S,E,N: west, south, east, north)"
 
 
 def test_time_outside_coverage(client):
