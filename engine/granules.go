@@ -67,9 +67,12 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 		// folders are the system's, as for every run).
 		o := opt
 		o.Concat = false
-		o.OutDir = filepath.Join(opt.OutDir, fmt.Sprintf("%sgranule-%d", TempPrefix, k))
-		if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-			return nil, errs.Wrap(errs.Internal, err, "output folder")
+		o.OutDir = "" // a dry run writes nothing
+		if !opt.DryRun {
+			o.OutDir = filepath.Join(opt.OutDir, fmt.Sprintf("%sgranule-%d", TempPrefix, k))
+			if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+				return nil, errs.Wrap(errs.Internal, err, "output folder")
+			}
 		}
 		r, err := run(ctx, []string{file}, &sub, o)
 		if r != nil {
@@ -79,7 +82,7 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 			res.Notes = append(res.Notes, r.Notes...)
 		}
 		if err != nil {
-			os.RemoveAll(o.OutDir)
+			removeStaging(o.OutDir)
 			if context.Cause(ctx) != nil || errs.Retryable(err) {
 				return nil, err
 			}
@@ -98,15 +101,15 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 			continue
 		}
 		if len(r.Regions) != len(sub.Regions) {
-			os.RemoveAll(o.OutDir)
+			removeStaging(o.OutDir)
 			return nil, errs.E(errs.Internal, "the engine reported %d regions for %d", len(r.Regions), len(sub.Regions))
 		}
 		if err := mergeGranuleStats(res, req, r.Stats); err != nil {
-			os.RemoveAll(o.OutDir)
+			removeStaging(o.OutDir)
 			return nil, err
 		}
-		moveGranule(opt.Files, r, users[k], res, stems[k], o.OutDir, opt.OutDir, empties, fails)
-		os.RemoveAll(o.OutDir)
+		moveGranule(opt, r, users[k], res, stems[k], o.OutDir, empties, fails)
+		removeStaging(o.OutDir)
 	}
 	for i := range res.Regions {
 		r := &res.Regions[i]
@@ -133,15 +136,25 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 // users[j] of res: its outputs move from staging to <region>/<stem>.nc
 // under outDir, its other outcomes join the region's messages. An output
 // that cannot be moved fails for its region, as one that cannot be written.
-func moveGranule(files Files, r *Result, users []int, res *Result, stem, staging, outDir string, empties, fails [][]string) {
+//
+// Of a dry run (opt.DryRun) nothing is moved: the outputs are described
+// under the names they would have.
+func moveGranule(opt Options, r *Result, users []int, res *Result, stem, staging string, empties, fails [][]string) {
+	files, outDir := opt.Files, opt.OutDir
 	for j, rr := range r.Regions {
 		i := users[j]
 		out := &res.Regions[i]
+		out.InputBytes += rr.InputBytes
 		switch rr.Status {
 		case StatusSuccessful:
 			out.Statistics = out.Statistics || rr.Statistics
 			for _, f := range rr.Files {
 				name := out.Name + "/" + stem + strings.TrimPrefix(f.Name, out.Name)
+				if opt.DryRun {
+					f.Name = name
+					out.Files = append(out.Files, f)
+					continue
+				}
 				dst := filepath.Join(outDir, filepath.FromSlash(name))
 				err := os.MkdirAll(filepath.Dir(dst), 0o755)
 				if err != nil {
@@ -176,4 +189,12 @@ func everyFile(regions, files int) [][]int {
 		need[i] = all
 	}
 	return need
+}
+
+// removeStaging removes the folder a granule's outputs were written to
+// (none in a dry run).
+func removeStaging(dir string) {
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
 }

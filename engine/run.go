@@ -56,6 +56,10 @@ type Options struct {
 	Command string
 	// Now is the clock for metadata (time.Now if nil).
 	Now func() time.Time
+	// DryRun plans the request and describes the outputs (OutFile's
+	// Estimate) without reading a data value or writing a file
+	// (dryrun.go); OutDir is not used.
+	DryRun bool
 	// Panic is told about a bug met while cutting: what was being done,
 	// the value the code panicked with and its stack. The regions
 	// concerned fail with a message; the run goes on. Nil writes the
@@ -108,8 +112,12 @@ type RegionResult struct {
 	Status  string    `json:"status"`
 	Message string    `json:"message,omitempty"`
 	Files   []OutFile `json:"files,omitempty"`
-	// Statistics is set when the region's statistics were computed.
+	// Statistics is set when the region's statistics were computed (by a
+	// dry run: would be).
 	Statistics bool `json:"statistics,omitempty"`
+	// InputBytes, set by a dry run, are the stored bytes of the input
+	// chunks the region's cut and statistics read (FileEstimate).
+	InputBytes int64 `json:"input_bytes,omitempty"`
 }
 
 // OutFile is one written file.
@@ -132,6 +140,12 @@ type OutFile struct {
 	// AllFill is set when every value of its data variables is fill
 	// (AllFillNote).
 	AllFill bool `json:"all_fill,omitempty"`
+	// ValueBytes are the bytes of the values of its variables,
+	// uncompressed (each variable's shape times the size of its type): a
+	// dry run gives exactly what the cut writes.
+	ValueBytes int64 `json:"value_bytes,omitempty"`
+	// Estimate is set instead of Path, Size and checksums by a dry run.
+	Estimate *FileEstimate `json:"estimate,omitempty"`
 }
 
 // Run cuts every region of req out of files and writes the outputs under
@@ -166,8 +180,10 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	if err := checkStatsNames(req, areas); err != nil {
 		return nil, err
 	}
-	if err := checkWritable(opt.OutDir); err != nil {
-		return nil, err
+	if !opt.DryRun {
+		if err := checkWritable(opt.OutDir); err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{Regions: make([]RegionResult, len(req.Regions))}
 	emptyMsgs := make([][]string, len(req.Regions))
@@ -285,6 +301,10 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 		queue = queue[1:]
 		var outs []*output
 		err := guard("cutting "+regionNames(cl)+" from "+baseName(p.file.Path), func() (err error) {
+			if opt.DryRun {
+				outs = r.estimateCluster(cl, res)
+				return nil
+			}
 			outs, err = r.writeCluster(ctx, cl)
 			return err
 		})
@@ -321,7 +341,7 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 		}
 	}
 	res.BytesRead += r.bytesRead
-	if r.stats != nil {
+	if r.stats != nil && !opt.DryRun {
 		res.Stats = r.stats.finish()
 		res.Notes = append(res.Notes, r.stats.notes...)
 		for i, rs := range res.Stats.Regions {
@@ -531,8 +551,8 @@ func (r *runner) finish(o *output) error {
 			shape[DimName(d)] = d.Len
 		}
 	})
-	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: strings.Join(o.sources, ", "),
-		Variables: OutVars(o.desc), AllFill: len(o.missing) > 0 && !o.valued}
+	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: joinNames(o.sources),
+		Variables: OutVars(o.desc), ValueBytes: valueBytes(o.desc), AllFill: len(o.missing) > 0 && !o.valued}
 	return nil
 }
 

@@ -94,3 +94,15 @@ func ChunksOf(v *Var, start, count []int, fn func(at []int) error) error {
 		}
 	}
 }
+
+// ChunkSizer is a Source that tells how many bytes the chunks of a chunked
+// variable take in the file, as stored (compressed), without reading them:
+// what a plan costs to read, and how well the values compress.
+type ChunkSizer interface {
+	Source
+	// StoredChunkSize is the stored size of the chunk of v whose first
+	// index is at (0 for a chunk never written); ok is false when the
+	// source does not know it (v is contiguous, or stored in a way it
+	// does not read directly).
+	StoredChunkSize(v *Var, at []int) (size int64, ok bool)
+}

@@ -50,6 +50,12 @@ cell_measures, else the spherical area of each cell from its lat/lon bounds
 2-D grids without either; swaths and tracks are not weighted (--weights none:
 no weights). --stats-only writes no cut file.
 
+--dry-run plans the cut and prints, per region, its index box in the input,
+its output files with their variables' shapes, the bytes of their values
+(exact), their estimated size on disk (from the compression of the input's
+chunks) and the stored bytes of the input chunks the cut reads; nothing is
+written and no data value is read.
+
 Exit status: 0 when every region succeeded or was empty, 1 when a region or
 the whole run failed, 2 for usage errors.`
 
@@ -61,6 +67,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", ".", "output `DIR`")
 	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
 	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most a quarter)")
+	dryRun := fs.Bool("dry-run", false, "plan only: print what each region would give (index box, variables and shapes, bytes to read and write) without reading data values or writing files")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -94,6 +101,9 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	engine.LimitMemory(int64(*memory) << 20)
+	if *dryRun {
+		return runDryRun(ctx, fs.Args(), req, *concat, *asJSON, stdout, stderr)
+	}
 	res, err := engine.Run(ctx, fs.Args(), req, engine.Options{
 		OutDir: *out, MemoryBudget: int64(*memory) << 20,
 		Open: open.Source, Create: open.Sink,

@@ -168,6 +168,34 @@ func (r *Reader) ReadsChunks(v *ncmodel.Var) bool {
 	return r.chunks.dataset(v, false) != nil
 }
 
+var _ ncmodel.ChunkSizer = (*Reader)(nil)
+
+// StoredChunkSize is the stored size of a chunk of a variable ReadChunk
+// reads directly (H5Dget_chunk_storage_size, under the library lock).
+func (r *Reader) StoredChunkSize(v *ncmodel.Var, at []int) (int64, bool) {
+	if ncmodel.CheckChunk(v, at) != nil {
+		return 0, false
+	}
+	lock()
+	defer unlock()
+	if r.closed {
+		return 0, false
+	}
+	if _, mine := r.ids[v]; !mine {
+		return 0, false
+	}
+	d := r.chunks.dataset(v, false)
+	if d == nil {
+		return 0, false
+	}
+	off := hOffset(at)
+	var size C.hsize_t
+	if C.sd_chunk_size(d.did, &off[0], &size) != 0 {
+		return 0, false
+	}
+	return int64(size), true
+}
+
 // ReadChunk reads one chunk of v: the stored bytes under the library
 // lock, decoded outside it. A chunk never written reads through Read (as
 // fill values).
