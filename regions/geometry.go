@@ -57,10 +57,11 @@ func (b BBox) Contains(lon, lat float64) bool {
 }
 
 // Polygon is a polygon or multipolygon with longitudes unwrapped so that no
-// edge jumps by more than 180°, and an index of edges by latitude band so
-// that a point test looks at a handful of edges.
+// edge jumps by more than 180°, and indexes of its parts and edges
+// (edgeindex.go) so that a test looks at the edges near it only.
 type Polygon struct {
 	parts  []part
+	tree   boxTree // the parts by latitude range
 	bounds BBox
 }
 
@@ -68,11 +69,9 @@ type part struct {
 	rings      [][]orb.Point // outer ring then holes, unwrapped
 	minX, maxX float64
 	minY, maxY float64
-	bandH      float64
-	bands      [][]edge
+	edges      *edgeIndex // every ring's edges
+	firsts     boxTree    // the first vertex of each ring
 }
-
-type edge struct{ x1, y1, x2, y2 float64 }
 
 // ParseGeometry reads a GeoJSON Polygon, MultiPolygon, Point or MultiPoint
 // geometry, or a Feature holding one. Rings may cross the antimeridian
@@ -179,6 +178,11 @@ func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
 		}
 		rings := [][]orb.Point{outer}
 		var extra [][]orb.Point
+		var ox *edgeIndex
+		if len(poly) > 1 {
+			ox = newEdgeIndex(outer)
+		}
+		minX, maxX := xRange(outer)
 		for j, ring := range poly[1:] {
 			name := fmt.Sprintf("%s polygon %d ring %d", field, i, j+1)
 			r, err := unwrapRing(name, ring)
@@ -186,12 +190,11 @@ func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
 				return nil, err
 			}
 			// Holes are unwrapped next to their outer ring.
-			minX, maxX := xRange(outer)
 			shift := math.Round((minX+maxX)/2/360-meanX(r)/360) * 360
 			for k := range r {
 				r[k][0] += shift
 			}
-			switch ringPlace(r, outer) {
+			switch ringPlace(r, outer, ox) {
 			case placeInside:
 				rings = append(rings, r)
 			case placeOutside:
@@ -211,6 +214,11 @@ func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
 		return nil, errs.F(errs.Invalid, field, "polygon has no rings")
 	}
 	p.bounds = p.computeBounds()
+	spans := make([]rect, len(p.parts))
+	for i, pt := range p.parts {
+		spans[i] = rect{0, pt.minY, 0, pt.maxY}
+	}
+	p.tree = newBoxTree(spans)
 	return p, nil
 }
 
@@ -222,7 +230,12 @@ func newPart(rings [][]orb.Point) part {
 	for _, q := range rings[0] {
 		pt.minY, pt.maxY = math.Min(pt.minY, q[1]), math.Max(pt.maxY, q[1])
 	}
-	pt.index()
+	pt.edges = newEdgeIndex(rings...)
+	firsts := make([]rect, len(rings))
+	for i, r := range rings {
+		firsts[i] = rect{r[0][0], r[0][1], r[0][0], r[0][1]}
+	}
+	pt.firsts = newBoxTree(firsts)
 	return pt
 }
 
@@ -243,23 +256,23 @@ const (
 )
 
 // ringPlace tells where ring r lies with respect to ring outer (both in
-// the same unwrapped longitudes): inside (touching allowed), outside
-// (touching allowed), enclosing it, or crossing it. Vertices and edge
-// mid-points on outer's boundary decide nothing.
-func ringPlace(r, outer []orb.Point) int {
+// the same unwrapped longitudes; ox indexes outer's edges): inside
+// (touching allowed), outside (touching allowed), enclosing it, or
+// crossing it. Vertices and edge mid-points on outer's boundary decide
+// nothing.
+func ringPlace(r, outer []orb.Point, ox *edgeIndex) int {
 	for i := range r {
 		a, b := r[i], r[(i+1)%len(r)]
-		for k := range outer {
-			if properCross(a, b, outer[k], outer[(k+1)%len(outer)]) {
-				return placeCrosses
-			}
+		near := edge{a[0], a[1], b[0], b[1]}.box().grow(2 * eps)
+		if ox.within(near, func(e edge) bool { return properCross(a, b, orb.Point{e.x1, e.y1}, orb.Point{e.x2, e.y2}) }) {
+			return placeCrosses
 		}
 	}
 	in, out := 0, 0
 	for i := range r {
 		a, b := r[i], r[(i+1)%len(r)]
 		for _, q := range []orb.Point{a, {(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}} {
-			switch ringSide(outer, q[0], q[1]) {
+			switch ox.side(q[0], q[1]) {
 			case 1:
 				in++
 			case -1:
@@ -274,8 +287,9 @@ func ringPlace(r, outer []orb.Point) int {
 		return placeInside
 	}
 	// Outside: unless outer lies inside r.
+	rx := newEdgeIndex(r)
 	for _, q := range outer {
-		if ringSide(r, q[0], q[1]) == 1 {
+		if rx.side(q[0], q[1]) == 1 {
 			return placeEncloses
 		}
 	}
@@ -329,56 +343,22 @@ func unwrapRing(field string, ring orb.Ring) ([]orb.Point, error) {
 	return out, nil
 }
 
-// index sorts the edges of a part into latitude bands.
-func (pt *part) index() {
-	n := 0
-	for _, r := range pt.rings {
-		n += len(r)
-	}
-	nb := min(max(n/4, 1), 4096)
-	h := (pt.maxY - pt.minY) / float64(nb)
-	if h <= 0 {
-		h, nb = 1, 1
-	}
-	pt.bandH = h
-	pt.bands = make([][]edge, nb)
-	for _, r := range pt.rings {
-		for i := range r {
-			a, b := r[i], r[(i+1)%len(r)]
-			e := edge{a[0], a[1], b[0], b[1]}
-			lo, hi := pt.band(math.Min(a[1], b[1])), pt.band(math.Max(a[1], b[1]))
-			for k := lo; k <= hi; k++ {
-				pt.bands[k] = append(pt.bands[k], e)
-			}
-		}
-	}
-}
-
-func (pt *part) band(y float64) int {
-	k := int((y - pt.minY) / pt.bandH)
-	return min(max(k, 0), len(pt.bands)-1)
-}
-
-// contains tests one point in the part's own (unwrapped) longitudes.
+// contains tests one point in the part's own (unwrapped) longitudes: on
+// the boundary of a ring (within 1e-9°) is inside, otherwise the even-odd
+// rule over every ring.
 func (pt *part) contains(x, y float64) bool {
 	if y < pt.minY || y > pt.maxY {
 		return false
 	}
 	const eps = 1e-9
-	inside := false
-	for _, e := range pt.bands[pt.band(y)] {
-		// On the boundary: inside.
-		if onSegment(x, y, e, eps) {
-			return true
-		}
-		if (e.y1 > y) != (e.y2 > y) {
-			xi := e.x1 + (y-e.y1)*(e.x2-e.x1)/(e.y2-e.y1)
-			if xi > x {
-				inside = !inside
-			}
-		}
+	on := func(e edge) bool { return onSegment(x, y, e, eps) }
+	if r := pt.edges.rowAt(y); r != nil {
+		return r.nearRow(x, on) || r.oddRow(x)
 	}
-	return inside
+	if pt.edges.near(x, y, 2*eps, on) {
+		return true
+	}
+	return pt.edges.odd(x, y)
 }
 
 func onSegment(x, y float64, e edge, eps float64) bool {
@@ -399,16 +379,16 @@ func (p *Polygon) Contains(lon, lat float64) bool {
 	if math.IsNaN(lon) || math.IsNaN(lat) {
 		return false
 	}
-	for i := range p.parts {
-		pt := &p.parts[i]
+	return !p.tree.search(rect{0, lat, 0, lat}, func(id int32) bool {
+		pt := &p.parts[id]
 		k := math.Ceil((pt.minX - lon - 1e-9) / 360)
 		for x := lon + k*360; x <= pt.maxX+1e-9; x += 360 {
 			if pt.contains(x, lat) {
-				return true
+				return false
 			}
 		}
-	}
-	return false
+		return true
+	})
 }
 
 // Bounds is the smallest box holding the polygon: the shortest arc of

@@ -171,34 +171,45 @@ func (p *Polygon) Meets(cell []orb.Point) bool {
 	if in || len(cell) == 0 {
 		return in
 	}
-	for i := range p.parts {
-		pt := &p.parts[i]
+	return !p.tree.search(rect{0, ylo - 2*eps, 0, yhi + 2*eps}, func(id int32) bool {
+		pt := &p.parts[id]
 		if yhi < pt.minY-eps || ylo > pt.maxY+eps {
-			continue
+			return true
 		}
 		for k := math.Floor((pt.minX - hi) / 360); lo+k*360 <= pt.maxX+eps; k++ {
-			c := shifted(cell, k)
-			// A ring wholly inside the cell.
-			if len(c) >= 3 {
-				for _, r := range pt.rings {
-					if ringSide(c, r[0][0], r[0][1]) >= 0 {
-						return true
-					}
-				}
-			}
-			// An edge spanning several bands is tested once per band.
-			for b := pt.band(ylo); b <= pt.band(yhi); b++ {
-				for _, e := range pt.bands[b] {
-					for _, ce := range cellEdges(c) {
-						if segsMeet(ce[0], ce[1], orb.Point{e.x1, e.y1}, orb.Point{e.x2, e.y2}) {
-							return true
-						}
-					}
-				}
+			if pt.meets(shifted(cell, k)) {
+				return false
 			}
 		}
+		return true
+	})
+}
+
+// meets reports whether a cell (in the part's longitudes) holds a ring of
+// the part or an edge of the cell meets one of the part's.
+func (pt *part) meets(c []orb.Point) bool {
+	lo, hi := xRange(c)
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for _, q := range c {
+		ylo, yhi = math.Min(ylo, q[1]), math.Max(yhi, q[1])
 	}
-	return false
+	around := rect{lo, ylo, hi, yhi}.grow(2 * eps)
+	// A ring wholly inside the cell.
+	if len(c) >= 3 && !pt.firsts.search(around, func(id int32) bool {
+		r := pt.rings[id]
+		return ringSide(c, r[0][0], r[0][1]) < 0
+	}) {
+		return true
+	}
+	ces := cellEdges(c)
+	return pt.edges.within(around, func(e edge) bool {
+		for _, ce := range ces {
+			if segsMeet(ce[0], ce[1], orb.Point{e.x1, e.y1}, orb.Point{e.x2, e.y2}) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // Points is a Point or MultiPoint region: stations, tide gauges. A cut
