@@ -83,6 +83,9 @@ type Options struct {
 	// CORSOrigins are the origins whose pages may call the API ("*": any,
 	// without credentials); none: no CORS fields.
 	CORSOrigins []string
+	// Links signs download links (links.go): signed_href in documents,
+	// POST /v1/jobs/{id}/links, and downloads without a key; nil: none.
+	Links *Links
 }
 
 //go:embed openapi.json
@@ -117,10 +120,23 @@ type handler struct {
 }
 
 // urls makes the links of the API's documents and headers: the path
-// itself, or the absolute URL under the public URL it holds.
-type urls string
+// itself, or the absolute URL under the public URL it holds; with links,
+// the signed links of downloads too.
+type urls struct {
+	base  string
+	links *Links
+}
 
-func (u urls) to(path string) string { return string(u) + path }
+func (u urls) to(path string) string { return u.base + path }
+
+// signed is the signed link of a download path in a document made now;
+// "" when the server signs no links.
+func (u urls) signed(path string) string {
+	if u.links == nil {
+		return ""
+	}
+	return u.base + u.links.sign(path, u.links.docExpiry())
+}
 
 // New returns the HTTP handler of the API.
 func New(b Backend, opt Options) http.Handler {
@@ -130,10 +146,11 @@ func New(b Backend, opt Options) http.Handler {
 	if opt.Auth == "" {
 		opt.Auth = AuthKeys
 	}
-	h := &handler{b: b, opt: opt, hub: opt.Hub, u: urls(strings.TrimSuffix(opt.PublicURL, "/")), limits: limiter{now: time.Now}}
+	h := &handler{b: b, opt: opt, hub: opt.Hub, u: urls{strings.TrimSuffix(opt.PublicURL, "/"), opt.Links}, limits: limiter{now: time.Now}}
 	if h.hub == nil {
 		h.hub = NewHub(b.Get, opt.PublicURL)
 	}
+	h.hub.u.links = opt.Links // region events carry signed links too
 	r := chi.NewRouter()
 	h.mux = r
 	r.Use(h.realClient, requestLog(opt.Log), recoverer, h.browser)
@@ -181,6 +198,7 @@ func New(b Backend, opt Options) http.Handler {
 			r.Get("/events", h.events)
 			r.Get("/stats", h.stats)
 			r.Get("/files/*", h.download)
+			r.Post("/links", h.mintLinks)
 		})
 	})
 	return r

@@ -741,7 +741,7 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 	want := JobList{Links: []Link{{Rel: "self", Href: "/v1/jobs?limit=2", Type: "application/json"},
 		{Rel: "next", Href: "/v1/jobs?cursor=job002&limit=2", Type: "application/json"}}}
 	for _, j := range list {
-		want.Jobs = append(want.Jobs, jobDoc(j, false, 24*time.Hour, "")) // setup's retention
+		want.Jobs = append(want.Jobs, jobDoc(j, false, 24*time.Hour, urls{})) // setup's retention
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -751,7 +751,7 @@ func TestListIsAJobListAsEncodingJSONWritesIt(t *testing.T) {
 	var one bytes.Buffer
 	enc = json.NewEncoder(&one)
 	enc.SetEscapeHTML(false)
-	enc.Encode(jobDoc(j, true, 24*time.Hour, ""))
+	enc.Encode(jobDoc(j, true, 24*time.Hour, urls{}))
 	for round := range 2 {
 		_, body := c.do("GET", "/v1/jobs?limit=2", "")
 		if !bytes.Equal(body, b.Bytes()) {

@@ -54,10 +54,10 @@ func randomBytes(seed uint64, n int) []byte {
 // finishedJob is a successful job of the fake with the granule outputs of
 // two regions (both have a granule a.nc), an empty region and the job's
 // own statistics.
-func finishedJob(t *testing.T, c *client, f *fake) (*jobs.Job, map[string][]byte) {
+func finishedJob(t *testing.T, c *client, f *fake, hdr ...string) (*jobs.Job, map[string][]byte) {
 	t.Helper()
 	c.do("POST", "/v1/jobs", `{"dataset": "sst", "regions": [{"name": "benguela", "bbox": [8, -35, 20, -15]},
-		{"name": "agulhas", "bbox": [20, -40, 30, -30]}, {"name": "none", "bbox": [0, 0, 1, 1]}]}`)
+		{"name": "agulhas", "bbox": [20, -40, 30, -30]}, {"name": "none", "bbox": [0, 0, 1, 1]}]}`, hdr...)
 	j := f.jobs["job001"]
 	content := map[string][]byte{
 		"benguela/a.nc": randomBytes(1, 100000), "benguela/b.nc": randomBytes(2, 3),

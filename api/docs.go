@@ -67,6 +67,9 @@ type FileDoc struct {
 	Shape     map[string]int  `json:"shape,omitempty"`
 	Variables []engine.OutVar `json:"variables,omitempty"`
 	Href      string          `json:"href"`
+	// SignedHref is Href signed for a download without a key, valid for
+	// the server's link TTL (from the hour this document was made).
+	SignedHref string `json:"signed_href,omitempty"`
 }
 
 // JobList is a page of jobs.
@@ -307,7 +310,7 @@ func regionDoc(id string, r jobs.Region, u urls) RegionDoc {
 // fileDoc is a file of job id, of a region (region "": the job's own).
 func fileDoc(id, region string, f jobs.File, u urls) FileDoc {
 	return FileDoc{Name: f.Name, Region: region, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Shape: f.Shape, Variables: f.Variables,
-		Href: u.to(jobs.FileHref(id, f.Name))}
+		Href: u.to(jobs.FileHref(id, f.Name)), SignedHref: u.signed(jobs.FileHref(id, f.Name))}
 }
 
 // StatsDoc is the statistics of a job as a table: the rows of its

@@ -132,7 +132,7 @@ type stream struct {
 // NewHub returns a hub reading jobs with load. Call Changed for every
 // change of a job and Close at shutdown.
 func NewHub(load func(ctx context.Context, id string) (*jobs.Job, error), publicURL string) *Hub {
-	h := &Hub{load: load, u: urls(strings.TrimSuffix(publicURL, "/")), boot: strconv.FormatInt(time.Now().UnixMilli(), 36), interval: loadInterval,
+	h := &Hub{load: load, u: urls{base: strings.TrimSuffix(publicURL, "/")}, boot: strconv.FormatInt(time.Now().UnixMilli(), 36), interval: loadInterval,
 		feeds: map[string]*feed{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go h.run()
 	return h

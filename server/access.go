@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/subsetd/subsetd/api"
 )
@@ -28,6 +29,9 @@ func (c *Config) validateAccess() []string {
 	}
 	if _, err := api.ParseProxies(c.TrustedProxies); err != nil {
 		bad = append(bad, "trusted_proxies: "+err.Error())
+	}
+	if c.LinkTTL <= 0 || c.LinkMaxTTL < c.LinkTTL {
+		bad = append(bad, fmt.Sprintf("link_ttl %s and link_max_ttl %s: need 0 < link_ttl <= link_max_ttl", time.Duration(c.LinkTTL), time.Duration(c.LinkMaxTTL)))
 	}
 	if err := checkOrigins(c.CORSOrigins); err != nil {
 		bad = append(bad, "cors_origins: "+err.Error())

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/jobs"
 )
@@ -84,6 +85,8 @@ type Config struct {
 	InsecureNoAuth bool       `json:"insecure_no_auth"` // allow auth none on an address that is not a loopback one
 	Quota          jobs.Quota `json:"quota"`            // what each key may use unless its own quota says otherwise
 	TrustedProxies []string   `json:"trusted_proxies"`  // addresses or CIDR prefixes whose X-Forwarded-For names the client
+	LinkTTL        Duration   `json:"link_ttl"`         // lifetime of the signed links of job documents, and the default of POST /v1/jobs/{id}/links
+	LinkMaxTTL     Duration   `json:"link_max_ttl"`     // the longest lifetime POST /v1/jobs/{id}/links gives; a rotated secret verifies this long
 	CORSOrigins    []string   `json:"cors_origins"`     // origins (https://maps.example.org) whose pages may call the API; ["*"]: any, without credentials
 
 	// WorkerCommand is the argv that starts a worker process (the binary's
@@ -120,6 +123,8 @@ func Default() Config {
 		IdleTimeout:       Duration(2 * time.Minute),
 		MaxHeaderBytes:    64 << 10,
 		Auth:              "keys",
+		LinkTTL:           Duration(api.DefaultLinkTTL),
+		LinkMaxTTL:        Duration(api.DefaultLinkMaxTTL),
 	}
 }
 

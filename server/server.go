@@ -87,6 +87,10 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return err
 	}
 	proxies, _ := api.ParseProxies(cfg.TrustedProxies) // checked by Validate
+	linkKeys, err := openLinkKeys(state, time.Duration(cfg.LinkMaxTTL), log)
+	if err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -138,7 +142,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
 			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub,
-			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies, CORSOrigins: corsOrigins(cfg.CORSOrigins)}),
+			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies, CORSOrigins: corsOrigins(cfg.CORSOrigins), Links: linkKeys.links(cfg)}),
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),

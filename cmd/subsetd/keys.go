@@ -28,6 +28,9 @@ revoked key within a few seconds).
       the same name sees them (that is how a secret is replaced).
   subsetd keys quota NAME --quota Q
       changes a key's own quota.
+  subsetd keys rotate-link-secret
+      a new secret for signed download links; links signed with the old one
+      keep working until they expire (at most the server's link_max_ttl).
 
 A key's name is the identity its jobs belong to: 1 to 64 letters, digits,
 '.', '_' or '-'. A user key sees and manages its own jobs; an admin key sees
@@ -47,7 +50,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 {
 			w = stdout
 		}
-		fmt.Fprintf(w, "Usage: subsetd keys create|list|revoke|quota [flags]\n\n%s\n\nRun 'subsetd keys <command> --help' for its flags.\n", keysAbout)
+		fmt.Fprintf(w, "Usage: subsetd keys create|list|revoke|quota|rotate-link-secret [flags]\n\n%s\n\nRun 'subsetd keys <command> --help' for its flags.\n", keysAbout)
 		if len(args) == 0 {
 			return 2
 		}
@@ -65,11 +68,11 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		quota = fs.String("quota", "", "the key's own `quota`: NAME=VALUE,... (see above)")
 	case "list":
 		asJSON = fs.Bool("json", false, "print the keys as JSON")
-	case "revoke":
+	case "revoke", "rotate-link-secret":
 	case "quota":
 		quota = fs.String("quota", "", "the `quota` values to change: NAME=VALUE,... (required)")
 	default:
-		fmt.Fprintf(stderr, "subsetd keys: unknown command %q: use create, list, revoke or quota\n", sub)
+		fmt.Fprintf(stderr, "subsetd keys: unknown command %q: use create, list, revoke, quota or rotate-link-secret\n", sub)
 		return 2
 	}
 	if code, stop := parseFlags(fs, args, stdout); stop {
@@ -113,6 +116,14 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if sub == "rotate-link-secret" {
+		if err := server.RotateLinkSecret(*state); err != nil {
+			fmt.Fprintf(stderr, "subsetd keys rotate-link-secret: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "a new link secret signs from now on; links signed before work until they expire")
+		return 0
+	}
 	ctx := context.Background()
 	store, db, err := server.OpenStore(ctx, *state)
 	if err != nil {

@@ -64,7 +64,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
    "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
-   "cors_origins": [],
+   "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
              "burst": 0, "output_bytes_per_day": 0}}
 
@@ -89,6 +89,13 @@ Content-Type, Idempotency-Key, Range, Last-Event-ID; answers expose Location,
 ETag, Repr-Digest, Retry-After, Content-Disposition, RateLimit and
 RateLimit-Policy). A request body must be JSON (Content-Type:
 application/json, curl --json): another media type is 415.
+
+Signed links: every file of a job document has a signed_href (and POST
+/v1/jobs/{id}/links?ttl=2h mints links of the files, the archive and the
+checksums for a chosen lifetime, at most --link-max-ttl) that downloads
+without a key until it expires: GET and HEAD, with Range. The secret is
+<state>/link-secrets.json; 'subsetd keys rotate-link-secret' replaces it,
+links signed before still working until they expire.
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -125,6 +132,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Int("max-header-bytes", def.MaxHeaderBytes, "HTTP: largest request headers in `bytes` (431 beyond)")
 	fs.String("auth", def.Auth, "who may call: `keys` (API keys made by 'subsetd keys create') or none (every caller is an administrator; loopback addresses only)")
 	fs.Bool("insecure-no-auth", false, "allow --auth none on an address that is not a loopback one (something in front authenticates the callers)")
+	fs.Duration("link-ttl", time.Duration(def.LinkTTL), "lifetime of the signed download links in job documents, and the default of POST /v1/jobs/{id}/links (`duration`)")
+	fs.Duration("link-max-ttl", time.Duration(def.LinkMaxTTL), "the longest lifetime POST /v1/jobs/{id}/links?ttl= gives a link (`duration`)")
 	fs.String("cors-origins", "", "`origins` (comma-separated, e.g. https://maps.example.org) whose web pages may call the API (CORS); * for any origin, without credentials")
 	fs.String("trusted-proxies", "", "`addresses` or CIDR prefixes (comma-separated) of reverse proxies whose X-Forwarded-For names the client, in logs and request rates")
 	if code, stop := parseFlags(fs, args, stdout); stop {
@@ -229,6 +238,10 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.InsecureNoAuth = g.(bool)
 	case "trusted-proxies":
 		c.TrustedProxies = splitList(g.(string))
+	case "link-ttl":
+		c.LinkTTL = server.Duration(g.(time.Duration))
+	case "link-max-ttl":
+		c.LinkMaxTTL = server.Duration(g.(time.Duration))
 	case "cors-origins":
 		c.CORSOrigins = splitList(g.(string))
 	}
