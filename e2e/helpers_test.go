@@ -83,6 +83,9 @@ type server struct {
 	data  string
 	log   string
 	done  chan error
+	// client sends the requests: http.DefaultClient, or one trusting the
+	// certificate of a server started with --tls-cert.
+	client *http.Client
 }
 
 func freePort(t *testing.T) string {
@@ -127,7 +130,12 @@ func start(t *testing.T, data, state string, env []string, flags ...string) *ser
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, url: "http://" + strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1), state: state, data: data, log: logf, done: make(chan error, 1)}
+	s := &server{t: t, cmd: cmd, url: "http://" + strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1), state: state, data: data, log: logf, done: make(chan error, 1),
+		client: http.DefaultClient}
+	if i := slices.Index(flags, "--tls-cert"); i >= 0 && i+1 < len(flags) {
+		s.url = "https" + strings.TrimPrefix(s.url, "http")
+		s.client = tlsClient(t, flags[i+1])
+	}
 	go func() { s.done <- cmd.Wait(); lf.Close() }()
 	t.Cleanup(func() {
 		s.kill()
@@ -138,7 +146,7 @@ func start(t *testing.T, data, state string, env []string, flags ...string) *ser
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get(s.url + "/readyz")
+		resp, err := s.client.Get(s.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -216,7 +224,7 @@ func (s *server) send(method, path, body string, hdr ...string) (resp, error) {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	r, err := http.DefaultClient.Do(req)
+	r, err := s.client.Do(req)
 	if err != nil {
 		return resp{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -1,12 +1,17 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/api"
 )
@@ -32,6 +37,13 @@ func (c *Config) validateAccess() []string {
 	}
 	if c.LinkTTL <= 0 || c.LinkMaxTTL < c.LinkTTL {
 		bad = append(bad, fmt.Sprintf("link_ttl %s and link_max_ttl %s: need 0 < link_ttl <= link_max_ttl", time.Duration(c.LinkTTL), time.Duration(c.LinkMaxTTL)))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad = append(bad, "tls_cert and tls_key: give both (HTTPS) or neither (HTTP)")
+	} else if c.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			bad = append(bad, "tls_cert, tls_key: "+err.Error())
+		}
 	}
 	if err := checkOrigins(c.CORSOrigins); err != nil {
 		bad = append(bad, "cors_origins: "+err.Error())
@@ -80,4 +92,65 @@ func corsOrigins(origins []string) []string {
 		out[i] = strings.TrimSuffix(o, "/")
 	}
 	return out
+}
+
+// tlsConfig is the TLS of the server: nil for plain HTTP. The certificate
+// and key are read again when either file changes (a renewal needs no
+// restart).
+func (c *Config) tlsConfig(log zerolog.Logger) (*tls.Config, error) {
+	if c.TLSCert == "" {
+		return nil, nil
+	}
+	r := &certReloader{cert: c.TLSCert, key: c.TLSKey, log: log}
+	if err := r.load(); err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.get}, nil
+}
+
+type certReloader struct {
+	cert, key string
+	log       zerolog.Logger
+
+	mu      sync.Mutex
+	checked time.Time
+	stamp   string
+	pair    *tls.Certificate
+}
+
+func (r *certReloader) stampNow() string {
+	var b strings.Builder
+	for _, p := range []string{r.cert, r.key} {
+		if st, err := os.Stat(p); err == nil {
+			b.WriteString(fileStamp(st))
+		}
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
+func (r *certReloader) load() error {
+	stamp := r.stampNow()
+	pair, err := tls.LoadX509KeyPair(r.cert, r.key)
+	if err != nil {
+		return err
+	}
+	r.pair, r.stamp = &pair, stamp
+	return nil
+}
+
+func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := time.Now(); now.Sub(r.checked) >= 10*time.Second {
+		r.checked = now
+		if r.stampNow() != r.stamp {
+			if err := r.load(); err != nil {
+				r.log.Error().Err(err).Msg("cannot read the TLS certificate again: keeping the one loaded")
+			} else {
+				r.log.Info().Str("cert", r.cert).Msg("TLS certificate loaded again")
+			}
+		}
+	}
+	return r.pair, nil
 }

@@ -132,6 +132,10 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return err
 	}
 
+	tlsConf, err := cfg.tlsConfig(log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -148,6 +152,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.IdleTimeout),
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		TLSConfig:         tlsConf,
 	}
 	// Event streams never go idle: they end when the server shuts down.
 	srv.RegisterOnShutdown(hub.Close)
@@ -157,13 +162,19 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return fmt.Errorf("start queue: %w", err)
 	}
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
+	go func() {
+		if tlsConf != nil {
+			httpErr <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		httpErr <- srv.Serve(ln)
+	}()
 	// The index is kept up to date in the background: the API answers
 	// meanwhile and /readyz says "indexing" until the first scan ends.
 	scanCtx, stopScans := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScans()
 	cat.Start(scanCtx)
-	log.Info().Str("addr", ln.Addr().String()).Str("data", cat.Root()).Str("state", state).Int("workers", cfg.Workers).
+	log.Info().Str("addr", ln.Addr().String()).Bool("tls", tlsConf != nil).Str("data", cat.Root()).Str("state", state).Int("workers", cfg.Workers).
 		Str("index", idx.Path()).Dur("index_interval", time.Duration(cfg.IndexInterval)).Msg("subsetd serving")
 	if ready != nil {
 		ready(ln.Addr().String())

@@ -64,7 +64,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
    "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
-   "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
+   "tls_cert": "", "tls_key": "", "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
              "burst": 0, "output_bytes_per_day": 0}}
 
@@ -89,6 +89,10 @@ Content-Type, Idempotency-Key, Range, Last-Event-ID; answers expose Location,
 ETag, Repr-Digest, Retry-After, Content-Disposition, RateLimit and
 RateLimit-Policy). A request body must be JSON (Content-Type:
 application/json, curl --json): another media type is 415.
+
+HTTPS: --tls-cert and --tls-key (PEM files, read again when they change, so
+a renewed certificate needs no restart); or plain HTTP behind a reverse
+proxy that terminates TLS, named by --trusted-proxies and --public-url.
 
 Signed links: every file of a job document has a signed_href (and POST
 /v1/jobs/{id}/links?ttl=2h mints links of the files, the archive and the
@@ -134,6 +138,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Bool("insecure-no-auth", false, "allow --auth none on an address that is not a loopback one (something in front authenticates the callers)")
 	fs.Duration("link-ttl", time.Duration(def.LinkTTL), "lifetime of the signed download links in job documents, and the default of POST /v1/jobs/{id}/links (`duration`)")
 	fs.Duration("link-max-ttl", time.Duration(def.LinkMaxTTL), "the longest lifetime POST /v1/jobs/{id}/links?ttl= gives a link (`duration`)")
+	fs.String("tls-cert", "", "PEM certificate (chain) `FILE`: serve HTTPS, with --tls-key (read again when it changes)")
+	fs.String("tls-key", "", "PEM private key `FILE` of --tls-cert")
 	fs.String("cors-origins", "", "`origins` (comma-separated, e.g. https://maps.example.org) whose web pages may call the API (CORS); * for any origin, without credentials")
 	fs.String("trusted-proxies", "", "`addresses` or CIDR prefixes (comma-separated) of reverse proxies whose X-Forwarded-For names the client, in logs and request rates")
 	if code, stop := parseFlags(fs, args, stdout); stop {
@@ -242,6 +248,10 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.LinkTTL = server.Duration(g.(time.Duration))
 	case "link-max-ttl":
 		c.LinkMaxTTL = server.Duration(g.(time.Duration))
+	case "tls-cert":
+		c.TLSCert = g.(string)
+	case "tls-key":
+		c.TLSKey = g.(string)
 	case "cors-origins":
 		c.CORSOrigins = splitList(g.(string))
 	}
