@@ -1,5 +1,6 @@
 // Command subsetd cuts regions of interest out of NetCDF and HDF5 files.
-// One binary: serve, worker, subset, inspect, index, regions, keys, version.
+// One binary: serve, worker, subset, submit, status, fetch, cancel, inspect,
+// index, regions, keys, version.
 package main
 
 import (
@@ -22,6 +23,10 @@ func commands() []command {
 		{"subset", "cut regions out of NetCDF/HDF5 files into one file per region", runSubset},
 		{"serve", "serve datasets over HTTP: jobs of many regions, worker processes, downloads", runServe},
 		{"worker", "run one task for 'subsetd serve' (JSON on stdin, reply on stdout)", runWorker},
+		{"submit", "submit a job to a server (the flags of subset), print its id; --wait follows it", runSubmit},
+		{"status", "print a job of a server: status, progress, its regions' results", runStatus},
+		{"fetch", "download a job's files (sha256 checked, resumable) laid out as subset writes them", runFetch},
+		{"cancel", "cancel a job of a server that is accepted or running", runCancel},
 		{"inspect", "describe a file: format, groups, variables, coordinates, extent, time coverage", runInspect},
 		{"index", "index the data directory: each file's variables, lat/lon box or footprint, time coverage", runIndex},
 		{"regions", "list the named region sets and their regions", runRegions},
