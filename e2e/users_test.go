@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -281,4 +282,24 @@ func exitCode(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// --metrics-addr serves /metrics without a key on its own port; on the
+// API's address it still needs an admin key.
+func TestMetricsAddr(t *testing.T) {
+	state := t.TempDir()
+	maddr := freePort(t)
+	s := start(t, dataDir(t), state, nil, "--auth", "keys", "--metrics-addr", maddr)
+	r, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || !bytes.Contains(b, []byte("subsetd_http_requests_total")) {
+		t.Fatalf("metrics on their own address: %d %.300s", r.StatusCode, b)
+	}
+	if r := s.do("GET", "/metrics", ""); r.StatusCode != 401 {
+		t.Fatalf("metrics on the API's address without a key: %d", r.StatusCode)
+	}
 }

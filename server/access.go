@@ -38,6 +38,9 @@ func (c *Config) validateAccess() []string {
 	if c.LinkTTL <= 0 || c.LinkMaxTTL < c.LinkTTL {
 		bad = append(bad, fmt.Sprintf("link_ttl %s and link_max_ttl %s: need 0 < link_ttl <= link_max_ttl", time.Duration(c.LinkTTL), time.Duration(c.LinkMaxTTL)))
 	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		bad = append(bad, "metrics_addr: the address of the API itself; give another port, or none (/metrics on addr needs an admin key)")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad = append(bad, "tls_cert and tls_key: give both (HTTPS) or neither (HTTP)")
 	} else if c.TLSCert != "" {

@@ -87,6 +87,7 @@ type Config struct {
 	TrustedProxies []string   `json:"trusted_proxies"`  // addresses or CIDR prefixes whose X-Forwarded-For names the client
 	LinkTTL        Duration   `json:"link_ttl"`         // lifetime of the signed links of job documents, and the default of POST /v1/jobs/{id}/links
 	LinkMaxTTL     Duration   `json:"link_max_ttl"`     // the longest lifetime POST /v1/jobs/{id}/links gives; a rotated secret verifies this long
+	MetricsAddr    string     `json:"metrics_addr"`     // host:port serving /metrics without a key (on addr it needs an admin key)
 	TLSCert        string     `json:"tls_cert"`         // PEM certificate chain: serve HTTPS (with tls_key)
 	TLSKey         string     `json:"tls_key"`          // PEM private key of tls_cert
 	CORSOrigins    []string   `json:"cors_origins"`     // origins (https://maps.example.org) whose pages may call the API; ["*"]: any, without credentials

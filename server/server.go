@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/rs/zerolog"
@@ -136,6 +137,13 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err != nil {
 		return err
 	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -208,6 +216,21 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return serveErr
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone, without keys, on the metrics
+// address (a port a scraper reaches and callers do not).
+func serveMetrics(cfg Config, reg *prometheus.Registry, log zerolog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen (metrics): %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout), WriteTimeout: time.Duration(cfg.WriteTimeout)}
+	go srv.Serve(ln)
+	log.Info().Str("metrics_addr", ln.Addr().String()).Msg("metrics served")
+	return func() { srv.Close() }, nil
 }
 
 // DBFile is the database of jobs, keys and River's queue in the state

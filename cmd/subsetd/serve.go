@@ -64,7 +64,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
    "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
-   "tls_cert": "", "tls_key": "", "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
+   "metrics_addr": "", "tls_cert": "", "tls_key": "", "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
              "burst": 0, "output_bytes_per_day": 0}}
 
@@ -72,7 +72,8 @@ Callers: with --auth keys (the default) every request but /healthz, /readyz
 and /v1/openapi.json carries "Authorization: Bearer <key>", a key made by
 'subsetd keys create --state <the same state dir>'. Each key sees and
 manages its own jobs (another key's job is 404); a key with the admin role
-sees all (GET /v1/jobs?owner=NAME), reindexes datasets and reads /metrics.
+sees all (GET /v1/jobs?owner=NAME), reindexes datasets and reads /metrics
+(or --metrics-addr serves /metrics alone, without a key, on another port).
 --auth none (no keys: everyone is the administrator) is refused on an
 address that is not a loopback one unless --insecure-no-auth is given.
 "quota" (file only) is what each key may use unless 'subsetd keys' gave it
@@ -138,6 +139,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Bool("insecure-no-auth", false, "allow --auth none on an address that is not a loopback one (something in front authenticates the callers)")
 	fs.Duration("link-ttl", time.Duration(def.LinkTTL), "lifetime of the signed download links in job documents, and the default of POST /v1/jobs/{id}/links (`duration`)")
 	fs.Duration("link-max-ttl", time.Duration(def.LinkMaxTTL), "the longest lifetime POST /v1/jobs/{id}/links?ttl= gives a link (`duration`)")
+	fs.String("metrics-addr", "", "`address` host:port serving /metrics without a key, for a scraper (on --addr /metrics needs an admin key)")
 	fs.String("tls-cert", "", "PEM certificate (chain) `FILE`: serve HTTPS, with --tls-key (read again when it changes)")
 	fs.String("tls-key", "", "PEM private key `FILE` of --tls-cert")
 	fs.String("cors-origins", "", "`origins` (comma-separated, e.g. https://maps.example.org) whose web pages may call the API (CORS); * for any origin, without credentials")
@@ -248,6 +250,8 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.LinkTTL = server.Duration(g.(time.Duration))
 	case "link-max-ttl":
 		c.LinkMaxTTL = server.Duration(g.(time.Duration))
+	case "metrics-addr":
+		c.MetricsAddr = g.(string)
 	case "tls-cert":
 		c.TLSCert = g.(string)
 	case "tls-key":
