@@ -23,6 +23,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.Forbidden:    http.StatusForbidden,
 	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.NoSpace:      http.StatusInsufficientStorage,
 	errs.Internal:     http.StatusInternalServerError,
 }
 
@@ -42,6 +43,10 @@ type Problem struct {
 func ProblemType(code errs.Code) string { return "urn:subsetd:problem:" + string(code) }
 
 const retryAfterSeconds = 5
+
+// retryNoSpaceSeconds is the Retry-After of a 507: space comes back when
+// an operator frees some or old jobs expire, not in seconds.
+const retryNoSpaceSeconds = 60
 
 // writeError answers with the problem of err. Internal errors are logged in
 // full and shown as a generic message.
@@ -69,6 +74,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code errs.
 	}
 	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
+	if status == http.StatusInsufficientStorage && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(retryNoSpaceSeconds))
 	}
 	p := Problem{Type: ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail,
 		Instance: r.URL.Path, Code: string(code), Field: field}

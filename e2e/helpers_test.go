@@ -110,6 +110,14 @@ func copyFile(t *testing.T, from, to string) { fixtures.CopyTo(t, from, to) }
 // entries are added to its environment (and so its workers').
 func start(t *testing.T, data, state string, env []string, flags ...string) *server {
 	t.Helper()
+	return launch(t, nil, true, data, state, env, flags...)
+}
+
+// launch is start with the server's command line after prefix (nil:
+// none), waiting until /readyz answers 200, or, with ready unset, until it
+// answers at all.
+func launch(t *testing.T, prefix []string, ready bool, data, state string, env []string, flags ...string) *server {
+	t.Helper()
 	addr := freePort(t)
 	if i := slices.Index(flags, "--addr"); i >= 0 && i+1 < len(flags) {
 		addr = flags[i+1]
@@ -124,7 +132,8 @@ func start(t *testing.T, data, state string, env []string, flags ...string) *ser
 		args = append(args, "--auth", "none") // the tests of multi-user serving say --auth keys
 	}
 	args = append(args, flags...)
-	cmd := exec.Command(binary, args...)
+	argv := append(append(slices.Clone(prefix), binary), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
@@ -149,7 +158,7 @@ func start(t *testing.T, data, state string, env []string, flags ...string) *ser
 		resp, err := s.client.Get(s.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == 200 || !ready {
 				return s
 			}
 		}

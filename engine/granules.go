@@ -71,7 +71,7 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 		if !opt.DryRun {
 			o.OutDir = filepath.Join(opt.OutDir, fmt.Sprintf("%sgranule-%d", TempPrefix, k))
 			if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-				return nil, errs.Wrap(errs.Internal, err, "output folder")
+				return nil, NoSpace(errs.Wrap(errs.Internal, err, "output folder"), "the output folder")
 			}
 		}
 		r, err := run(ctx, []string{file}, &sub, o)
@@ -80,6 +80,7 @@ func Granules(ctx context.Context, run RunFunc, files []string, need [][]int, re
 			res.BytesRead += r.BytesRead
 			res.BytesWritten += r.BytesWritten
 			res.Notes = append(res.Notes, r.Notes...)
+			res.NoSpace = res.NoSpace || r.NoSpace
 		}
 		if err != nil {
 			removeStaging(o.OutDir)
@@ -163,6 +164,9 @@ func moveGranule(opt Options, r *Result, users []int, res *Result, stem, staging
 					err = errs.Wrap(errs.Internal, err, "move output %s", name)
 				}
 				if err != nil {
+					if err = NoSpace(err, name); IsNoSpace(err) {
+						res.NoSpace = true
+					}
 					files.Remove(filepath.Join(staging, filepath.FromSlash(f.Name)))
 					fails[i] = append(fails[i], stem+": "+err.Error())
 					continue

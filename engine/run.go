@@ -100,6 +100,9 @@ type Result struct {
 	// because they hold no step in the time range, how statistics were
 	// weighted.
 	Notes []string `json:"notes,omitempty"`
+	// NoSpace is set when an output could not be written because the
+	// disk (or the user's quota) is full: running again later may succeed.
+	NoSpace bool `json:"no_space,omitempty"`
 	// Stats are the regions' statistics when the request asks for them;
 	// WriteStats writes them. Not part of the JSON: a table may be large
 	// (a worker writes it to a file of its own).
@@ -341,6 +344,7 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 		}
 	}
 	res.BytesRead += r.bytesRead
+	res.NoSpace = res.NoSpace || r.noSpace
 	if r.stats != nil && !opt.DryRun {
 		res.Stats = r.stats.finish()
 		res.Notes = append(res.Notes, r.stats.notes...)
@@ -375,6 +379,7 @@ type runner struct {
 	stats     *statsRun // nil without statistics
 	bytesRead int64
 	direct    map[*ncmodel.Var]bool // whether the source reads v's chunks itself
+	noSpace   bool                  // an output failed because the disk is full
 }
 
 // read reads a hyperslab for the statistics, counted as the cut's reads.
@@ -449,6 +454,13 @@ func (r *runner) writeCluster(ctx context.Context, cl []*regionPlan) (outs []*ou
 			if !done && o.file.Path != "" { // moved into place before the panic: the region fails, so no file
 				r.opt.Files.Remove(o.final)
 			}
+		}
+	}()
+	// Run before the removals above: a full disk is seen while what filled
+	// it is still there.
+	defer func() {
+		if done || err != nil {
+			r.spaceCheck(&err, outs, "the outputs of "+regionNames(cl))
 		}
 	}()
 	format := r.req.Output.FileFormat()
@@ -710,7 +722,7 @@ func checkWritable(dir string) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return errs.Wrap(errs.Internal, err, "output folder %q is not writable", dir)
+		return NoSpace(errs.Wrap(errs.Internal, err, "output folder %q is not writable", dir), "the output folder")
 	}
 	f.Close()
 	os.Remove(f.Name())

@@ -14,6 +14,7 @@ import (
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/queue"
 )
 
 // Duration is a time.Duration written as "30s", "15m", "168h" in JSON.
@@ -63,6 +64,13 @@ type Config struct {
 	RegionsDir     string   `json:"regions_dir"`      // folder of GeoJSON region sets usable as {"ref": "<set>/<name>"}
 	IndexInterval  Duration `json:"index_interval"`   // time between scans of the data directory into the index; 0: only at start-up and on request
 	IndexWorkers   int      `json:"index_workers"`    // inspector processes of a scan
+	// MinFreeSpace is the free space the state directory keeps ("1GiB",
+	// "2%" of its file system, "0" for none): below it POST /v1/jobs
+	// answers 507 and /readyz 503, saying how much is missing.
+	MinFreeSpace string `json:"min_free_space"`
+	// DiskFullDelay is the wait before a task whose outputs met a full
+	// disk runs again, doubled at each of max_attempts.
+	DiskFullDelay Duration `json:"disk_full_delay"`
 	// PublicURL is the address clients reach the server at (a proxy's,
 	// with its path prefix): links in documents are absolute under it.
 	// Empty: links are paths.
@@ -119,6 +127,8 @@ func Default() Config {
 		LogLevel:       "info",
 		IndexInterval:  Duration(10 * time.Minute),
 		IndexWorkers:   2,
+		MinFreeSpace:   "1GiB",
+		DiskFullDelay:  Duration(30 * time.Second),
 
 		ReadHeaderTimeout: Duration(10 * time.Second),
 		ReadTimeout:       Duration(time.Minute),
@@ -172,6 +182,12 @@ func (c *Config) Validate() error {
 	}
 	if c.JobDeadline < 0 || c.ShutdownGrace < 0 || c.IndexInterval < 0 {
 		bad = append(bad, "job_deadline, shutdown_grace and index_interval must not be negative")
+	}
+	if _, err := queue.ParseReserve(c.MinFreeSpace); err != nil {
+		bad = append(bad, "min_free_space: "+err.Error())
+	}
+	if c.DiskFullDelay <= 0 {
+		bad = append(bad, "disk_full_delay: must be positive")
 	}
 	if c.IndexWorkers < 1 {
 		bad = append(bad, fmt.Sprintf("index_workers: %d, need at least 1", c.IndexWorkers))

@@ -114,6 +114,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 			log.Warn().Str("dataset", id).Msg("the configuration names a dataset that is not in the data directory")
 		}
 	}
+	minFree, _ := queue.ParseReserve(cfg.MinFreeSpace) // checked by Validate
 	svc, err := queue.New(driver, store, cat, tasks, queue.Config{
 		StateDir:       state,
 		Workers:        cfg.Workers,
@@ -125,6 +126,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		RegionsPerTask: cfg.RegionsPerTask,
 		MaxAttempts:    cfg.MaxAttempts,
 		MemoryBudget:   cfg.MemoryBudget,
+		MinFree:        minFree,
+		DiskFullDelay:  time.Duration(cfg.DiskFullDelay),
 	}, log.With().Str("component", "queue").Logger(), metrics)
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ func writeStatsPart(task *Task, res *engine.Result) error {
 		}
 	}
 	if err != nil {
-		return errs.Wrap(errs.Internal, err, "write statistics")
+		return engine.NoSpace(errs.Wrap(errs.Internal, err, "write statistics"), StatsPartName)
 	}
 	return nil
 }
@@ -59,6 +59,9 @@ func runStats(task *Task, env Env) ([]engine.OutFile, error) {
 	files, err := engine.WriteStats(&t, task.Files, engine.Options{OutDir: task.OutDir, Open: env.Open, Create: env.Create,
 		Version: env.Version, Command: task.Command})
 	if err != nil {
+		if full := engine.DiskFull(task.OutDir); full != nil && !engine.IsNoSpace(err) {
+			err = engine.NoSpace(full, "the statistics files")
+		}
 		return nil, err
 	}
 	// stats.nc re-opens with its dimensions; stats.csv is text: its size

@@ -60,6 +60,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
+   "min_free_space": "1GiB", "disk_full_delay": "30s",
    "public_url": "",
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
@@ -102,6 +103,13 @@ without a key until it expires: GET and HEAD, with Range. The secret is
 <state>/link-secrets.json; 'subsetd keys rotate-link-secret' replaces it,
 links signed before still working until they expire.
 
+Disk space: while the state directory has less free space than
+--min-free-space, POST /v1/jobs answers 507 (Retry-After) and /readyz 503,
+saying how much is free and missing. A task whose outputs meet a full disk
+(ENOSPC, EDQUOT) keeps nothing and runs again after --disk-full-delay,
+doubled each time, at most --max-attempts runs; then its regions fail with
+"no space left on device".
+
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
 exits. Logs are JSON lines on standard error.`
@@ -129,6 +137,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as {\"ref\": \"SET/NAME\"} besides the built-in ones")
 	fs.Duration("index-interval", time.Duration(def.IndexInterval), "scan --data into the index every `duration` after the scan at start-up (0: only at start-up and on POST .../reindex)")
 	fs.Int("index-workers", def.IndexWorkers, "inspector `processes` of an index scan")
+	fs.String("min-free-space", def.MinFreeSpace, "free `space` the state directory keeps (1GiB, 500MiB, 2% of its file system, 0 for none): below it POST /v1/jobs answers 507 and /readyz 503")
+	fs.Duration("disk-full-delay", time.Duration(def.DiskFullDelay), "wait before a task whose outputs met a full disk runs again (`duration`, doubled at each of --max-attempts)")
 	fs.String("public-url", "", "the `URL` clients reach the server at (a proxy's, with its path): links in documents are absolute under it")
 	fs.Duration("read-header-timeout", time.Duration(def.ReadHeaderTimeout), "HTTP: time a client has to send a request's headers (`duration`)")
 	fs.Duration("read-timeout", time.Duration(def.ReadTimeout), "HTTP: time a client has to send a whole request, body included (`duration`)")
@@ -228,6 +238,10 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.IndexInterval = server.Duration(g.(time.Duration))
 	case "index-workers":
 		c.IndexWorkers = g.(int)
+	case "min-free-space":
+		c.MinFreeSpace = g.(string)
+	case "disk-full-delay":
+		c.DiskFullDelay = server.Duration(g.(time.Duration))
 	case "public-url":
 		c.PublicURL = g.(string)
 	case "read-header-timeout":

@@ -22,6 +22,7 @@ const (
 	Busy         Code = "busy"         // too much work queued: try again after a while (HTTP 429)
 	Unauthorized Code = "unauthorized" // the request carries no valid key (HTTP 401)
 	Forbidden    Code = "forbidden"    // the key may not do it; a signed link tampered with or expired (HTTP 403)
+	NoSpace      Code = "no_space"     // the server's disk is full (or below its reserve): try again later (HTTP 507)
 	Internal     Code = "internal"     // a bug or an environment failure (disk full, permissions)
 )
 
@@ -81,11 +82,12 @@ func FieldOf(err error) string {
 }
 
 // Retryable reports whether running the same work again may succeed: only
-// errors without a code (environment failures, crashes) and Unavailable.
+// errors without a code (environment failures, crashes), Unavailable, Busy
+// and NoSpace.
 // Deterministic problems with the request or the input are not.
 func Retryable(err error) bool {
 	switch CodeOf(err) {
-	case Internal, Unavailable, Busy:
+	case Internal, Unavailable, Busy, NoSpace:
 		return true
 	}
 	return false

@@ -41,6 +41,14 @@ type Config struct {
 	MemoryBudget   int64         // bytes of values a worker holds at once (0: engine default)
 	Maintenance    time.Duration // how often deadlines and retention are enforced
 	RetryDelay     time.Duration // wait before retrying a task, times the attempt number
+	// MinFree is the free space the state directory keeps: below it new
+	// jobs get 507 and Ready says so. FreeSpace measures it (Statfs when
+	// nil; tests give their own).
+	MinFree   Reserve
+	FreeSpace FreeSpace
+	// DiskFullDelay is the wait before a task whose outputs met a full
+	// disk runs again, doubled at each attempt (MaxAttempts bounds them).
+	DiskFullDelay time.Duration
 }
 
 // Defaults fills unset fields.
@@ -72,6 +80,12 @@ func (c *Config) Defaults() {
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = time.Second
 	}
+	if c.FreeSpace == nil {
+		c.FreeSpace = Statfs
+	}
+	if c.DiskFullDelay <= 0 {
+		c.DiskFullDelay = 30 * time.Second
+	}
 }
 
 // Service runs jobs and answers the API.
@@ -91,6 +105,10 @@ type Service struct {
 	running map[string]map[int]context.CancelCauseFunc
 
 	manifestMu sync.Mutex
+
+	// retryAt hands the time of a disk-full retry (by River job id) from
+	// Work to NextRetry, which River calls right after.
+	retryAt sync.Map
 }
 
 var (
@@ -245,6 +263,9 @@ func (s *Service) Ready(ctx context.Context) error {
 	if err := s.store.DB().PingContext(ctx); err != nil {
 		return errs.Wrap(errs.Unavailable, err, "database")
 	}
+	if err := s.lowSpace(); err != nil {
+		return errs.E(errs.Unavailable, "%s: new jobs get 507 until space is freed", err.Error())
+	}
 	return s.catalog.Ready()
 }
 
@@ -290,6 +311,15 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
+	hash := spec.Hash()
+	if idemKey != "" {
+		if j, err := s.replay(ctx, by.Owner, idemKey, hash); j != nil || err != nil {
+			return j, false, err
+		}
+	}
+	if err := s.lowSpace(); err != nil {
+		return nil, false, errs.E(errs.NoSpace, "%s: try again later", err.Error())
+	}
 	sel, err := s.catalog.Select(ctx, spec.Dataset, &engine.Request{Regions: spec.Regions, Time: spec.Time})
 	switch {
 	case errs.CodeOf(err) == errs.NotFound:
@@ -301,12 +331,6 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 			if !sel.Info.HasVariable(v) {
 				return nil, false, errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "dataset %q has no variable %q", spec.Dataset, v)
 			}
-		}
-	}
-	hash := spec.Hash()
-	if idemKey != "" {
-		if j, err := s.replay(ctx, by.Owner, idemKey, hash); j != nil || err != nil {
-			return j, false, err
 		}
 	}
 	now := s.store.Now().UTC()
@@ -513,7 +537,9 @@ func (s *Service) writeManifest(ctx context.Context, id string) {
 	if err != nil || !j.Status.Final() {
 		return
 	}
-	doc, _ := json.MarshalIndent(jobs.BuildManifest(j), "", "  ")
+	m := jobs.BuildManifest(j)
+	s.sweepUnlisted(id, m)
+	doc, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.MkdirAll(s.jobDir(id), 0o755); err == nil {
 		err = writeAtomic(filepath.Join(s.jobDir(id), "manifest.json"), append(doc, '\n'))
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -42,7 +44,11 @@ func (w *taskWorker) Timeout(*river.Job[TaskArgs]) time.Duration {
 
 // NextRetry retries a task whose worker died after a short delay that grows
 // with the attempt.
+// A task whose outputs met a full disk waits longer (diskRetry).
 func (w *taskWorker) NextRetry(j *river.Job[TaskArgs]) time.Time {
+	if at, ok := w.s.retryAt.LoadAndDelete(j.ID); ok {
+		return at.(time.Time)
+	}
 	return time.Now().Add(time.Duration(j.Attempt) * w.s.cfg.RetryDelay)
 }
 
@@ -98,14 +104,28 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	defer func() { s.metrics.observe(outcome, st.Duration) }()
 
 	switch {
+	case err == nil && result.NoSpace, engine.IsNoSpace(err):
+		// The disk is full: nothing of this run is kept, the task runs
+		// again when space may have come back.
+		outcome = "retried"
+		if err == nil {
+			err = errs.E(errs.NoSpace, "%s", noSpaceMessage(result))
+		}
+		return s.diskRetry(ctx, rj, log, err)
 	case err == nil:
 		out, err := s.place(job, task, result)
 		if err == nil {
 			err = s.placeStats(job, task, tmp)
+			if err != nil {
+				s.unplace(job.ID, out)
+			}
 		}
 		if err != nil {
 			// Moving files failed: an environment problem (disk full...).
 			outcome = "retried"
+			if noSpaceErrno(err) {
+				return s.diskRetry(ctx, rj, log, errs.Wrap(errs.NoSpace, err, "no space left on device storing the outputs"))
+			}
 			return s.retry(ctx, rj, log, fmt.Errorf("store outputs: %w", err))
 		}
 		// Nothing left to take from the worker's folder: gone before the
@@ -122,6 +142,8 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		}
 		stats := jobs.TaskStats{Notes: notes, FilesOpened: result.FilesOpened}
 		if err := s.store.FinishTask(context.WithoutCancel(ctx), job.ID, task.ID, out, stats); err != nil {
+			// Not listed: not kept at their final paths.
+			s.unplace(job.ID, out)
 			if errors.Is(err, jobs.ErrNotActive) {
 				log.Info().Msg("task finished after its job ended: result dropped")
 				return nil
@@ -230,6 +252,62 @@ func (s *Service) retry(ctx context.Context, rj *river.Job[TaskArgs], log zerolo
 	return err
 }
 
+// diskRetry puts back a task whose outputs met a full disk, to run after
+// DiskFullDelay doubled at each attempt, or fails it after the last
+// attempt with "no space left on device".
+func (s *Service) diskRetry(ctx context.Context, rj *river.Job[TaskArgs], log zerolog.Logger, err error) error {
+	a := rj.Args
+	if rj.Attempt >= rj.MaxAttempts {
+		log.Warn().Err(err).Msg("task failed: the disk was full at every attempt")
+		s.failTask(ctx, a.JobID, a.TaskID, fmt.Sprintf("no space left on device: the server's disk was full at each of %d attempts (%s)",
+			rj.Attempt, firstError(rj, err)))
+		return river.JobCancel(err)
+	}
+	delay := s.cfg.DiskFullDelay << min(rj.Attempt-1, 10)
+	log.Warn().Err(err).Dur("retry_in", delay).Msg("no space left on device: task will be retried")
+	if s.metrics != nil {
+		s.metrics.TaskRetries.Inc()
+	}
+	msg := fmt.Sprintf("no space left on device: waiting %s for space (attempt %d of %d)", delay, rj.Attempt, rj.MaxAttempts)
+	if rerr := s.store.RequeueTask(context.WithoutCancel(ctx), a.JobID, a.TaskID, msg); rerr != nil {
+		if errors.Is(rerr, jobs.ErrNotActive) {
+			return nil
+		}
+		return rerr
+	}
+	s.retryAt.Store(rj.ID, time.Now().Add(delay))
+	return err
+}
+
+// noSpaceMessage is the message of the first region whose output met the
+// full disk.
+func noSpaceMessage(res *engine.Result) string {
+	for _, r := range res.Regions {
+		if strings.Contains(r.Message, syscall.ENOSPC.Error()) || strings.Contains(r.Message, syscall.EDQUOT.Error()) {
+			return r.Name + ": " + r.Message
+		}
+	}
+	return "no space left on device writing the outputs"
+}
+
+// firstError is the error of a task's first attempt, else err.
+func firstError(rj *river.Job[TaskArgs], err error) string {
+	if len(rj.Errors) > 0 && rj.Errors[0].Error != "" {
+		return rj.Errors[0].Error
+	}
+	return err.Error()
+}
+
+// unplace removes the files place moved into a job's folder, when they
+// cannot be listed (the job ended meanwhile, the store failed).
+func (s *Service) unplace(jobID string, out []jobs.RegionOutcome) {
+	for _, o := range out {
+		for _, f := range o.Files {
+			os.Remove(filepath.Join(s.filesDir(jobID), filepath.FromSlash(f.Name)))
+		}
+	}
+}
+
 func (s *Service) failTask(ctx context.Context, jobID string, taskID int, msg string) {
 	err := s.store.FailTask(context.WithoutCancel(ctx), jobID, taskID, s.userMessage(msg))
 	if err != nil && !errors.Is(err, jobs.ErrNotActive) {
@@ -272,12 +350,21 @@ func (s *Service) unregister(jobID string, taskID int) {
 // place moves the files of a task's regions from the worker's temporary
 // directory into the job's files directory (rename, then fsync of the
 // directory) and returns the regions' outcomes.
-func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) ([]jobs.RegionOutcome, error) {
+// On an error the files already moved are removed: a file is at its
+// final path only when it is listed.
+func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) (out []jobs.RegionOutcome, err error) {
 	if len(res.Regions) != len(task.Regions) {
 		return nil, fmt.Errorf("the worker reported %d regions for %d", len(res.Regions), len(task.Regions))
 	}
 	tmp := filepath.Join(s.jobDir(job.ID), tmpDir, fmt.Sprintf("task-%d-%d", task.ID, task.Attempts))
-	var out []jobs.RegionOutcome
+	var moved []string
+	defer func() {
+		if err != nil {
+			for _, p := range moved {
+				os.Remove(p)
+			}
+		}
+	}()
 	dirs := map[string]bool{}
 	for i, r := range res.Regions {
 		idx := task.Regions[i]
@@ -313,6 +400,7 @@ func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) ([]j
 				if err := os.Rename(src, dst); err != nil {
 					return nil, err
 				}
+				moved = append(moved, dst)
 				dirs[filepath.Dir(dst)] = true
 				o.Files = append(o.Files, jobs.NewFile(f))
 			}
