@@ -30,6 +30,7 @@ import (
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -86,6 +87,8 @@ type Options struct {
 	// Links signs download links (links.go): signed_href in documents,
 	// POST /v1/jobs/{id}/links, and downloads without a key; nil: none.
 	Links *Links
+	// Webhooks is where notifications may go (nil: loopback alone).
+	Webhooks *webhook.Policy
 }
 
 //go:embed openapi.json
@@ -145,6 +148,9 @@ func New(b Backend, opt Options) http.Handler {
 	}
 	if opt.Auth == "" {
 		opt.Auth = AuthKeys
+	}
+	if opt.Webhooks == nil {
+		opt.Webhooks, _ = webhook.NewPolicy(nil)
 	}
 	h := &handler{b: b, opt: opt, hub: opt.Hub, u: urls{strings.TrimSuffix(opt.PublicURL, "/"), opt.Links}, limits: limiter{now: time.Now}}
 	if h.hub == nil {
@@ -370,7 +376,7 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	spec, err := req.Spec()
+	spec, err := h.spec(&req)
 	if err != nil {
 		writeError(w, r, err)
 		return

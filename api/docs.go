@@ -43,7 +43,10 @@ type JobDoc struct {
 	// Files are the job's own files: its statistics (stats.nc,
 	// stats.csv), once written.
 	Files []FileDoc `json:"files,omitempty"`
-	Links []Link    `json:"links"`
+	// Deliveries are the notifications of a job with notify, each with
+	// its attempts (full documents only).
+	Deliveries []jobs.Delivery `json:"deliveries,omitempty"`
+	Links      []Link          `json:"links"`
 }
 
 // RegionDoc is the state of one region.
@@ -291,6 +294,7 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration, u urls) JobDoc {
 		return d
 	}
 	d.Request = jobRequest(&j.Spec)
+	d.Deliveries = j.Deliveries
 	d.Regions = make([]RegionDoc, 0, len(j.Regions))
 	for _, r := range j.Regions {
 		d.Regions = append(d.Regions, regionDoc(j.ID, r, u))

@@ -25,6 +25,9 @@ type JobRequest struct {
 	Output engine.Output `json:"output,omitzero"`
 	// Statistics of every region, besides the cut or instead of it.
 	Statistics *engine.Statistics `json:"statistics,omitempty"`
+	// Notify asks for signed POSTs to a URL when the job finishes or a
+	// region does (webhooks.go).
+	Notify *jobs.Notify `json:"notify,omitempty"`
 }
 
 // Spec is the job to store for a request: its regions fixed now (a ref
@@ -37,13 +40,13 @@ func (r *JobRequest) Spec() (*jobs.Spec, error) {
 		return nil, err
 	}
 	return &jobs.Spec{Dataset: r.Dataset, Regions: fixed, Variables: r.Variables, Time: r.Time, Vertical: r.Vertical,
-		Stride: r.Stride, Select: r.Select, Output: r.Output, Statistics: r.Statistics}, nil
+		Stride: r.Stride, Select: r.Select, Output: r.Output, Statistics: r.Statistics, Notify: r.Notify}, nil
 }
 
 // jobRequest is a stored job as it was asked for.
 func jobRequest(s *jobs.Spec) *JobRequest {
 	r := &JobRequest{Dataset: s.Dataset, Regions: make([]regions.Region, len(s.Regions)), Variables: s.Variables, Time: s.Time,
-		Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output, Statistics: s.Statistics}
+		Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output, Statistics: s.Statistics, Notify: s.Notify}
 	for i, x := range s.Regions {
 		r.Regions[i] = x.Written()
 	}

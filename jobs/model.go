@@ -53,10 +53,17 @@ type Spec struct {
 	// Statistics of every region, assembled into the job's stats.nc and
 	// stats.csv when its tasks are done.
 	Statistics *engine.Statistics `json:"statistics,omitempty"`
+	// Notify asks for notifications of the job's progress (notify.go).
+	Notify *Notify `json:"notify,omitempty"`
 }
 
 // Validate checks a spec as the engine would, before any file is opened.
 func (s *Spec) Validate() error {
+	if s.Notify != nil {
+		if err := s.Notify.Validate(); err != nil {
+			return err
+		}
+	}
 	req := engine.Request{Regions: s.Regions, Variables: s.Variables, Time: s.Time, Vertical: s.Vertical, Stride: s.Stride, Select: s.Select, Output: s.Output, Statistics: s.Statistics}
 	return req.Validate()
 }
@@ -134,6 +141,9 @@ type Job struct {
 	// statistics), relative to its files directory.
 	Stats StatsState
 	Files []File
+	// Deliveries are the notifications of a job with Spec.Notify, with
+	// their attempts.
+	Deliveries []Delivery
 }
 
 // StatsState is where a job's statistics are. A job with statistics

@@ -238,10 +238,16 @@ func (s *Store) ResetOrphans(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// change runs a transition of job jobID in a transaction; once it is
-// committed, Changed is told.
+// change runs a transition of job jobID in a transaction, with the
+// notifications it owes (queueNotices); once it is committed, Changed is
+// told.
 func (s *Store) change(ctx context.Context, jobID string, fn func(tx *sql.Tx) error) error {
-	if err := s.InTx(ctx, fn); err != nil {
+	if err := s.InTx(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.queueNotices(ctx, tx, jobID)
+	}); err != nil {
 		return err
 	}
 	s.told(jobID)

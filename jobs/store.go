@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/subsetd/subsetd/internal/errs"
@@ -32,6 +33,12 @@ type Store struct {
 	// that changed it is committed (the API's event hub listens). It is
 	// called on the transition's goroutine and must not block.
 	Changed func(jobID string)
+	// Enqueue, when set, is given each notification a change of a job
+	// owes (Spec.Notify), in the transaction of the change: the queue
+	// inserts the task that delivers it.
+	Enqueue func(ctx context.Context, tx *sql.Tx, jobID, deliveryID string) error
+
+	gen atomic.Int64 // counts changes of final jobs (their notifications), so that a Get racing one caches nothing stale
 
 	final  sync.Map // id -> *Job: final jobs never change until deleted
 	listed sync.Map // id -> *Job without its regions: final jobs as List returns them
@@ -209,9 +216,11 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, j *Job, tasks []Task, id
 		}
 	}
 	if len(tasks) == 0 {
-		return s.finalize(ctx, tx, j.ID)
+		if err := s.finalize(ctx, tx, j.ID); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.queueNotices(ctx, tx, j.ID)
 }
 
 func boolInt(b bool) int {
@@ -275,11 +284,12 @@ func (s *Store) Get(ctx context.Context, id string) (*Job, error) {
 	if j, ok := s.final.Load(id); ok {
 		return j.(*Job), nil
 	}
+	gen := s.gen.Load()
 	j, err := s.get(ctx, s.db, id)
 	if err != nil {
 		return nil, err
 	}
-	if j.Status.Final() {
+	if j.Status.Final() && s.gen.Load() == gen {
 		s.final.Store(id, j)
 	}
 	return j, nil
@@ -310,7 +320,16 @@ func (s *Store) get(ctx context.Context, q querier, id string) (*Job, error) {
 		}
 		j.Regions = append(j.Regions, r)
 	}
-	return j, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if j.Spec.Notify != nil {
+		if j.Deliveries, err = s.deliveries(ctx, q, id); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
 }
 
 // ListParams filter and page a listing.
@@ -521,7 +540,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 			}
 			return errs.E(errs.Conflict, "job %s is %s: dismiss it first", id, st)
 		}
-		for _, q := range []string{`DELETE FROM subsetd_region WHERE job_id = ?`, `DELETE FROM subsetd_task WHERE job_id = ?`} {
+		for _, q := range []string{`DELETE FROM subsetd_region WHERE job_id = ?`, `DELETE FROM subsetd_task WHERE job_id = ?`, `DELETE FROM subsetd_delivery WHERE job_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return fmt.Errorf("delete job %s: %w", id, err)
 			}

@@ -43,6 +43,7 @@ var storeSuite = map[string]func(*testing.T){
 	"Keys":                         TestKeys,
 	"QuotasUsageAndEvents":         TestQuotasUsageAndEvents,
 	"SpecStoredByTheRelease":       TestSpecStoredByTheRelease,
+	"Notifications":                TestNotifications,
 }
 
 func TestStoreSuiteOnPostgres(t *testing.T) {

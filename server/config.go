@@ -13,6 +13,7 @@ import (
 
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/queue"
 )
@@ -100,6 +101,13 @@ type Config struct {
 	TLSKey         string     `json:"tls_key"`          // PEM private key of tls_cert
 	CORSOrigins    []string   `json:"cors_origins"`     // origins (https://maps.example.org) whose pages may call the API; ["*"]: any, without credentials
 
+	// Notifications: hosts, *.domains, addresses and CIDR prefixes they
+	// may go to (empty: loopback alone), attempts per notification and
+	// the wait before the first retry (doubled at each).
+	WebhookAllow    []string `json:"webhook_allow"`
+	WebhookAttempts int      `json:"webhook_attempts"`
+	WebhookBackoff  Duration `json:"webhook_backoff"`
+
 	// WorkerCommand is the argv that starts a worker process (the binary's
 	// own path and "worker"); set by the command, not the file.
 	WorkerCommand []string `json:"-"`
@@ -138,6 +146,8 @@ func Default() Config {
 		Auth:              "keys",
 		LinkTTL:           Duration(api.DefaultLinkTTL),
 		LinkMaxTTL:        Duration(api.DefaultLinkMaxTTL),
+		WebhookAttempts:   8,
+		WebhookBackoff:    Duration(10 * time.Second),
 	}
 }
 
@@ -212,6 +222,15 @@ func (c *Config) Validate() error {
 		bad = append(bad, "public_url: "+err.Error())
 	}
 	bad = append(bad, c.validateAccess()...)
+	if _, err := webhook.NewPolicy(c.WebhookAllow); err != nil {
+		bad = append(bad, err.Error())
+	}
+	if c.WebhookAttempts < 1 || c.WebhookAttempts > 25 {
+		bad = append(bad, fmt.Sprintf("webhook_attempts: %d, use 1 to 25", c.WebhookAttempts))
+	}
+	if c.WebhookBackoff <= 0 {
+		bad = append(bad, "webhook_backoff: must be positive")
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -23,6 +23,7 @@ import (
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/jobs/queue"
@@ -92,6 +93,12 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err != nil {
 		return err
 	}
+	links := linkKeys.links(cfg)
+	hooks, _ := webhook.NewPolicy(cfg.WebhookAllow) // checked by Validate
+	secret, err := webhook.LoadSecret(state)
+	if err != nil {
+		return fmt.Errorf("webhook secret: %w", err)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -128,6 +135,12 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		MemoryBudget:   cfg.MemoryBudget,
 		MinFree:        minFree,
 		DiskFullDelay:  time.Duration(cfg.DiskFullDelay),
+
+		Webhooks:        hooks,
+		WebhookSecret:   secret,
+		WebhookAttempts: cfg.WebhookAttempts,
+		WebhookBackoff:  time.Duration(cfg.WebhookBackoff),
+		WebhookPayload:  api.WebhookPayload(cfg.PublicURL, time.Duration(cfg.Retention), links),
 	}, log.With().Str("component", "queue").Logger(), metrics)
 	if err != nil {
 		return err
@@ -157,7 +170,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
 			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub,
-			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies, CORSOrigins: corsOrigins(cfg.CORSOrigins), Links: linkKeys.links(cfg)}),
+			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies, CORSOrigins: corsOrigins(cfg.CORSOrigins), Links: links,
+			Webhooks: hooks}),
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),

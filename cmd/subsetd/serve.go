@@ -66,6 +66,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
    "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
    "metrics_addr": "", "tls_cert": "", "tls_key": "", "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
+   "webhook_allow": [], "webhook_attempts": 8, "webhook_backoff": "10s",
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
              "burst": 0, "output_bytes_per_day": 0}}
 
@@ -109,6 +110,13 @@ saying how much is free and missing. A task whose outputs meet a full disk
 (ENOSPC, EDQUOT) keeps nothing and runs again after --disk-full-delay,
 doubled each time, at most --max-attempts runs; then its regions fail with
 "no space left on device".
+
+Notifications: a job with "notify": {"url": ..., "events": ["finished",
+"region"]} gets signed POSTs (Standard Webhooks: webhook-id,
+webhook-timestamp, webhook-signature "v1,<base64 HMAC-SHA256>" keyed by the
+secret in <state>/webhook-secret, created at the first start). Their hosts
+must be allowed by --webhook-allow (default: loopback alone), checked when
+the job is submitted and at each address a delivery connects to.
 
 On SIGTERM or SIGINT the server stops taking jobs, gives running tasks
 --shutdown-grace to finish, kills the rest (they go back to the queue) and
@@ -154,6 +162,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.String("tls-key", "", "PEM private key `FILE` of --tls-cert")
 	fs.String("cors-origins", "", "`origins` (comma-separated, e.g. https://maps.example.org) whose web pages may call the API (CORS); * for any origin, without credentials")
 	fs.String("trusted-proxies", "", "`addresses` or CIDR prefixes (comma-separated) of reverse proxies whose X-Forwarded-For names the client, in logs and request rates")
+	fs.String("webhook-allow", "", "`hosts`, *.domains, addresses or CIDR prefixes (comma-separated) job notifications may be POSTed to (default: loopback alone); private addresses only when listed")
+	fs.Int("webhook-attempts", def.WebhookAttempts, "attempts at delivering one notification before it is marked failed")
+	fs.Duration("webhook-backoff", time.Duration(def.WebhookBackoff), "wait before the first retry of a notification (`duration`), doubled at each retry up to an hour")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -272,5 +283,11 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.TLSKey = g.(string)
 	case "cors-origins":
 		c.CORSOrigins = splitList(g.(string))
+	case "webhook-allow":
+		c.WebhookAllow = splitList(g.(string))
+	case "webhook-attempts":
+		c.WebhookAttempts = g.(int)
+	case "webhook-backoff":
+		c.WebhookBackoff = server.Duration(g.(time.Duration))
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
 )
@@ -49,6 +50,16 @@ type Config struct {
 	// DiskFullDelay is the wait before a task whose outputs met a full
 	// disk runs again, doubled at each attempt (MaxAttempts bounds them).
 	DiskFullDelay time.Duration
+
+	// Notifications (webhook.go): who may be called, the secret that
+	// signs, attempts per notification and the wait before the first
+	// retry (doubled at each retry, at most an hour), and the payload of
+	// each event, made by the API (nil: a minimal one).
+	Webhooks        *webhook.Policy
+	WebhookSecret   webhook.Secret
+	WebhookAttempts int
+	WebhookBackoff  time.Duration
+	WebhookPayload  func(j *jobs.Job, d *jobs.Delivery, now time.Time) ([]byte, error)
 }
 
 // Defaults fills unset fields.
@@ -85,6 +96,12 @@ func (c *Config) Defaults() {
 	}
 	if c.DiskFullDelay <= 0 {
 		c.DiskFullDelay = 30 * time.Second
+	}
+	if c.WebhookAttempts < 1 {
+		c.WebhookAttempts = 8
+	}
+	if c.WebhookBackoff <= 0 {
+		c.WebhookBackoff = 10 * time.Second
 	}
 }
 
@@ -126,11 +143,15 @@ func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Cat
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &taskWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
+	if err := s.initWebhooks(workers); err != nil {
+		return nil, err
+	}
 	rlog := log.With().Str("component", "river").Logger().Level(zerolog.WarnLevel)
 	client, err := river.NewClient(driver, &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: cfg.Workers},
 			queueMaintenance:   {MaxWorkers: 1},
+			queueWebhooks:      {MaxWorkers: 4},
 		},
 		Workers:              workers,
 		MaxAttempts:          cfg.MaxAttempts,
