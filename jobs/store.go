@@ -484,6 +484,15 @@ func (s *Store) Counts(ctx context.Context) (jobs map[Status]int, queued int, er
 	return jobs, queued, err
 }
 
+// QueuedTasks counts the tasks of owner's jobs waiting for a worker, in
+// tx (the submission's, so that the count and the new tasks agree).
+func (s *Store) QueuedTasks(ctx context.Context, tx *sql.Tx, owner string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_task t JOIN subsetd_job j ON j.id = t.job_id WHERE j.owner = ? AND t.status = ?`,
+		owner, string(Accepted)).Scan(&n)
+	return n, err
+}
+
 // Expired lists final jobs finished before t.
 func (s *Store) Expired(ctx context.Context, t time.Time) ([]string, error) {
 	return s.ids(ctx, `SELECT id FROM subsetd_job WHERE status NOT IN (?, ?) AND finished_ms < ?`, string(Accepted), string(Running), ms(t))

@@ -369,8 +369,14 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 		if err := s.store.Insert(ctx, tx, job, tasks, idemKey, hash); err != nil {
 			return err
 		}
-		for _, t := range tasks {
-			res, err := s.river.InsertTx(ctx, tx, TaskArgs{JobID: job.ID, TaskID: t.ID}, nil)
+		// Fair shares (fair.go): the priority of each task from the
+		// number of the owner's tasks already waiting.
+		waiting, err := s.store.QueuedTasks(ctx, tx, by.Owner)
+		if err != nil {
+			return fmt.Errorf("queued tasks: %w", err)
+		}
+		for i, t := range tasks {
+			res, err := s.river.InsertTx(ctx, tx, TaskArgs{JobID: job.ID, TaskID: t.ID}, &river.InsertOpts{Priority: taskPriority(waiting+i, s.cfg.Workers)})
 			if err != nil {
 				return fmt.Errorf("enqueue task: %w", err)
 			}
