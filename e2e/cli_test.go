@@ -318,3 +318,26 @@ func TestCLICancel(t *testing.T) {
 		t.Errorf("after cancel: %s", j.Status)
 	}
 }
+
+// TestSubsetProgressOnTerminal: subset draws its progress line when
+// standard error is a terminal (a pseudo-terminal made by script(1)), and
+// not with --quiet.
+func TestSubsetProgressOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatalf("script (util-linux) is needed: %v", err)
+	}
+	for _, quiet := range []bool{false, true} {
+		line := binary + " subset --out " + t.TempDir() + " --region a=0,0,20,20 --region b=100,-20,140,20 " + global
+		if quiet {
+			line += " --quiet"
+		}
+		b, err := exec.Command("script", "-qec", line, "/dev/null").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, b)
+		}
+		drawn := regexp.MustCompile(`\rregions 2/2 · read \d+\.\d KiB · written \d+\.\d KiB`).Match(b)
+		if drawn == quiet || !bytes.Contains(b, []byte("REGION")) {
+			t.Errorf("quiet %v: progress drawn %v:\n%q", quiet, drawn, b)
+		}
+	}
+}

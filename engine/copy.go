@@ -233,7 +233,7 @@ func (r *runner) readSlab(ctx context.Context, v *ncmodel.Var, start, count, str
 	if err != nil {
 		return errs.Wrap(errs.Unreadable, err, "reading %s from %s", v.Path(), baseName(r.plan.file.Path))
 	}
-	r.bytesRead += int64(len(a.Data))
+	r.readBytes(len(a.Data))
 	return fn(start, count, a)
 }
 

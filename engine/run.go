@@ -60,6 +60,8 @@ type Options struct {
 	// Estimate) without reading a data value or writing a file
 	// (dryrun.go); OutDir is not used.
 	DryRun bool
+	// Progress, when set, is told how the run advances (Progress).
+	Progress func(Progress)
 	// Panic is told about a bug met while cutting: what was being done,
 	// the value the code panicked with and its stack. The regions
 	// concerned fail with a message; the run goes on. Nil writes the
@@ -298,6 +300,7 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 		}
 		live = append(live, rp)
 	}
+	opt.progress(Progress{Done: len(p.regions) - len(live)}) // failed or empty from the plan
 	queue := p.clusters(live)
 	for len(queue) > 0 {
 		cl := queue[0]
@@ -331,8 +334,10 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 				rr := &res.Regions[rp.index]
 				rr.Status, rr.Message = StatusFailed, err.Error()
 			}
+			opt.progress(Progress{Done: len(cl)})
 			continue
 		}
+		var written int64
 		for _, o := range outs {
 			rr := &res.Regions[o.rp.index]
 			if o.err != nil {
@@ -341,7 +346,9 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 			}
 			rr.Files = append(rr.Files, o.file)
 			res.BytesWritten += o.file.Size
+			written += o.file.Size
 		}
+		opt.progress(Progress{Written: written, Done: len(cl)})
 	}
 	res.BytesRead += r.bytesRead
 	res.NoSpace = res.NoSpace || r.noSpace
@@ -388,7 +395,7 @@ func (r *runner) read(v *ncmodel.Var, start, count, stride []int) (*ncmodel.Arra
 	if err != nil {
 		return nil, errs.Wrap(errs.Unreadable, err, "reading %s from %s", v.Path(), baseName(r.plan.file.Path))
 	}
-	r.bytesRead += int64(len(a.Data))
+	r.readBytes(len(a.Data))
 	return a, nil
 }
 

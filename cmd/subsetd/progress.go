@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // progressLine is one line of progress on a terminal, redrawn in place at
@@ -54,12 +55,13 @@ func (p *progressLine) show(s string, force bool) {
 		return
 	}
 	p.last = now
+	n := utf8.RuneCountInString(s)
 	pad := ""
-	if n := p.shown - len(s); n > 0 {
-		pad = strings.Repeat(" ", n)
+	if p.shown > n {
+		pad = strings.Repeat(" ", p.shown-n)
 	}
 	fmt.Fprintf(p.w, "\r%s%s", s, pad)
-	p.shown = len(s)
+	p.shown = n
 }
 
 // done erases the line, so what is printed next starts on a clean line.

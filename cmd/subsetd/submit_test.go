@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/subsetd/subsetd/engine"
 )
 
 // TestSubmitWaitPolls: against a server without event streams, submit
@@ -90,5 +93,43 @@ func TestHumanBytes(t *testing.T) {
 		if got := humanDuration(d); got != want {
 			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestProgressLine: on a terminal the line is redrawn in place and erased
+// at the end; elsewhere nothing is written.
+func TestProgressLine(t *testing.T) {
+	var buf strings.Builder
+	c := &cutProgress{line: &progressLine{w: &buf, on: true}, meter: newMeter(), cuts: 2}
+	c.add(engine.Progress{Read: 2048, Done: 1})
+	c.add(engine.Progress{Written: 100, Done: 1})
+	c.line.done()
+	want := "\rregions 1/2 · read 2.0 KiB · written 0 B" + "\rregions 2/2 · read 2.0 KiB · written 100 B" + "\r" + strings.Repeat(" ", 42) + "\r"
+	if buf.String() != want {
+		t.Errorf("drawn %q\nwant  %q", buf.String(), want)
+	}
+	buf.Reset()
+	off := newCutProgress(&buf, false, 2) // a strings.Builder is no terminal
+	off.add(engine.Progress{Read: 1, Done: 1})
+	off.line.done()
+	if buf.Len() != 0 {
+		t.Errorf("not a terminal, yet drawn %q", buf.String())
+	}
+}
+
+// TestSubsetTable: the summary's columns are aligned, sizes for people;
+// nothing on standard error when it is not a terminal.
+func TestSubsetTable(t *testing.T) {
+	in := smallFile(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI("subset", "--out", out, "--region", "east=20,-40,160,0", "--region", "none=0,60,10,70", in)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	col := strings.Index(lines[0], "SIZE")
+	if !strings.HasPrefix(lines[0], "REGION  STATUS      FILE") || col < 0 || !regexp.MustCompile(`^\d+\.\d KiB  [0-9a-f]{64}$`).MatchString(lines[1][col:]) ||
+		!strings.HasPrefix(lines[2][col:], "-         region none [0, 60, 10, 70] does not intersect") || !strings.HasPrefix(lines[3], "read ") {
+		t.Errorf("table:\n%s", stdout)
 	}
 }

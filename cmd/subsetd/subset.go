@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
@@ -67,6 +68,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", ".", "output `DIR`")
 	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
 	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most a quarter)")
+	quiet := fs.Bool("quiet", false, "no progress line (it shows only when standard error is a terminal)")
 	dryRun := fs.Bool("dry-run", false, "plan only: print what each region would give (index box, variables and shapes, bytes to read and write) without reading data values or writing files")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
@@ -104,11 +106,17 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	if *dryRun {
 		return runDryRun(ctx, fs.Args(), req, *concat, *asJSON, stdout, stderr)
 	}
+	cuts := len(req.Regions) // a region's cut of one input each
+	if len(fs.Args()) > 1 && !*concat {
+		cuts *= len(fs.Args())
+	}
+	prog := newCutProgress(stderr, *quiet, cuts)
 	res, err := engine.Run(ctx, fs.Args(), req, engine.Options{
 		OutDir: *out, MemoryBudget: int64(*memory) << 20,
-		Open: open.Source, Create: open.Sink,
+		Open: open.Source, Create: open.Sink, Progress: prog.add,
 		Version: version, Command: "subsetd subset " + strings.Join(args, " "), Concat: *concat,
 	})
+	prog.line.done()
 	if err != nil {
 		if *asJSON {
 			writeJSON(stdout, map[string]any{"error": rf.flagError(err).Error(), "code": errs.CodeOf(err), "field": errs.FieldOf(err)})
@@ -145,10 +153,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 			Statistics []engine.OutFile `json:"statistics,omitempty"`
 		}{res, statsFiles})
 	} else {
-		printResult(stdout, res)
-		for _, f := range statsFiles {
-			fmt.Fprintf(stdout, "%-12s %-10s %s  %s  %d bytes  sha256:%s\n", "statistics", "", f.Path, fmtShape(f.Shape), f.Size, f.Sha256)
-		}
+		printResult(stdout, res, statsFiles)
 		for _, n := range res.Notes {
 			fmt.Fprintf(stderr, "note: %s\n", n)
 		}
@@ -171,19 +176,56 @@ func writeJSON(w io.Writer, v any) {
 	enc.Encode(v)
 }
 
-func printResult(w io.Writer, res *engine.Result) {
+// printResult prints a table of the regions' outputs, columns aligned,
+// sizes for people; a region without files has its message in the last
+// column.
+func printResult(w io.Writer, res *engine.Result, statsFiles []engine.OutFile) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tSTATUS\tFILE\tSHAPE\tSIZE\tSHA256")
 	for _, r := range res.Regions {
 		switch {
 		case r.Status == engine.StatusSuccessful && len(r.Files) == 0: // statistics only
-			fmt.Fprintf(w, "%-12s %-10s statistics\n", r.Name, r.Status)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t(statistics only)\n", r.Name, r.Status)
 		case r.Status == engine.StatusSuccessful:
 			for _, f := range r.Files {
-				fmt.Fprintf(w, "%-12s %-10s %s  %s  %d bytes  sha256:%s\n", r.Name, r.Status, f.Path, fmtShape(f.Shape), f.Size, f.Sha256)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Status, f.Path, fmtShape(f.Shape), humanBytes(f.Size), f.Sha256)
 			}
 		default:
-			fmt.Fprintf(w, "%-12s %-10s %s\n", r.Name, r.Status, r.Message)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\n", r.Name, r.Status, r.Message)
 		}
 	}
+	for _, f := range statsFiles {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", "(statistics)", "-", f.Path, fmtShape(f.Shape), humanBytes(f.Size), f.Sha256)
+	}
+	tw.Flush()
+	if len(res.Regions) > 0 {
+		fmt.Fprintf(w, "read %s, wrote %s\n", humanBytes(res.BytesRead), humanBytes(res.BytesWritten))
+	}
+}
+
+// cutProgress draws the progress line of a cut: regions done, bytes read
+// and written, read rate, time left.
+type cutProgress struct {
+	line          *progressLine
+	meter         *meter
+	cuts, done    int
+	read, written int64
+}
+
+func newCutProgress(stderr io.Writer, quiet bool, cuts int) *cutProgress {
+	return &cutProgress{line: newProgressLine(stderr, quiet), meter: newMeter(), cuts: cuts}
+}
+
+func (c *cutProgress) add(p engine.Progress) {
+	c.read += p.Read
+	c.written += p.Written
+	c.done += p.Done
+	c.line.show(c.text(), p.Done > 0)
+}
+
+func (c *cutProgress) text() string {
+	return joinParts(fmt.Sprintf("regions %d/%d", c.done, c.cuts), "read "+humanBytes(c.read), "written "+humanBytes(c.written),
+		c.meter.rate(c.read), c.meter.eta(int64(c.done), int64(c.cuts)))
 }
 
 func fmtShape(shape map[string]int) string {
