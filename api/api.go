@@ -97,6 +97,22 @@ var openAPI []byte
 // OpenAPI returns the OpenAPI document served at /v1/openapi.json.
 func OpenAPI() []byte { return openAPI }
 
+// withServers is the OpenAPI document with its servers: the public URL
+// when there is one (none: clients resolve paths against the document's
+// own address).
+func withServers(doc []byte, publicURL string) []byte {
+	if publicURL == "" {
+		return doc
+	}
+	srv, _ := json.Marshal([]map[string]string{{"url": publicURL, "description": "this server"}})
+	i := bytes.IndexByte(doc, '{')
+	out := append([]byte(nil), doc[:i+1]...)
+	out = append(out, "\n \"servers\": "...)
+	out = append(out, srv...)
+	out = append(out, ',')
+	return append(out, doc[i+1:]...)
+}
+
 // Page sizes of GET /v1/jobs.
 const (
 	DefaultLimit = 20
@@ -157,6 +173,7 @@ func New(b Backend, opt Options) http.Handler {
 		h.hub = NewHub(b.Get, opt.PublicURL)
 	}
 	h.hub.u.links = opt.Links // region events carry signed links too
+	doc := withServers(openAPI, h.u.base)
 	r := chi.NewRouter()
 	h.mux = r
 	r.Use(h.realClient, requestLog(opt.Log), recoverer, h.browser)
@@ -179,7 +196,7 @@ func New(b Backend, opt Options) http.Handler {
 		r.Use(h.rateLimit)
 		r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")
-			w.Write(openAPI)
+			w.Write(doc)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(requireKey)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,5 +134,72 @@ func TestMethodsAndMediaTypes(t *testing.T) {
 	// A POST without a body needs no Content-Type.
 	if resp, body := c.doRaw("POST", "/v1/datasets/sst/reindex", ""); resp.StatusCode != 202 {
 		t.Errorf("reindex: %d %s", resp.StatusCode, body)
+	}
+}
+
+// The OpenAPI document names the server at its public URL.
+func TestOpenAPIServers(t *testing.T) {
+	c, _ := setup(t, func(o *Options) { o.PublicURL = "https://data.example.org/subsetd/" })
+	_, body := c.do("GET", "/v1/openapi.json", "")
+	var d struct {
+		Servers []struct{ URL string } `json:"servers"`
+		Paths   map[string]any         `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil || len(d.Servers) != 1 || d.Servers[0].URL != "https://data.example.org/subsetd" || len(d.Paths) < 10 {
+		t.Fatalf("servers %+v %v", d.Servers, err)
+	}
+	c, _ = setup(t)
+	if _, body := c.do("GET", "/v1/openapi.json", ""); !bytes.Equal(body, OpenAPI()) {
+		t.Fatal("without a public URL the document is served as it is")
+	}
+}
+
+// Every operation documents the answers every operation can give: 401
+// unless it is public, 404 when its path has a parameter, 415 for a POST,
+// 429 under /v1 (the request rate).
+func TestOpenAPIErrorsPerOperation(t *testing.T) {
+	var d struct {
+		Security []map[string]any `json:"security"`
+		Paths    map[string]map[string]struct {
+			Security  *[]map[string]any `json:"security"`
+			Responses map[string]any    `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(OpenAPI(), &d); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, item := range d.Paths {
+		for method, op := range item {
+			if method == "parameters" || method == "summary" || method == "description" {
+				continue
+			}
+			n++
+			sec := d.Security
+			if op.Security != nil {
+				sec = *op.Security
+			}
+			want := []string{}
+			if len(sec) > 0 {
+				want = append(want, "401")
+			}
+			if strings.Contains(path, "{") {
+				want = append(want, "404")
+			}
+			if method == "post" {
+				want = append(want, "415")
+			}
+			if strings.HasPrefix(path, "/v1/") {
+				want = append(want, "429")
+			}
+			for _, code := range want {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s %s does not document %s", strings.ToUpper(method), path, code)
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("%d operations", n)
 	}
 }

@@ -66,13 +66,13 @@ func TestOwnership(t *testing.T) {
 	if ja.Status != "successful" {
 		t.Fatalf("alice's job: %s %s", ja.Status, ja.Message)
 	}
-	values := map[string]string{"id": ja.ID, "name": ja.Regions[0].Files[0].Name}
+	values := map[string]string{"id": ja.ID, "jobId": ja.ID, "name": ja.Regions[0].Files[0].Name}
 
 	ops := 0
 	var deletes []string
 	for _, op := range apiDoc.Operations() {
 		method, tmpl, _ := strings.Cut(op, " ")
-		if !strings.Contains(tmpl, "{id}") || !strings.HasPrefix(tmpl, "/v1/jobs/") {
+		if !takesJobID(tmpl) {
 			continue
 		}
 		ops++
@@ -179,6 +179,12 @@ func TestOwnership(t *testing.T) {
 			t.Fatal("a secret is in a log")
 		}
 	}
+}
+
+// takesJobID reports whether an operation's path names a job: /v1/jobs/{id}
+// and what is under it, or a {jobId} anywhere (OGC API - Processes).
+func takesJobID(tmpl string) bool {
+	return tmpl == "/v1/jobs/{id}" || strings.HasPrefix(tmpl, "/v1/jobs/{id}/") || strings.Contains(tmpl, "{jobId}")
 }
 
 // waitAs is wait with a key.
