@@ -20,7 +20,7 @@ sample: build ## generate the sample data under var/sample
 	@mkdir -p var/sample/data
 	@[ -s var/sample/data/sst.nc ] || go run ./testdata/gensample -out var/sample/data/sst.nc
 
-demo: build ## start the server on sample data, run a 15-region job over HTTP, download and check a file
+demo: build ## start the server on sample data, run a 15-region job with submit --wait, fetch every file (sha256 checked), print values per region
 	scripts/demo.sh
 
 demo/cli: sample ## cut 14 African coastal regions out of the sample data with the CLI into var/sample/out
