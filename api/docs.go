@@ -114,7 +114,16 @@ type DatasetDoc struct {
 	Extent     *Extent       `json:"extent,omitempty"`
 	Time       *TimeCoverage `json:"time,omitempty"`
 	ScannedAt  *time.Time    `json:"scanned_at,omitempty"`
-	Links      []Link        `json:"links"`
+	// RefusedLinks are the symbolic links of the dataset's folder the
+	// last scan left out, with the reason (no path of the server's).
+	RefusedLinks []RefusedLink `json:"refused_links,omitempty"`
+	Links        []Link        `json:"links"`
+}
+
+// RefusedLink is a symbolic link of a dataset left out.
+type RefusedLink struct {
+	Name   string `json:"name"` // relative to the data directory, '/'-separated
+	Reason string `json:"reason"`
 }
 
 // DatasetFile is a file of a dataset.
@@ -222,6 +231,9 @@ func datasetDoc(info *catalog.Info, links []Link) DatasetDoc {
 	}
 	if e := info.Extent; e != nil {
 		d.Extent = &Extent{West: e.West, South: e.South, East: e.East, North: e.North}
+	}
+	for _, l := range info.RefusedLinks {
+		d.RefusedLinks = append(d.RefusedLinks, RefusedLink{Name: l.Name, Reason: l.Reason})
 	}
 	return d
 }

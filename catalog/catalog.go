@@ -10,8 +10,9 @@
 // each region of a job needs. It never opens a data file itself: the C
 // libraries run in the index's inspector processes.
 //
-// Nothing outside the data directory is ever listed: ids are validated, and
-// symbolic links whose target lies outside are refused.
+// Nothing outside the data directory and the allowed roots is ever listed:
+// ids are validated, and symbolic links whose target (every component
+// resolved) lies elsewhere are refused (index.Roots), and reported.
 package catalog
 
 import (
@@ -19,7 +20,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -48,11 +48,12 @@ type Dataset struct {
 
 // Catalog is the set of datasets of a data directory and their index.
 type Catalog struct {
-	root string
-	idx  Index
-	meta map[string]Meta
-	opt  Options
-	log  zerolog.Logger
+	root  string
+	roots *index.Roots
+	idx   Index
+	meta  map[string]Meta
+	opt   Options
+	log   zerolog.Logger
 
 	scans *scanner
 
@@ -66,21 +67,11 @@ func New(dir string, opt Options) (*Catalog, error) {
 	if opt.Index == nil {
 		return nil, fmt.Errorf("catalog: no index")
 	}
-	abs, err := filepath.Abs(dir)
+	roots, err := index.NewRoots(dir, opt.AllowedRoots)
 	if err != nil {
 		return nil, err
 	}
-	root, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	st, err := os.Stat(root)
-	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("data directory %s is not a directory", dir)
-	}
+	root := roots.Data()
 	for id, m := range opt.Datasets {
 		if err := m.Validate(id); err != nil {
 			return nil, err
@@ -92,7 +83,7 @@ func New(dir string, opt Options) (*Catalog, error) {
 	if opt.IndexWorkers < 1 {
 		opt.IndexWorkers = 1
 	}
-	c := &Catalog{root: root, idx: opt.Index, meta: opt.Datasets, opt: opt, log: opt.Log, infos: map[string]cachedInfo{}}
+	c := &Catalog{root: root, roots: roots, idx: opt.Index, meta: opt.Datasets, opt: opt, log: opt.Log, infos: map[string]cachedInfo{}}
 	c.scans = newScanner(c)
 	return c, nil
 }
@@ -100,18 +91,13 @@ func New(dir string, opt Options) (*Catalog, error) {
 // Root is the resolved data directory.
 func (c *Catalog) Root() string { return c.root }
 
-// inside resolves p and reports whether it lies in the data directory.
+// Roots are the folders links of the data directory may lead into: the
+// data directory first, then the allowed roots.
+func (c *Catalog) Roots() []string { return c.roots.Dirs() }
+
+// inside resolves p and reports whether it lies under the roots.
 func (c *Catalog) inside(p string) (string, os.FileInfo, bool) {
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return "", nil, false
-	}
-	rel, err := filepath.Rel(c.root, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		c.log.Warn().Str("path", p).Str("target", real).Msg("refused: symbolic link out of the data directory")
-		return "", nil, false
-	}
-	st, err := os.Stat(real)
+	real, st, err := c.roots.Resolve(p)
 	if err != nil {
 		return "", nil, false
 	}
@@ -151,29 +137,16 @@ func (c *Catalog) entry(name string, full bool) (*Dataset, bool) {
 			return nil, false
 		}
 		d := &Dataset{ID: name, Dir: true}
-		_ = filepath.WalkDir(real, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if strings.HasPrefix(e.Name(), ".") && p != real {
-				if e.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if e.IsDir() || !datafile.IsDataFile(e.Name()) {
-				return nil
-			}
-			// Report the path under the data directory, not the target:
-			// names shown to users stay those of the folder.
-			if _, fst, ok := c.inside(p); ok && fst.Mode().IsRegular() {
-				d.Files = append(d.Files, p)
+		c.roots.WalkFolder(name, real, index.Walker{
+			IsData: datafile.IsDataFile,
+			// The path under the data directory, not the target: names
+			// shown to users stay those of the folder.
+			File: func(rel, _ string, fst os.FileInfo) bool {
+				d.Files = append(d.Files, filepath.Join(c.root, filepath.FromSlash(rel)))
 				d.Size += fst.Size()
-				if !full {
-					return filepath.SkipAll
-				}
-			}
-			return nil
+				return full
+			},
+			Refused: func(string, error) {}, // reported by the index's scans
 		})
 		if len(d.Files) == 0 {
 			return nil, false

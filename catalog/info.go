@@ -42,6 +42,9 @@ type Info struct {
 	// and calendar of the earliest file.
 	Time      *engine.TimeCoverage
 	ScannedAt *time.Time
+	// RefusedLinks are the symbolic links of the dataset's folder that
+	// the last scan left out (outside the allowed roots, broken, loops).
+	RefusedLinks []RefusedLink
 
 	timeStart, timeEnd *time.Time // UTC coverage, for job validation
 }
@@ -55,6 +58,12 @@ func (i *Info) HasVariable(name string) bool {
 		}
 	}
 	return false
+}
+
+// RefusedLink is a symbolic link of a dataset's folder left out, and why.
+type RefusedLink struct {
+	Name   string // relative to the data directory, '/'-separated
+	Reason string // index.ReasonOutside, ReasonBroken, ReasonLoop...
 }
 
 // File is a file of a dataset, as the index has it.
@@ -156,6 +165,7 @@ func (c *Catalog) Info(ctx context.Context, id string) (*Info, error) {
 		t := sum.ScannedAt
 		info.ScannedAt = &t
 	}
+	info.RefusedLinks = c.scans.refusedLinks(id)
 	if e := sum.Extent; len(e) == 4 {
 		info.Extent = &regions.BBox{West: e[0], South: e[1], East: e[2], North: e[3]}
 	}

@@ -61,6 +61,9 @@ var _ Index = (*index.Store)(nil)
 type Options struct {
 	Index    Index
 	Datasets map[string]Meta // by dataset id
+	// AllowedRoots are folders besides the data directory that its
+	// symbolic links may lead into.
+	AllowedRoots []string
 	// InspectorCommand is the argv of the index's inspector processes
 	// (`subsetd inspect --stdin`); nil: this executable.
 	InspectorCommand []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,11 +83,12 @@ type scanner struct {
 	lastAll   *ScanInfo
 	firstDone bool // the first scan of everything ended
 	gen       int64
+	links     map[string][]RefusedLink // refused links of the last scan covering each dataset folder
 }
 
 func newScanner(c *Catalog) *scanner {
 	return &scanner{c: c, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		want: map[string]bool{}, requested: map[string]time.Time{}, last: map[string]*ScanInfo{}}
+		want: map[string]bool{}, requested: map[string]time.Time{}, last: map[string]*ScanInfo{}, links: map[string][]RefusedLink{}}
 }
 
 // Start begins keeping the index up to date in the background: a scan of
@@ -283,7 +285,7 @@ func (s *scanner) next() (scope string, force, ok bool) {
 
 func (s *scanner) run(ctx context.Context, scope string, force bool) {
 	c := s.c
-	opts := index.ScanOptions{Root: c.root, Command: c.opt.InspectorCommand, Workers: c.opt.IndexWorkers,
+	opts := index.ScanOptions{Root: c.root, AllowedRoots: c.opt.AllowedRoots, Command: c.opt.InspectorCommand, Workers: c.opt.IndexWorkers,
 		Timeout: c.opt.InspectTimeout, Force: force, ProgressEvery: 200 * time.Millisecond,
 		Progress: func(p index.Progress) {
 			s.mu.Lock()
@@ -322,7 +324,28 @@ func (s *scanner) run(ctx context.Context, scope string, force bool) {
 			log.Warn().Str("file", f.Name).Str("error", f.Error).Msg("unreadable file")
 		}
 	}
+	var links []index.Refusal
+	if rep != nil {
+		links = index.Links(rep.Refused)
+	}
+	for _, l := range links {
+		log.Warn().Str("link", l.Path).Str("target", l.Target).Str("reason", l.Reason).Msg("symbolic link refused")
+	}
 	s.mu.Lock()
+	first := all && !s.firstDone
+	if err == nil {
+		// By dataset: the folder a link is in.
+		if all {
+			s.links = map[string][]RefusedLink{}
+		} else {
+			delete(s.links, scope)
+		}
+		for _, l := range links {
+			if id, _, ok := strings.Cut(l.Path, "/"); ok {
+				s.links[id] = append(s.links[id], RefusedLink{Name: l.Path, Reason: l.Reason})
+			}
+		}
+	}
 	s.running, s.scanAll = "", false
 	s.gen++
 	if all {
@@ -334,7 +357,18 @@ func (s *scanner) run(ctx context.Context, scope string, force bool) {
 		s.last[scope] = info
 	}
 	s.mu.Unlock()
+	if first && len(links) > 0 {
+		log.Warn().Int("refused_links", len(links)).Strs("allowed_roots", c.Roots()).
+			Msgf("%d symbolic links of the data directory refused (outside the allowed roots, broken or loops): their files are served by no dataset; see the dataset documents' refused_links or subsetd index", len(links))
+	}
 	c.mu.Lock()
 	c.infos = map[string]cachedInfo{}
 	c.mu.Unlock()
+}
+
+// refusedLinks are the links of dataset id the last scan refused.
+func (s *scanner) refusedLinks(id string) []RefusedLink {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]RefusedLink(nil), s.links[id]...)
 }

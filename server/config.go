@@ -65,6 +65,10 @@ type Config struct {
 	RegionsDir     string   `json:"regions_dir"`      // folder of GeoJSON region sets usable as {"ref": "<set>/<name>"}
 	IndexInterval  Duration `json:"index_interval"`   // time between scans of the data directory into the index; 0: only at start-up and on request
 	IndexWorkers   int      `json:"index_workers"`    // inspector processes of a scan
+	// AllowedRoots are folders besides Data that symbolic links of the
+	// data directory may lead into; links elsewhere are refused and
+	// reported (subsetd index, the dataset documents, the log).
+	AllowedRoots []string `json:"allowed_roots"`
 	// MinFreeSpace is the free space the state directory keeps ("1GiB",
 	// "2%" of its file system, "0" for none): below it POST /v1/jobs
 	// answers 507 and /readyz 503, saying how much is missing.

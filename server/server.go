@@ -111,7 +111,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return err
 	}
 	defer idx.Close()
-	cat, err := catalog.New(cfg.Data, catalog.Options{Index: idx, Datasets: cfg.Datasets, InspectorCommand: cfg.InspectorCommand,
+	cat, err := catalog.New(cfg.Data, catalog.Options{Index: idx, Datasets: cfg.Datasets, AllowedRoots: cfg.AllowedRoots, InspectorCommand: cfg.InspectorCommand,
 		IndexWorkers: cfg.IndexWorkers, IndexInterval: time.Duration(cfg.IndexInterval), Log: log.With().Str("component", "index").Logger()})
 	if err != nil {
 		return err

@@ -130,6 +130,18 @@ func IsLinkError(err error) bool {
 	return errors.As(err, &le)
 }
 
+// holds reports whether folder dir is, or holds, one of the open folders:
+// walking it would walk them again.
+func holds(dir string, open map[string]bool) bool {
+	for o := range open {
+		rel, err := filepath.Rel(dir, o)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
 // Walker is what WalkFolder tells about a dataset folder.
 type Walker struct {
 	// File is told each data file (by IsData): rel is its name under the
@@ -147,7 +159,7 @@ type Walker struct {
 // directory) whose resolved path is dir, in name order, skipping names
 // starting with '.'. Links to files and to folders are followed when
 // Resolve accepts them; a folder link leading back to a folder the walk is
-// in is refused as a loop.
+// in, or to one holding it, is refused as a loop.
 func (r *Roots) WalkFolder(rel, dir string, w Walker) {
 	r.walk(rel, dir, w, map[string]bool{dir: true})
 }
@@ -193,7 +205,7 @@ func (r *Roots) walk(rel, dir string, w Walker, open map[string]bool) bool {
 		}
 		switch {
 		case isDir:
-			if open[real] {
+			if holds(real, open) {
 				w.Refused(erel, &LinkError{Target: real, Reason: ReasonLoop + ": it leads back to a folder it is in"})
 				continue
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,6 +22,10 @@ type ScanOptions struct {
 	// of the files below it; a data file directly in it is a dataset of
 	// its own.
 	Root string
+	// AllowedRoots are folders besides Root that symbolic links of the
+	// data directory may lead into (see Roots); links elsewhere are
+	// refused and reported.
+	AllowedRoots []string
 	// Dataset limits the scan to one dataset; "" scans them all (and drops
 	// the datasets that are gone).
 	Dataset string
@@ -61,6 +64,7 @@ type Progress struct {
 // Report is the outcome of a scan.
 type Report struct {
 	Root     string        `json:"root"`
+	Roots    []string      `json:"roots"`              // where links may lead: Root, then the allowed roots (resolved)
 	Dataset  string        `json:"dataset,omitempty"`  // the one dataset scanned
 	Datasets int           `json:"datasets"`           // datasets in the index (of the scope) after the scan
 	Files    int           `json:"files"`              // data files found
@@ -82,9 +86,36 @@ type Report struct {
 func (r *Report) Inspected() int { return r.New + r.Changed + r.Hashed }
 
 // Refusal is an entry of the data directory the scan left out, and why.
+// A symbolic link refused has Link set and Target, where it leads (as far
+// as it resolves).
 type Refusal struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	Link   bool   `json:"link,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// String is the refusal in a line: the path, the link's target, the
+// reason.
+func (r Refusal) String() string {
+	if r.Link && r.Target != "" {
+		return r.Path + ": symbolic link to " + r.Target + ": " + r.Reason
+	}
+	if r.Link {
+		return r.Path + ": symbolic link: " + r.Reason
+	}
+	return r.Path + ": " + r.Reason
+}
+
+// Links are the refusals of symbolic links among rs.
+func Links(rs []Refusal) []Refusal {
+	var out []Refusal
+	for _, r := range rs {
+		if r.Link {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // known is a file as the index has it.
@@ -119,6 +150,7 @@ type scanner struct {
 	store *Store
 	opts  ScanOptions
 	root  string
+	roots *Roots
 	argv  []string
 	known map[string]known
 
@@ -154,16 +186,14 @@ func (s *Store) Scan(ctx context.Context, opts ScanOptions) (*Report, error) {
 	if opts.Dataset != "" && !datafile.ValidID(opts.Dataset) {
 		return nil, fmt.Errorf("bad dataset id %q", opts.Dataset)
 	}
-	root, err := filepath.Abs(opts.Root)
-	if err == nil {
-		root, err = filepath.EvalSymlinks(root)
-	}
+	roots, err := NewRoots(opts.Root, opts.AllowedRoots)
 	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		if strings.HasPrefix(err.Error(), "data directory") {
+			return nil, fmt.Errorf("data directory %s is not a readable folder: %w", opts.Root, err)
+		}
+		return nil, err
 	}
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("data directory %s is not a readable folder", opts.Root)
-	}
+	root := roots.Data()
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.NumCPU()
 	}
@@ -184,7 +214,7 @@ func (s *Store) Scan(ctx context.Context, opts ScanOptions) (*Report, error) {
 	if opts.Sha256 {
 		argv = append(argv, "--sha256")
 	}
-	sc := &scanner{store: s, opts: opts, root: root, argv: argv, seen: map[string]bool{}}
+	sc := &scanner{store: s, opts: opts, root: root, roots: roots, argv: argv, seen: map[string]bool{}}
 	if sc.known, err = s.loadKnown(ctx, opts.Dataset); err != nil {
 		return nil, err
 	}
@@ -211,7 +241,7 @@ func (s *Store) Scan(ctx context.Context, opts ScanOptions) (*Report, error) {
 		wg.Wait()
 		close(results)
 	}()
-	rep := &Report{Root: root, Dataset: opts.Dataset}
+	rep := &Report{Root: root, Roots: roots.Dirs(), Dataset: opts.Dataset}
 	werr := sc.write(results, rep, t0)
 
 	rep.Files = int(sc.found.Load())
@@ -287,6 +317,17 @@ func (sc *scanner) refuse(rel, reason string) {
 	sc.refused = append(sc.refused, Refusal{Path: rel, Reason: reason})
 }
 
+// refuseErr records an entry left out for err: a refused link with its
+// reason and target, anything else with its message.
+func (sc *scanner) refuseErr(rel string, err error) {
+	var le *LinkError
+	if errors.As(err, &le) {
+		sc.refused = append(sc.refused, Refusal{Path: rel, Reason: le.Reason, Link: true, Target: le.Target})
+		return
+	}
+	sc.refuse(rel, err.Error())
+}
+
 func (sc *scanner) unreadable(rel string) bool {
 	for _, p := range sc.walkErrs {
 		if rel == p || strings.HasPrefix(rel, p+"/") {
@@ -294,21 +335,6 @@ func (sc *scanner) unreadable(rel string) bool {
 		}
 	}
 	return false
-}
-
-// resolve follows symbolic links; it refuses targets out of the data
-// directory.
-func (sc *scanner) resolve(p string) (string, os.FileInfo, error) {
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return "", nil, err
-	}
-	rel, err := filepath.Rel(sc.root, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", nil, fmt.Errorf("symbolic link to %s, out of the data directory", real)
-	}
-	st, err := os.Stat(real)
-	return real, st, err
 }
 
 // walk lists the datasets in name order (the first of two entries with one
@@ -328,9 +354,11 @@ func (sc *scanner) walk(jobs chan<- job, results chan<- result) {
 		if strings.HasPrefix(name, ".") {
 			continue
 		}
-		real, st, err := sc.resolve(filepath.Join(sc.root, name))
+		real, st, err := sc.roots.Resolve(filepath.Join(sc.root, name))
 		if err != nil {
-			sc.refuse(name, err.Error())
+			if IsLinkError(err) {
+				sc.refuseErr(name, err)
+			}
 			continue
 		}
 		if !st.IsDir() && !st.Mode().IsRegular() {
@@ -361,50 +389,19 @@ func (sc *scanner) walk(jobs chan<- job, results chan<- result) {
 }
 
 func (sc *scanner) walkDataset(jobs chan<- job, results chan<- result, id, name, dir string) {
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if sc.ctx.Err() != nil {
-			return fs.SkipAll
-		}
-		sub, _ := filepath.Rel(dir, p)
-		rel := name
-		if sub != "." {
-			rel = name + "/" + filepath.ToSlash(sub)
-		}
-		if err != nil {
-			// An unreadable folder: its files are not dropped from the index.
-			sc.walkErrs = append(sc.walkErrs, rel)
-			sc.refuse(rel, "cannot read: "+err.Error())
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
+	sc.roots.WalkFolder(name, dir, Walker{
+		IsData: datafile.IsDataFile,
+		File: func(rel, real string, st os.FileInfo) bool {
+			sc.consider(jobs, results, id, rel, real, st)
+			return sc.ctx.Err() == nil
+		},
+		Refused: func(rel string, err error) {
+			if !IsLinkError(err) {
+				// An unreadable folder: its files are not dropped from the index.
+				sc.walkErrs = append(sc.walkErrs, rel)
 			}
-			return nil
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if !datafile.IsDataFile(d.Name()) {
-			return nil
-		}
-		real, st := p, os.FileInfo(nil)
-		if d.Type()&fs.ModeSymlink != 0 {
-			if real, st, err = sc.resolve(p); err != nil {
-				sc.refuse(rel, err.Error())
-				return nil
-			}
-		} else if st, err = d.Info(); err != nil {
-			return nil // gone meanwhile
-		}
-		if !st.Mode().IsRegular() {
-			return nil
-		}
-		sc.consider(jobs, results, id, rel, real, st)
-		return nil
+			sc.refuseErr(rel, err)
+		},
 	})
 }
 

@@ -397,7 +397,7 @@ func TestScanLinksAndNames(t *testing.T) {
 			t.Errorf("%s not refused: %v", p, refused)
 		}
 	}
-	if !strings.Contains(refused["ds/leak.nc"], "out of the data directory") || !strings.Contains(refused["dup.nc"], "taken by dup") {
+	if refused["ds/leak.nc"] != ReasonOutside || !strings.Contains(refused["dup.nc"], "taken by dup") {
 		t.Errorf("reasons: %v", refused)
 	}
 	// A scan of one dataset leaves the others alone.
@@ -456,5 +456,104 @@ func TestScanCancel(t *testing.T) {
 	}
 	if _, n, _ := f.store.Search(context.Background(), "g", nil, nil, nil, 0, 0); n != 5 {
 		t.Errorf("%d files after a cancelled scan, want 5 (nothing dropped)", n)
+	}
+}
+
+// A data folder assembled with symbolic links: a "latest" link, a dataset
+// on another disk (an allowed root), a curated folder whose links point
+// into an archive, chains of links, loops, broken links and links that
+// leave the roots directly or through an intermediate link.
+func TestScanSymlinkedArchive(t *testing.T) {
+	f := newFake(t)
+	ctx := context.Background()
+	disk2, archive, secret := t.TempDir(), t.TempDir(), t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(p string, b []byte) {
+		must(os.MkdirAll(filepath.Dir(p), 0o755))
+		must(os.WriteFile(p, b, 0o644))
+	}
+	put(filepath.Join(disk2, "sst", "2020", "d1.nc"), fileRecord(0, 0, 1))
+	put(filepath.Join(disk2, "sst", "2021", "d2.nc"), fileRecord(0, 0, 2))
+	put(filepath.Join(archive, "big", "a.nc"), fileRecord(1, 1, 3))
+	put(filepath.Join(archive, "big", "b.nc"), fileRecord(1, 1, 4))
+	put(filepath.Join(secret, "s.nc"), fileRecord(2, 2, 5))
+	f.write("runs/r1/x.nc", fileRecord(3, 3, 6))
+	f.write("runs/r2/y.nc", fileRecord(3, 3, 7))
+	root := f.root
+	// A dataset folder on another disk; a "latest" link to a folder of it.
+	must(os.Symlink(filepath.Join(disk2, "sst"), filepath.Join(root, "sst")))
+	must(os.Symlink("runs/r2", filepath.Join(root, "latest")))
+	// A curated folder: a file link into the archive, a chain of two
+	// links, a folder link into the archive.
+	must(os.MkdirAll(filepath.Join(root, "curated"), 0o755))
+	must(os.Symlink(filepath.Join(archive, "big", "a.nc"), filepath.Join(root, "curated", "a.nc")))
+	must(os.Symlink(filepath.Join(archive, "hop.nc"), filepath.Join(root, "curated", "chain.nc")))
+	must(os.Symlink(filepath.Join(archive, "big", "b.nc"), filepath.Join(archive, "hop.nc")))
+	must(os.Symlink(filepath.Join(archive, "big"), filepath.Join(root, "curated", "more")))
+	// Refused: out of the roots directly, through an allowed link whose
+	// target moved out (an intermediate link in the archive pointing at
+	// the secret folder), a loop of two links, a folder link back to its
+	// own parent, a broken link.
+	must(os.Symlink(filepath.Join(secret, "s.nc"), filepath.Join(root, "curated", "leak.nc")))
+	must(os.Symlink(secret, filepath.Join(archive, "escape")))
+	must(os.Symlink(filepath.Join(archive, "escape", "s.nc"), filepath.Join(root, "curated", "via.nc")))
+	must(os.Symlink("loop2.nc", filepath.Join(root, "curated", "loop1.nc")))
+	must(os.Symlink("loop1.nc", filepath.Join(root, "curated", "loop2.nc")))
+	must(os.Symlink("..", filepath.Join(root, "curated", "up")))
+	must(os.Symlink(filepath.Join(archive, "gone.nc"), filepath.Join(root, "curated", "broken.nc")))
+	// A top-level link out of the roots: no dataset.
+	must(os.Symlink(secret, filepath.Join(root, "private")))
+
+	check := func(rep *Report, wantIndexed []string, wantRefused map[string]string) {
+		t.Helper()
+		all, _, _ := f.store.Search(ctx, "", nil, nil, nil, 0, 0)
+		got := paths(all)
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, wantIndexed) {
+			t.Errorf("indexed %v\nwant    %v", got, wantIndexed)
+		}
+		refused := map[string]string{}
+		for _, r := range Links(rep.Refused) {
+			refused[r.Path] = r.Reason
+		}
+		if !reflect.DeepEqual(refused, wantRefused) {
+			t.Errorf("refused %v\nwant    %v", refused, wantRefused)
+		}
+	}
+	// The data directory alone (the default): only links inside it.
+	rep, _ := f.scan(ScanOptions{})
+	check(rep, []string{"latest/y.nc", "runs/r1/x.nc", "runs/r2/y.nc"}, map[string]string{
+		"sst": ReasonOutside, "private": ReasonOutside,
+		"curated/a.nc": ReasonOutside, "curated/chain.nc": ReasonOutside, "curated/more": ReasonOutside,
+		"curated/leak.nc": ReasonOutside, "curated/via.nc": ReasonOutside,
+		"curated/loop1.nc": ReasonLoop, "curated/loop2.nc": ReasonLoop, "curated/broken.nc": ReasonBroken,
+		"curated/up": ReasonLoop + ": it leads back to a folder it is in"})
+	for _, r := range rep.Refused {
+		if r.Path == "curated/via.nc" && r.Target != filepath.Join(secret, "s.nc") {
+			t.Errorf("via.nc: target %q, want the real path %s", r.Target, filepath.Join(secret, "s.nc"))
+		}
+	}
+
+	// With the other disk and the archive as allowed roots.
+	rep, seen := f.scan(ScanOptions{AllowedRoots: []string{disk2, archive}})
+	check(rep, []string{"curated/a.nc", "curated/chain.nc", "curated/more/a.nc", "curated/more/b.nc",
+		"latest/y.nc", "runs/r1/x.nc", "runs/r2/y.nc", "sst/2020/d1.nc", "sst/2021/d2.nc"}, map[string]string{
+		"private": ReasonOutside, "curated/leak.nc": ReasonOutside, "curated/via.nc": ReasonOutside,
+		"curated/loop1.nc": ReasonLoop, "curated/loop2.nc": ReasonLoop, "curated/broken.nc": ReasonBroken,
+		"curated/up": ReasonLoop + ": it leads back to a folder it is in"})
+	// The inspectors open the targets.
+	for _, p := range seen {
+		if strings.Contains(p, "secret") {
+			t.Errorf("a file out of the roots was opened: %s", p)
+		}
+	}
+	// An allowed root that does not exist is an error, not a silent none.
+	if _, err := f.store.Scan(ctx, ScanOptions{Root: f.root, AllowedRoots: []string{filepath.Join(archive, "nope")}}); err == nil || !strings.Contains(err.Error(), "allowed root") {
+		t.Errorf("missing allowed root: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +21,9 @@ const indexAbout = `Indexes the data directory into <state>/index.db: for every 
 box W,S,E,N (a footprint polygon for 2-D coordinates), decoded time coverage and, on
 request, sha256. Each immediate sub-folder of --data is a dataset; a file
 directly in --data is a dataset of its own, its id the file name without its
-extensions (A.NC.GZ is A). Symbolic links out of --data are refused.
+extensions (A.NC.GZ is A). Symbolic links (to files or folders) are followed
+when their target, every component resolved, lies under --data or one of
+--allowed-roots; others (elsewhere, broken, loops) are left out and listed.
 
 Files are opened by --workers inspector processes ('subsetd inspect --stdin'):
 a file that crashes the C libraries or takes longer than --timeout is recorded
@@ -44,6 +47,7 @@ func runIndex(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", runtime.NumCPU(), "inspector processes run at once")
 	withSha := fs.Bool("sha256", false, "record the sha256 of every file (files indexed without one are read again)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "time allowed for one file; its inspector is then killed and the file recorded as failed")
+	allowed := fs.String("allowed-roots", "", "`folders` (comma-separated) besides --data that symbolic links of --data may lead into")
 	dataset := fs.String("dataset", "", "index only this dataset (a sub-folder name, or a file name without extensions)")
 	force := fs.Bool("force", false, "inspect every file again, changed or not")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -71,7 +75,7 @@ func runIndex(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	opts := index.ScanOptions{Root: *data, Dataset: *dataset, Command: inspectorCommand, Workers: *workers,
+	opts := index.ScanOptions{Root: *data, AllowedRoots: splitList(*allowed), Dataset: *dataset, Command: inspectorCommand, Workers: *workers,
 		Sha256: *withSha, Timeout: *timeout, Force: *force}
 	if !*quiet {
 		opts.Progress = progressPrinter(stderr)
@@ -174,7 +178,10 @@ func printIndexReport(ctx context.Context, w io.Writer, store *index.Store, rep 
 	if len(rep.Refused) > 0 {
 		fmt.Fprintf(w, "left out:\n")
 		for _, r := range rep.Refused {
-			fmt.Fprintf(w, "  %s: %s\n", r.Path, r.Reason)
+			fmt.Fprintf(w, "  %s\n", r)
 		}
+	}
+	if n := len(index.Links(rep.Refused)); n > 0 {
+		fmt.Fprintf(w, "%d symbolic links refused (allowed roots: %s)\n", n, strings.Join(rep.Roots, ", "))
 	}
 }

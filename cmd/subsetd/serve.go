@@ -39,6 +39,12 @@ decides how a job combines its files:
               range, one output <region>/<file stem>.nc per pair; other files
               are not opened
 
+Symbolic links in --data (a "latest" link, folders on other disks, a curated
+dataset pointing into an archive) are followed when their target, every
+component resolved, lies under --data or one of --allowed-roots; links to
+elsewhere, broken links and loops are left out, counted in a warning when
+the first scan ends and listed in the dataset documents (refused_links).
+
 The kind is detected by the index and can be set in the configuration file,
 with a title and a licence shown by the API:
 
@@ -60,6 +66,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
+   "allowed_roots": [],
    "min_free_space": "1GiB", "disk_full_delay": "30s",
    "public_url": "",
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
@@ -145,6 +152,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.String("regions-dir", "", "a `DIR` of GeoJSON region sets (SET.geojson) usable as {\"ref\": \"SET/NAME\"} besides the built-in ones")
 	fs.Duration("index-interval", time.Duration(def.IndexInterval), "scan --data into the index every `duration` after the scan at start-up (0: only at start-up and on POST .../reindex)")
 	fs.Int("index-workers", def.IndexWorkers, "inspector `processes` of an index scan")
+	fs.String("allowed-roots", "", "`folders` (comma-separated) besides --data that symbolic links of --data may lead into; other links are refused and reported")
 	fs.String("min-free-space", def.MinFreeSpace, "free `space` the state directory keeps (1GiB, 500MiB, 2% of its file system, 0 for none): below it POST /v1/jobs answers 507 and /readyz 503")
 	fs.Duration("disk-full-delay", time.Duration(def.DiskFullDelay), "wait before a task whose outputs met a full disk runs again (`duration`, doubled at each of --max-attempts)")
 	fs.String("public-url", "", "the `URL` clients reach the server at (a proxy's, with its path): links in documents are absolute under it")
@@ -269,6 +277,8 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.Auth = g.(string)
 	case "insecure-no-auth":
 		c.InsecureNoAuth = g.(bool)
+	case "allowed-roots":
+		c.AllowedRoots = splitList(g.(string))
 	case "trusted-proxies":
 		c.TrustedProxies = splitList(g.(string))
 	case "link-ttl":
