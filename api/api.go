@@ -38,6 +38,8 @@ import (
 // Backend is what the handlers need; jobs/queue.Service implements it.
 type Backend interface {
 	Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter, idempotencyKey string) (job *jobs.Job, created bool, err error)
+	// Estimate is a dry run of a job: what it would give, nothing stored.
+	Estimate(ctx context.Context, spec *jobs.Spec, by jobs.Submitter) (*jobs.Estimate, error)
 	Get(ctx context.Context, id string) (*jobs.Job, error)
 	List(ctx context.Context, p jobs.ListParams) ([]*jobs.Job, error)
 	// Delete dismisses an active job (and returns it) or deletes a final
@@ -396,6 +398,10 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	spec, err := h.spec(&req)
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if req.DryRun {
+		h.dryRun(w, r, spec)
 		return
 	}
 	c := callerOf(r.Context())

@@ -828,3 +828,30 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 	}
 	return c, err
 }
+
+// Estimate gives each region one file of 10 x 20 floats, or, for a region
+// named "dry", none (empty).
+func (f *fake) Estimate(ctx context.Context, spec *jobs.Spec, by jobs.Submitter) (*jobs.Estimate, error) {
+	if spec.Dataset != "sst" {
+		return nil, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
+	}
+	e := &jobs.Estimate{Kind: "file", Workers: 2, Throughput: jobs.Throughput{BytesPerSecond: 1e6, Overhead: 0.1}}
+	for _, r := range spec.Regions {
+		re := jobs.RegionEstimate{Name: r.OutputName(), Status: jobs.Empty, Message: "no cell", InputFiles: []string{"sst.nc"}}
+		if r.OutputName() != "dry" {
+			box := []engine.IndexRange{{Dimension: "lat", Start: 5, Count: 10, Stride: 1}, {Dimension: "lon", Start: 7, Count: 20, Stride: 1}}
+			re.Status, re.Message = jobs.Successful, ""
+			re.Files = []engine.OutFile{{Name: re.Name + ".nc", Source: "sst.nc", Shape: map[string]int{"lat": 10, "lon": 20}, ValueBytes: 800,
+				Variables: []engine.OutVar{{Name: "sst", Dtype: "float", Dimensions: []string{"lat", "lon"}, Shape: []int{10, 20}}},
+				Estimate:  &engine.FileEstimate{Bytes: 300, InputBytes: 4096, Box: box}}}
+			re.InputBytes, re.ValueBytes, re.Bytes, re.Seconds = 4096, 800, 300, 0.1008
+		}
+		e.Regions = append(e.Regions, re)
+		e.InputBytes += re.InputBytes
+		e.ValueBytes += re.ValueBytes
+		e.Bytes += re.Bytes
+		e.Files += len(re.Files)
+	}
+	e.Seconds = 0.2
+	return e, nil
+}

@@ -28,6 +28,9 @@ type JobRequest struct {
 	// Notify asks for signed POSTs to a URL when the job finishes or a
 	// region does (webhooks.go).
 	Notify *jobs.Notify `json:"notify,omitempty"`
+	// DryRun asks what the job would give (DryRunDoc) instead of running
+	// it; not part of the job.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Spec is the job to store for a request: its regions fixed now (a ref

@@ -48,8 +48,8 @@ type IndexRange struct {
 // root group), a part per variable (object header, dimension scales) and
 // per chunk (its entry in the chunk index), and the attributes.
 const (
-	metaBytesFile  = 4 << 10
-	metaBytesVar   = 4 << 10
+	metaBytesFile  = 24 << 10
+	metaBytesVar   = 1 << 10
 	metaBytesChunk = 48
 )
 

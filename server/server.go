@@ -106,6 +106,10 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 
 	tasks := pool.New(cfg.WorkerCommand, nil, cfg.Workers)
 	tasks.Warm(min(cfg.WarmWorkers, cfg.Workers))
+	// Dry runs get processes of their own: a plan answers at once even
+	// while every worker cuts.
+	planners := pool.New(cfg.WorkerCommand, nil, 2)
+	defer planners.KillAll()
 	idx, err := index.Open(ctx, state)
 	if err != nil {
 		return err
@@ -141,6 +145,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		WebhookAttempts: cfg.WebhookAttempts,
 		WebhookBackoff:  time.Duration(cfg.WebhookBackoff),
 		WebhookPayload:  api.WebhookPayload(cfg.PublicURL, time.Duration(cfg.Retention), links),
+		Planner:         planners,
 	}, log.With().Str("component", "queue").Logger(), metrics)
 	if err != nil {
 		return err

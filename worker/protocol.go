@@ -48,6 +48,10 @@ type Task struct {
 	// listed in the reply's Files; Files then name the inputs the
 	// statistics come from, as the metadata says them.
 	StatsTable string `json:"stats_table,omitempty"`
+	// DryRun plans the task without reading a data value or writing a
+	// file (engine.Options.DryRun): the reply's result describes the
+	// outputs; OutDir is not used.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // StatsPartName is the file, in its OutDir, where a cutting task with

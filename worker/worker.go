@@ -85,6 +85,9 @@ func write(out io.Writer, reply *Reply, log zerolog.Logger) int {
 }
 
 func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
+	if task.DryRun {
+		return dryRun(ctx, task, env)
+	}
 	if task.OutDir == "" {
 		return nil, errs.E(errs.Internal, "a task without an output directory")
 	}
@@ -129,6 +132,15 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// dryRun plans a task: the engine's dry run over the task's files.
+func dryRun(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
+	opt := engine.Options{Open: env.Open, Concat: task.Concat, Version: env.Version, Command: task.Command, DryRun: true}
+	if task.RegionFiles != nil {
+		return engine.Granules(ctx, engine.Run, task.Files, task.RegionFiles, task.Request(), opt)
+	}
+	return engine.Run(ctx, task.Files, task.Request(), opt)
 }
 
 // Verify checks the files of a region after writing: each is inside outDir,

@@ -60,6 +60,10 @@ type Config struct {
 	WebhookAttempts int
 	WebhookBackoff  time.Duration
 	WebhookPayload  func(j *jobs.Job, d *jobs.Delivery, now time.Time) ([]byte, error)
+
+	// Planner runs the worker processes of dry runs (Estimate), so that
+	// they need not wait for a slot among the tasks; nil: the task pool.
+	Planner *pool.Pool
 }
 
 // Defaults fills unset fields.
@@ -117,6 +121,7 @@ type Service struct {
 	metrics *Metrics
 
 	draining atomic.Bool
+	speed    speed // tasks' measured throughput, for Estimate
 
 	mu      sync.Mutex
 	running map[string]map[int]context.CancelCauseFunc
@@ -323,13 +328,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 	if s.draining.Load() {
 		return nil, false, errs.E(errs.Unavailable, "the server is shutting down: submit the job again later")
 	}
-	if spec.Dataset == "" {
-		return nil, false, errs.F(errs.Invalid, "dataset", "a dataset is needed")
-	}
-	if len(spec.Regions) > s.cfg.MaxRegions {
-		return nil, false, errs.F(errs.TooLarge, "regions", "%d regions: at most %d per job", len(spec.Regions), s.cfg.MaxRegions)
-	}
-	if err := spec.Validate(); err != nil {
+	if err := s.validate(spec); err != nil {
 		return nil, false, err
 	}
 	hash := spec.Hash()
@@ -341,18 +340,9 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 	if err := s.lowSpace(); err != nil {
 		return nil, false, errs.E(errs.NoSpace, "%s: try again later", err.Error())
 	}
-	sel, err := s.catalog.Select(ctx, spec.Dataset, &engine.Request{Regions: spec.Regions, Time: spec.Time})
-	switch {
-	case errs.CodeOf(err) == errs.NotFound:
-		return nil, false, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
-	case err != nil:
+	sel, err := s.choose(ctx, spec)
+	if err != nil {
 		return nil, false, err
-	case sel.Info.FileCount > 0:
-		for i, v := range spec.Variables {
-			if !sel.Info.HasVariable(v) {
-				return nil, false, errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "dataset %q has no variable %q", spec.Dataset, v)
-			}
-		}
 	}
 	now := s.store.Now().UTC()
 	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Owner: by.Owner, Dataset: spec.Dataset, Spec: *spec, Created: now,
@@ -407,6 +397,37 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 	}
 	j, err := s.store.Get(ctx, job.ID)
 	return j, true, err
+}
+
+// validate checks a job before any file is chosen: what Submit and
+// Estimate do first.
+func (s *Service) validate(spec *jobs.Spec) error {
+	if spec.Dataset == "" {
+		return errs.F(errs.Invalid, "dataset", "a dataset is needed")
+	}
+	if len(spec.Regions) > s.cfg.MaxRegions {
+		return errs.F(errs.TooLarge, "regions", "%d regions: at most %d per job", len(spec.Regions), s.cfg.MaxRegions)
+	}
+	return spec.Validate()
+}
+
+// choose chooses a job's files from the index and checks its variables
+// against the dataset's.
+func (s *Service) choose(ctx context.Context, spec *jobs.Spec) (*catalog.Selection, error) {
+	sel, err := s.catalog.Select(ctx, spec.Dataset, &engine.Request{Regions: spec.Regions, Time: spec.Time})
+	switch {
+	case errs.CodeOf(err) == errs.NotFound:
+		return nil, errs.F(errs.Invalid, "dataset", "unknown dataset %q", spec.Dataset)
+	case err != nil:
+		return nil, err
+	case sel.Info.FileCount > 0:
+		for i, v := range spec.Variables {
+			if !sel.Info.HasVariable(v) {
+				return nil, errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "dataset %q has no variable %q", spec.Dataset, v)
+			}
+		}
+	}
+	return sel, nil
 }
 
 func (s *Service) replay(ctx context.Context, owner, key, hash string) (*jobs.Job, error) {

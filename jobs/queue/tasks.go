@@ -131,6 +131,13 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		// Nothing left to take from the worker's folder: gone before the
 		// job can be seen final.
 		os.RemoveAll(tmp)
+		var written int64
+		for _, r := range result.Regions {
+			for _, f := range r.Files {
+				written += f.ValueBytes
+			}
+		}
+		s.speed.observe(written, st.Duration)
 		if s.metrics != nil {
 			s.metrics.BytesRead.Add(float64(result.BytesRead))
 			s.metrics.BytesWritten.Add(float64(result.BytesWritten))

@@ -250,6 +250,18 @@ func (d *Doc) Validate(schema map[string]any, v any, at string) error {
 		}
 		return d.Validate(s, v, at)
 	}
+	if alts, ok := schema["oneOf"].([]any); ok {
+		var errs []string
+		for _, a := range alts {
+			as, _ := a.(map[string]any)
+			if err := d.Validate(as, v, at); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+		if n := len(alts) - len(errs); n != 1 {
+			return fmt.Errorf("%s: %d of the %d schemas of oneOf match, want 1 (%s)", at, n, len(alts), strings.Join(errs, "; "))
+		}
+	}
 	if t, ok := schema["type"]; ok {
 		var types []string
 		switch x := t.(type) {
