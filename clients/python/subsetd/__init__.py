@@ -16,5 +16,6 @@ except _metadata.PackageNotFoundError:  # used from a source tree (PYTHONPATH)
 from .client import Client  # noqa: E402
 from .errors import APIError, ChecksumError, JobError, SubsetdError  # noqa: E402
 from .job import Job  # noqa: E402
+from .stats import Stats  # noqa: E402
 
-__all__ = ["Client", "Job", "SubsetdError", "APIError", "ChecksumError", "JobError", "__version__"]
+__all__ = ["Client", "Job", "Stats", "SubsetdError", "APIError", "ChecksumError", "JobError", "__version__"]

@@ -14,6 +14,7 @@ import requests
 from tqdm.auto import tqdm
 
 from .errors import ChecksumError, JobError, SubsetdError, retry_after
+from .stats import Stats
 
 # Final statuses of a job and of a region.
 JOB_FINAL = ("successful", "failed", "dismissed")
@@ -236,6 +237,18 @@ class Job:
         else:
             return
         bar.update(self._state())
+
+    # -- statistics ----------------------------------------------------
+
+    def stats(self):
+        """The statistics of the job's regions (a :class:`Stats`: rows of
+        region, time, variable, op, value, count; ``to_pandas()`` with
+        pandas), from ``GET /v1/jobs/{id}/stats``, for a job submitted with
+        ``statistics={"ops": [...]}``. Raises APIError 404 (code
+        ``not_found``) when the job asks for none or ended without them, 409
+        (``conflict``) while they are not written yet: call ``wait()``
+        first."""
+        return Stats.from_doc(self.client.get_json(self.url.rstrip("/") + "/stats"))
 
     # -- files ---------------------------------------------------------
 
