@@ -419,3 +419,33 @@ func TestScans(t *testing.T) {
 	stop()
 	c.Wait()
 }
+
+// A file dataset whose file the index recorded as unreadable is refused,
+// naming the file and why, until the file changes.
+func TestSelectRefusesAnUnreadableFile(t *testing.T) {
+	ctx := context.Background()
+	c, idx := fixture(t, nil)
+	p := filepath.Join(c.Root(), "bad.nc")
+	if err := os.WriteFile(p, []byte("1234567"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Unix(1700000000, 0)
+	if err := os.Chtimes(p, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Put(ctx, []index.Entry{failed("bad", "bad.nc", "the C library did not answer within 15 s")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Select(ctx, "bad", req(t, "", ""))
+	want := `dataset: file bad.nc of dataset "bad" cannot be read: the C library did not answer within 15 s (found when it was indexed at `
+	if errs.CodeOf(err) != errs.Invalid || errs.FieldOf(err) != "dataset" || !strings.HasPrefix(fmt.Sprint(err), want) {
+		t.Fatalf("err = %v (%s)\nwant %s...", err, errs.CodeOf(err), want)
+	}
+	// Changed: accepted (the worker says how it is now).
+	if err := os.WriteFile(p, []byte("12345678"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sel, err := c.Select(ctx, "bad", req(t, "", "")); err != nil || strings.Join(sel.Files, " ") != "bad.nc" {
+		t.Fatalf("changed: %+v %v", sel, err)
+	}
+}

@@ -75,5 +75,8 @@ type Options struct {
 	IndexInterval time.Duration
 	// InspectTimeout bounds the inspection of one file (default 2 min).
 	InspectTimeout time.Duration
-	Log            zerolog.Logger
+	// FileTimeout bounds each call of the C libraries on a file in an
+	// inspector (index.ScanOptions.CallLimit; 0: none).
+	FileTimeout time.Duration
+	Log         zerolog.Logger
 }

@@ -286,7 +286,7 @@ func (s *scanner) next() (scope string, force, ok bool) {
 func (s *scanner) run(ctx context.Context, scope string, force bool) {
 	c := s.c
 	opts := index.ScanOptions{Root: c.root, AllowedRoots: c.opt.AllowedRoots, Command: c.opt.InspectorCommand, Workers: c.opt.IndexWorkers,
-		Timeout: c.opt.InspectTimeout, Force: force, ProgressEvery: 200 * time.Millisecond,
+		Timeout: c.opt.InspectTimeout, CallLimit: c.opt.FileTimeout, Force: force, ProgressEvery: 200 * time.Millisecond,
 		Progress: func(p index.Progress) {
 			s.mu.Lock()
 			s.progress = p

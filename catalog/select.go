@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -62,6 +63,11 @@ func (c *Catalog) Select(ctx context.Context, id string, req *engine.Request) (*
 	sel := &Selection{Kind: info.Kind, Info: info}
 	if info.Kind == KindFile {
 		sel.Files = []string{c.rel(d.Files[0])}
+		if info.FileCount == 0 && info.ErrorCount > 0 {
+			if err := c.refuseUnreadable(ctx, id, d.Files[0]); err != nil {
+				return nil, err
+			}
+		}
 		if info.FileCount > 0 {
 			if err := c.checkCoverage(info, req.Time, start, end); err != nil {
 				return nil, err
@@ -173,6 +179,31 @@ func (c *Catalog) checkCoverage(info *Info, tr *engine.TimeRange, start, end *ti
 	}
 	if (end != nil && end.Before(*info.timeStart)) || (start != nil && start.After(*info.timeEnd)) {
 		return errs.F(errs.Invalid, "time", "time range %s is outside the data of dataset %q (time coverage %s to %s)", tr, info.ID, info.Time.Start, info.Time.End)
+	}
+	return nil
+}
+
+// refuseUnreadable refuses a job on the one file of a file dataset that the
+// index recorded as unreadable, as long as the file is as it was then
+// (size and modification time): a job on it would fail. A file changed
+// since is accepted (and indexed again): the worker says how it is now.
+func (c *Catalog) refuseUnreadable(ctx context.Context, id, path string) error {
+	failed, err := c.idx.Errors(ctx, id)
+	if err != nil {
+		return err
+	}
+	rel := c.rel(path)
+	for _, f := range failed {
+		if f.Path != rel {
+			continue
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.Size() != f.Size || st.ModTime().UnixNano() != f.ModTime.UnixNano() {
+			c.ensure(id)
+			return nil
+		}
+		return errs.F(errs.Invalid, "dataset", "file %s of dataset %q cannot be read: %s (found when it was indexed at %s; a job on it is accepted again once the file changes)",
+			rel, id, f.Error, f.IndexedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -222,18 +222,14 @@ func TestCorruptFile(t *testing.T) {
 	if len(ds.Files) != 2 || ds.Files[0].Error == "" || ds.Files[1].Error != "" {
 		t.Fatalf("mixed: %+v", ds.Files)
 	}
-	j := s.submit(jobBody("truncated", names("m", 2), fourteen()[:2], ""))
-	j, _ = s.wait(j.ID, 30*time.Second, final)
-	if j.Status != "failed" {
-		t.Fatalf("truncated: %s %q", j.Status, j.Message)
+	// The index found the file unreadable: refused at once, saying why.
+	r := s.do("POST", "/v1/jobs", jobBody("truncated", names("m", 2), fourteen()[:2], ""))
+	var p struct{ Detail, Field string }
+	r.json(t, &p)
+	if want := `file truncated.nc of dataset "truncated" cannot be read: corrupt or truncated NetCDF-4/HDF5 file: truncated file: `; r.StatusCode != 400 || p.Field != "dataset" || !strings.HasPrefix(p.Detail, want) || strings.Contains(p.Detail, data) {
+		t.Fatalf("truncated: %d %s\nwant 400 %s...", r.StatusCode, r.body, want)
 	}
-	for _, r := range j.Regions {
-		if r.Status != "failed" || r.Message == "" || strings.Contains(r.Message, data) {
-			t.Fatalf("truncated region %+v", r)
-		}
-	}
-	t.Logf("truncated: %s", j.Regions[0].Message)
-	j = s.submit(jobBody("mixed", names("m", 2), fourteen()[:2], ""))
+	j := s.submit(jobBody("mixed", names("m", 2), fourteen()[:2], ""))
 	j, _ = s.wait(j.ID, 30*time.Second, final)
 	if j.Status != "successful" || len(j.Notes) != 1 || !strings.Contains(j.Notes[0], "mixed/corrupt.nc (") || strings.Contains(j.Notes[0], data) {
 		t.Fatalf("mixed: %s %q %q", j.Status, j.Message, j.Notes)

@@ -203,7 +203,7 @@ func Run(ctx context.Context, files []string, req *Request, opt Options) (*Resul
 	}
 	src, err := opt.Open(files[0])
 	if err != nil {
-		return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(files[0]))
+		return res, openError(files[0], err)
 	}
 	res.FilesOpened++
 	err = runFile(ctx, src, req, areas, opt, res, emptyMsgs)
@@ -243,7 +243,7 @@ func runConcat(ctx context.Context, files []string, req *Request, areas []region
 		src, err := opt.Open(path)
 		if err != nil {
 			closeAll()
-			return res, errs.Wrap(errs.Unreadable, err, "cannot read %s", baseName(path))
+			return res, openError(path, err)
 		}
 		srcs = append(srcs, src)
 		res.FilesOpened++

@@ -52,6 +52,7 @@ type Config struct {
 	Workers        int      `json:"workers"`          // worker processes running tasks at once
 	WarmWorkers    int      `json:"warm_workers"`     // worker processes started ahead, waiting for a task (at most workers)
 	TaskTimeout    Duration `json:"task_timeout"`     // a task's worker is killed after this long
+	FileTimeout    Duration `json:"file_timeout"`     // a worker or inspector stuck this long in one C library call on a file is killed: the file is unreadable
 	JobDeadline    Duration `json:"job_deadline"`     // a job not finished after this long fails; 0 for none
 	Retention      Duration `json:"retention"`        // jobs and files are deleted this long after they finish
 	QueueLimit     int      `json:"queue_limit"`      // accepted+running jobs beyond which POST /v1/jobs answers 429
@@ -128,6 +129,7 @@ func Default() Config {
 		Workers:        runtime.NumCPU(),
 		WarmWorkers:    runtime.NumCPU(),
 		TaskTimeout:    Duration(30 * time.Minute),
+		FileTimeout:    Duration(15 * time.Second),
 		JobDeadline:    Duration(6 * time.Hour),
 		Retention:      Duration(7 * 24 * time.Hour),
 		QueueLimit:     1000,
@@ -188,7 +190,7 @@ func (c *Config) Validate() error {
 	if c.WarmWorkers < 0 {
 		bad = append(bad, fmt.Sprintf("warm_workers: %d, must not be negative", c.WarmWorkers))
 	}
-	for name, d := range map[string]Duration{"task_timeout": c.TaskTimeout, "retention": c.Retention,
+	for name, d := range map[string]Duration{"task_timeout": c.TaskTimeout, "file_timeout": c.FileTimeout, "retention": c.Retention,
 		"read_header_timeout": c.ReadHeaderTimeout, "read_timeout": c.ReadTimeout, "write_timeout": c.WriteTimeout, "idle_timeout": c.IdleTimeout} {
 		if d <= 0 {
 			bad = append(bad, name+": must be positive")

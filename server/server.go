@@ -105,6 +105,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	metrics := queue.NewMetrics(reg, store)
 
 	tasks := pool.New(cfg.WorkerCommand, nil, cfg.Workers)
+	tasks.LimitCalls(time.Duration(cfg.FileTimeout))
 	tasks.Warm(min(cfg.WarmWorkers, cfg.Workers))
 	// Dry runs get processes of their own: a plan answers at once even
 	// while every worker cuts.
@@ -116,7 +117,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	}
 	defer idx.Close()
 	cat, err := catalog.New(cfg.Data, catalog.Options{Index: idx, Datasets: cfg.Datasets, AllowedRoots: cfg.AllowedRoots, InspectorCommand: cfg.InspectorCommand,
-		IndexWorkers: cfg.IndexWorkers, IndexInterval: time.Duration(cfg.IndexInterval), Log: log.With().Str("component", "index").Logger()})
+		IndexWorkers: cfg.IndexWorkers, FileTimeout: time.Duration(cfg.FileTimeout), IndexInterval: time.Duration(cfg.IndexInterval), Log: log.With().Str("component", "index").Logger()})
 	if err != nil {
 		return err
 	}

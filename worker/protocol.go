@@ -42,6 +42,11 @@ type Task struct {
 	// cut for those regions only, giving <region>/<file stem>.nc; a file no
 	// region needs is never opened.
 	RegionFiles [][]int `json:"region_files,omitempty"`
+	// Unreadable are files of Files a C library hung or crashed on in an
+	// earlier run of this task, each with the error it gets instead of
+	// being opened ("file x.nc: the C library did not answer within
+	// 15 s"): the task runs again without them.
+	Unreadable map[string]string `json:"unreadable,omitempty"`
 	// StatsTable, when set, makes the task write statistics instead of
 	// cutting: the table at this path (an engine.StatsTable as JSON, the
 	// merged parts of a job) becomes stats.nc and stats.csv in OutDir,

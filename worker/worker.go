@@ -101,10 +101,19 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 	if err := os.MkdirAll(task.OutDir, 0o755); err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "create output directory")
 	}
+	open := env.Open
+	if len(task.Unreadable) > 0 {
+		open = func(path string) (ncmodel.Source, error) {
+			if msg, ok := task.Unreadable[path]; ok {
+				return nil, engine.NamedFileError(msg)
+			}
+			return env.Open(path)
+		}
+	}
 	opt := engine.Options{
 		OutDir:       task.OutDir,
 		MemoryBudget: task.MemoryBudget,
-		Open:         env.Open,
+		Open:         open,
 		Create:       env.Create,
 		Concat:       task.Concat,
 		Version:      env.Version,

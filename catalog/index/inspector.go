@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/proc"
 )
 
@@ -36,7 +37,7 @@ const maxServed = 1000
 // to blame.
 var errNotSent = errors.New("inspector gone before the file was sent")
 
-func startInspector(argv []string) (*inspector, error) {
+func startInspector(argv []string, callLimit time.Duration) (*inspector, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func startInspector(argv []string) (*inspector, error) {
 		return nil, err
 	}
 	in := &inspector{stdin: inW, lines: make(chan []byte), quit: make(chan struct{})}
-	in.p, err = proc.Start(argv, proc.Options{Stdin: inR, Stdout: outW})
+	in.p, err = proc.Start(argv, proc.Options{Stdin: inR, Stdout: outW, CallLimit: callLimit})
 	inR.Close()
 	outW.Close()
 	if err != nil {
@@ -117,8 +118,23 @@ func (in *inspector) inspect(ctx context.Context, path string, timeout time.Dura
 	}
 }
 
+// fileFault is an inspector that a C library hung or crashed in, on the
+// file it was given: the file's fault, said in the engine's words.
+type fileFault struct{ reason string }
+
+func (f *fileFault) Error() string { return f.reason }
+
 // crash describes how the process ended.
 func (in *inspector) crash() error {
+	var se *proc.StallError
+	if err := in.p.Err(); errors.As(err, &se) {
+		return &fileFault{engine.HungReason(se.Limit)}
+	}
+	if _, inCall := in.p.LastCall(); inCall {
+		if sig := proc.CrashSignal(in.p.Err(), in.p.Stderr()); sig != "" {
+			return &fileFault{engine.CrashReason(sig)}
+		}
+	}
 	msg := "it exited without answering"
 	if err := in.p.Err(); err != nil {
 		msg = err.Error()

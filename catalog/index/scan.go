@@ -38,6 +38,11 @@ type ScanOptions struct {
 	// Sha256 asks for the checksum of every file inspected; files indexed
 	// without one are inspected again.
 	Sha256 bool
+	// CallLimit bounds each call of the C libraries on a file (proc's
+	// CallLimit; 0: none): an inspector stuck longer in one is killed and
+	// the file recorded as unreadable, "the C library did not answer
+	// within 15 s".
+	CallLimit time.Duration
 	// Timeout bounds the inspection of one file (default 2 minutes); the
 	// inspector is then killed and the file recorded as failed.
 	Timeout time.Duration
@@ -470,7 +475,7 @@ const earlyCrashLimit = 3
 func (sc *scanner) inspectOne(in **inspector, j job) (result, bool) {
 	for attempt := 0; ; attempt++ {
 		if *in == nil {
-			p, err := startInspector(sc.argv)
+			p, err := startInspector(sc.argv, sc.opts.CallLimit)
 			if err != nil {
 				sc.cancel(err)
 				return result{}, false
@@ -494,6 +499,10 @@ func (sc *scanner) inspectOne(in **inspector, j job) (result, bool) {
 			return result{}, false
 		case errors.Is(err, errNotSent) && attempt == 0:
 			continue
+		}
+		var ff *fileFault
+		if errors.As(err, &ff) { // the file's fault, certainly
+			return result{job: j, rec: Record{Path: j.abs, Error: err.Error()}, crashed: true}, true
 		}
 		if sc.answered.Load() == 0 && sc.earlyCrashes.Add(1) >= earlyCrashLimit {
 			msg := fmt.Sprintf("the inspector (%s) failed on %d files without answering once: %v", strings.Join(sc.argv, " "), earlyCrashLimit, err)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/subsetd/subsetd/internal/proc"
 	"github.com/subsetd/subsetd/regions"
 )
 
@@ -61,6 +62,13 @@ func fakeInspector() {
 		case bytes.HasPrefix(b, []byte("CRASH")):
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		case bytes.HasPrefix(b, []byte("HANG")):
+			time.Sleep(time.Hour)
+		case bytes.HasPrefix(b, []byte("CALLHANG")): // as readers/open reports a call that never returns
+			proc.BeginCall(p)
+			time.Sleep(time.Hour)
+		case bytes.HasPrefix(b, []byte("CALLABRT")): // a crash in C code, as the Go runtime reports it
+			proc.BeginCall(p)
+			syscall.Kill(os.Getpid(), syscall.SIGABRT)
 			time.Sleep(time.Hour)
 		case bytes.HasPrefix(b, []byte("EXIT")):
 			fmt.Fprintln(os.Stderr, "fatal error: unexpected signal during runtime execution")
@@ -325,6 +333,38 @@ func TestScanCrashAndTimeout(t *testing.T) {
 	rep, seen = f.scan(ScanOptions{Workers: 2, Timeout: time.Second})
 	if len(seen) != 0 || rep.Unread != 3 {
 		t.Errorf("rescan opened %v, %+v", seen, countsOf(rep))
+	}
+}
+
+// A C library that hangs or crashes on a file makes the file unreadable, in
+// the engine's words, however many such files come before any answer.
+func TestScanFileFaults(t *testing.T) {
+	f := newFake(t)
+	f.write("g/a1.nc", []byte("CALLHANG"))
+	f.write("g/a2.nc", []byte("CALLABRT"))
+	f.write("g/a3.nc", []byte("CALLHANG"))
+	f.write("g/a4.nc", []byte("CALLABRT"))
+	f.write("g/ok.nc", fileRecord(0, 0, 0))
+	t0 := time.Now()
+	rep, _ := f.scan(ScanOptions{Workers: 1, Timeout: time.Minute, CallLimit: 200 * time.Millisecond})
+	if c := countsOf(rep); c != (counts{files: 5, new: 5, failed: 4, crashed: 4, datasets: 1}) {
+		t.Errorf("scan: %+v", c)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Errorf("scan took %v", d)
+	}
+	fails, err := f.store.Errors(context.Background(), "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, x := range fails {
+		got[x.Path] = x.Error
+	}
+	hung, crashed := "the C library did not answer within 0.2 s", "the C library crashed (SIGABRT) reading it"
+	want := map[string]string{"g/a1.nc": hung, "g/a2.nc": crashed, "g/a3.nc": hung, "g/a4.nc": crashed}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("errors %v\nwant %v", got, want)
 	}
 }
 

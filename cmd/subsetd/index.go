@@ -48,6 +48,7 @@ func runIndex(args []string, stdout, stderr io.Writer) int {
 	withSha := fs.Bool("sha256", false, "record the sha256 of every file (files indexed without one are read again)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "time allowed for one file; its inspector is then killed and the file recorded as failed")
 	allowed := fs.String("allowed-roots", "", "`folders` (comma-separated) besides --data that symbolic links of --data may lead into")
+	fileTimeout := fs.Duration("file-timeout", defaultFileTimeout, "time allowed for one call of the C libraries on a file; its inspector is then killed and the file recorded as unreadable (\"the C library did not answer within 15 s\")")
 	dataset := fs.String("dataset", "", "index only this dataset (a sub-folder name, or a file name without extensions)")
 	force := fs.Bool("force", false, "inspect every file again, changed or not")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -76,7 +77,7 @@ func runIndex(args []string, stdout, stderr io.Writer) int {
 	}
 	defer store.Close()
 	opts := index.ScanOptions{Root: *data, AllowedRoots: splitList(*allowed), Dataset: *dataset, Command: inspectorCommand, Workers: *workers,
-		Sha256: *withSha, Timeout: *timeout, Force: *force}
+		Sha256: *withSha, Timeout: *timeout, CallLimit: *fileTimeout, Force: *force}
 	if !*quiet {
 		opts.Progress = progressPrinter(stderr)
 	}

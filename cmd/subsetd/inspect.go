@@ -22,15 +22,28 @@ input, one per line, and answers each with one JSON line on standard output,
 {"path": ..., "description": {...}, "geo": {...}} or {"path": ..., "error": ...}.
 "geo" holds the lat/lon box of the cell centres, [W, S, E, N] (longitudes
 in [-180, 180], west > east across the antimeridian) and, for 2-D
-latitude/longitude, a footprint polygon made from the edges of the arrays.`
+latitude/longitude, a footprint polygon made from the edges of the arrays.
+
+Each FILE is read in a child process: a file on which a call of the C
+libraries does not return within --file-timeout (the child is killed) or on
+which they crash gets "file x.nc: the C library did not answer within 15 s"
+or "file x.nc: the C library crashed (SIGSEGV) reading it".
+
+Exit status: 0 when every FILE was described, 1 when one could not be
+(never a signal), 2 for usage errors.`
 
 func runInspect(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("inspect", "subsetd inspect [--json] FILE...", inspectAbout, stderr)
 	asJSON := fs.Bool("json", false, "print the description as JSON")
 	stdin := fs.Bool("stdin", false, "read file paths from standard input, one per line; print one JSON line per file (for 'subsetd index')")
 	withSha := fs.Bool("sha256", false, "with --stdin: add the sha256 of each file")
+	fileTimeout := fs.Duration("file-timeout", defaultFileTimeout, "time allowed for one call of the C libraries on a file: the file is then unreadable (\"file X: the C library did not answer within 15 s\")")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
+	}
+	if *fileTimeout <= 0 {
+		fmt.Fprintln(stderr, "subsetd inspect: --file-timeout must be positive")
+		return 2
 	}
 	if *stdin {
 		if fs.NArg() > 0 {
@@ -47,6 +60,13 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "subsetd inspect: no FILE given")
 		return 2
+	}
+	if supervised() {
+		flags := args[:len(args)-fs.NArg()]
+		if n := len(flags); n > 0 && flags[n-1] == "--" {
+			flags = flags[:n-1]
+		}
+		return superviseInspect(flags, fs.Args(), *fileTimeout, stdout, stderr)
 	}
 	code := 0
 	for _, path := range fs.Args() {

@@ -28,8 +28,13 @@ func newProgressLine(w io.Writer, quiet bool) *progressLine {
 }
 
 // isTerminal reports whether w is a character device that is not
-// /dev/null, and TERM does not say it cannot redraw a line.
+// /dev/null, and TERM does not say it cannot redraw a line. The standard
+// error of the command line's child (supervise.go) is one when its
+// parent's is.
 func isTerminal(w io.Writer) bool {
+	if w == os.Stderr && os.Getenv(childEnv) != "" && os.Getenv(terminalEnv) != "" {
+		return os.Getenv("TERM") != "dumb" // the child's, through its parent
+	}
 	f, ok := w.(*os.File)
 	if !ok || os.Getenv("TERM") == "dumb" {
 		return false

@@ -139,6 +139,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Int("workers", def.Workers, "worker `processes` running tasks at once (default: the number of CPUs)")
 	fs.Int("warm-workers", def.WarmWorkers, "worker `processes` started ahead, each waiting for one task (at most --workers; default: the number of CPUs)")
 	fs.Duration("task-timeout", time.Duration(def.TaskTimeout), "kill a task's worker after this `duration`")
+	fs.Duration("file-timeout", time.Duration(def.FileTimeout), "kill a worker or inspector stuck this `duration` in one call of the C libraries on a file (the file is then unreadable: \"file X: the C library did not answer within 15 s\")")
 	fs.Duration("job-deadline", time.Duration(def.JobDeadline), "fail a job not finished after this `duration` (0: no deadline)")
 	fs.Duration("retention", time.Duration(def.Retention), "delete jobs and their files this `duration` after they finish")
 	fs.Int("queue-limit", def.QueueLimit, "accepted+running `jobs` beyond which POST /v1/jobs answers 429")
@@ -233,6 +234,8 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.WarmWorkers = g.(int)
 	case "task-timeout":
 		c.TaskTimeout = server.Duration(g.(time.Duration))
+	case "file-timeout":
+		c.FileTimeout = server.Duration(g.(time.Duration))
 	case "job-deadline":
 		c.JobDeadline = server.Duration(g.(time.Duration))
 	case "retention":

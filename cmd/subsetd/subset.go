@@ -15,6 +15,7 @@ import (
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/regions"
 )
@@ -57,8 +58,14 @@ its output files with their variables' shapes, the bytes of their values
 chunks) and the stored bytes of the input chunks the cut reads; nothing is
 written and no data value is read.
 
+The C libraries read the files in a child process: a file on which one of
+their calls does not return within --file-timeout (the child is killed) or
+on which they crash is unreadable, "file x.nc: the C library did not answer
+within 15 s" or "file x.nc: the C library crashed (SIGSEGV) reading it", and
+the cut goes on without it as with any unreadable file.
+
 Exit status: 0 when every region succeeded or was empty, 1 when a region or
-the whole run failed, 2 for usage errors.`
+the whole run failed (never a signal), 2 for usage errors.`
 
 func runSubset(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("subset", "subsetd subset [flags] FILE...", subsetAbout, stderr)
@@ -70,6 +77,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most a quarter)")
 	quiet := fs.Bool("quiet", false, "no progress line (it shows only when standard error is a terminal)")
 	dryRun := fs.Bool("dry-run", false, "plan only: print what each region would give (index box, variables and shapes, bytes to read and write) without reading data values or writing files")
+	fileTimeout := fs.Duration("file-timeout", defaultFileTimeout, "time allowed for one call of the C libraries on a file: the file is then unreadable (\"file X: the C library did not answer within 15 s\")")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -100,6 +108,22 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	if *fileTimeout <= 0 {
+		fmt.Fprintln(stderr, "subsetd subset: --file-timeout must be positive")
+		return 2
+	}
+	if supervised() {
+		return superviseSubset(args, fs.Args(), *out, *fileTimeout, stdout, stderr)
+	}
+	openSource := open.Source
+	if skips := childSkips(); len(skips) > 0 {
+		openSource = func(path string) (ncmodel.Source, error) {
+			if msg, ok := skips[path]; ok {
+				return nil, engine.NamedFileError(msg)
+			}
+			return open.Source(path)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	engine.LimitMemory(int64(*memory) << 20)
@@ -113,7 +137,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	prog := newCutProgress(stderr, *quiet, cuts)
 	res, err := engine.Run(ctx, fs.Args(), req, engine.Options{
 		OutDir: *out, MemoryBudget: int64(*memory) << 20,
-		Open: open.Source, Create: open.Sink, Progress: prog.add,
+		Open: openSource, Create: open.Sink, Progress: prog.add,
 		Version: version, Command: "subsetd subset " + strings.Join(args, " "), Concat: *concat,
 	})
 	prog.line.done()

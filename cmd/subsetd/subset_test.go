@@ -289,3 +289,27 @@ func TestInspect(t *testing.T) {
 		t.Errorf("text inspect:\n%s", stdout)
 	}
 }
+
+// The child's standard error reaches the user as it comes, progress lines
+// included, and the Go runtime's report of a crash in C code does not.
+func TestCrashFilter(t *testing.T) {
+	var b strings.Builder
+	f := &crashFilter{w: &b}
+	for _, s := range []string{"note: a\n", "\rregions 1/2", "\rregions 2/2", "\r\n", "SI", "GSEGV: segmentation violation\n", "PC=0x0 m=0\n", "rax 0x0\n"} {
+		f.Write([]byte(s))
+		if s == "\rregions 1/2" && b.String() != "note: a\n\rregions 1/2" {
+			t.Errorf("progress held: %q", b.String())
+		}
+	}
+	f.flush()
+	if b.String() != "note: a\n\rregions 1/2\rregions 2/2\r\n" {
+		t.Errorf("copied %q", b.String())
+	}
+	b.Reset()
+	f = &crashFilter{w: &b}
+	f.Write([]byte("Signal strength\nfatal error: unexpected signal during runtime execution\n[signal SIGSEGV: segmentation violation]\n"))
+	f.flush()
+	if b.String() != "Signal strength\n" {
+		t.Errorf("copied %q", b.String())
+	}
+}

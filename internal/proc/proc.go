@@ -16,11 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +44,13 @@ type Options struct {
 	// StderrMax bounds the bytes of standard error kept: the last ones
 	// (DefaultStderrMax when 0).
 	StderrMax int
+	// Stderr, when set, gets a copy of the child's standard error as it
+	// comes (besides the end kept for Stderr and Cause).
+	Stderr io.Writer
+	// CallLimit, when > 0, bounds each call the child reports with
+	// BeginCall: a call still running after it gets the process group
+	// killed, and Err is a *StallError. See LastCall for crashes.
+	CallLimit time.Duration
 }
 
 // Process is a started child.
@@ -49,6 +59,10 @@ type Process struct {
 	stderr *Tail
 	done   chan struct{}
 	err    error // set before done is closed
+
+	stall    atomic.Pointer[StallError]
+	lastCall string // set before done is closed, with CallLimit
+	inCall   bool
 }
 
 // Start starts argv in a process group of its own. The child is tied to
@@ -65,7 +79,24 @@ func Start(argv []string, opt Options) (*Process, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = opt.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opt.Stdin, opt.Stdout, p.stderr
+	if opt.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(p.stderr, opt.Stderr)
+	}
 	cmd.SysProcAttr = sysProcAttr()
+	var calls *os.File
+	var pg page
+	if opt.CallLimit > 0 {
+		var err error
+		if calls, pg, err = newCallsPage(); err != nil {
+			return nil, fmt.Errorf("calls page: %w", err)
+		}
+		defer calls.Close() // the child has its copy; the mapping stays
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], CallsEnv+"=3")
+		cmd.ExtraFiles = []*os.File{calls}
+	}
 	started := make(chan error, 1)
 	// Pdeathsig is tied to the OS thread that forked the child, not to the
 	// process: keep this goroutine on its thread until the child is reaped.
@@ -77,11 +108,34 @@ func Start(argv []string, opt Options) (*Process, error) {
 			return
 		}
 		p.PID = cmd.Process.Pid
+		exited, watched := make(chan struct{}), make(chan struct{})
+		if pg.mem != nil {
+			go func() {
+				defer close(watched)
+				p.watchCalls(pg, opt.CallLimit, exited)
+			}()
+		} else {
+			close(watched)
+		}
 		started <- nil
 		p.err = exitError(cmd.Wait())
+		close(exited)
+		<-watched // the page is not read any more
+		if pg.mem != nil {
+			if atomic.LoadInt64(pg.i64(offActive)) > 0 {
+				p.lastCall, p.inCall = pg.what(), true
+			}
+			unix.Munmap(pg.mem)
+		}
+		if s := p.stall.Load(); s != nil {
+			p.err = s
+		}
 		close(p.done)
 	}()
 	if err := <-started; err != nil {
+		if pg.mem != nil {
+			unix.Munmap(pg.mem)
+		}
 		return nil, err
 	}
 	return p, nil

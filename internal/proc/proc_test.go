@@ -48,6 +48,24 @@ func child(do string) {
 		fmt.Fprint(os.Stderr, "the end")
 	case "sleep":
 		time.Sleep(time.Hour)
+	case "call-hang": // quick calls, then one that never returns
+		for range 20 {
+			BeginCall("a.nc")()
+		}
+		BeginCall(arg)
+		time.Sleep(time.Hour)
+	case "call-busy": // many short calls for longer than the limit, then out
+		for t0 := time.Now(); time.Since(t0) < 600*time.Millisecond; {
+			end := BeginCall(arg)
+			time.Sleep(5 * time.Millisecond)
+			end()
+		}
+		time.Sleep(400 * time.Millisecond) // no call open: never killed
+	case "call-abort": // a crash inside a call, as C code would
+		BeginCall("first.nc")()
+		BeginCall(arg)
+		syscall.Kill(os.Getpid(), syscall.SIGABRT)
+		time.Sleep(time.Minute)
 	case "grandchild": // a child in this process's group, then sleep
 		c := exec.Command(os.Args[0])
 		c.Env = append(os.Environ(), childEnv+"=sleep")

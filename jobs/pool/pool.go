@@ -16,9 +16,10 @@ import (
 
 // Pool runs worker processes, at most Size at a time.
 type Pool struct {
-	command []string
-	env     []string
-	slots   chan struct{}
+	command   []string
+	env       []string
+	slots     chan struct{}
+	callLimit time.Duration
 
 	mu       sync.Mutex
 	running  map[int]*proc.Process // pid -> process, for KillAll
@@ -35,6 +36,12 @@ func New(command []string, env []string, size int) *Pool {
 	}
 	return &Pool{command: command, env: env, slots: make(chan struct{}, size), running: map[int]*proc.Process{}}
 }
+
+// LimitCalls bounds each call of a process's C libraries on an input file
+// (proc.Options.CallLimit): a process stuck longer in one is killed, and
+// RunTask runs its task again without that file. Call it before Warm and
+// Run.
+func (p *Pool) LimitCalls(d time.Duration) { p.callLimit = d }
 
 // Size is the number of slots.
 func (p *Pool) Size() int { return cap(p.slots) }
@@ -57,9 +64,17 @@ type ExitError struct {
 	proc.ExitError
 	Reason string
 	Stderr string
+	// Call is the file a call of the C libraries was on when the process
+	// ended in it (killed for taking too long: Stall, or crashed), "" when
+	// it was in none.
+	Call  string
+	Stall *proc.StallError
 }
 
 func (e *ExitError) Error() string {
+	if e.Stall != nil {
+		return "worker process killed: " + e.Stall.Error()
+	}
 	var b strings.Builder
 	if e.Signal != 0 || e.Code != 0 {
 		b.WriteString("worker process " + e.ExitError.Error())
@@ -111,7 +126,7 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	} else {
 		stdout = &bytes.Buffer{}
 		pr, err = proc.Start(p.command, proc.Options{Env: p.env, Stdin: bytes.NewReader(in),
-			Stdout: &limitWriter{w: stdout, n: stdoutMax}})
+			Stdout: &limitWriter{w: stdout, n: stdoutMax}, CallLimit: p.callLimit})
 		if err != nil {
 			return st, fmt.Errorf("start worker: %w", err)
 		}
@@ -130,9 +145,14 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 		return st, err // ctx ended first: the process was killed for it
 	}
 	if err != nil {
+		call, _ := pr.LastCall()
+		var se *proc.StallError
+		if errors.As(err, &se) {
+			return st, &ExitError{Stall: se, Call: se.What, Stderr: st.Stderr}
+		}
 		var ee *proc.ExitError
 		if errors.As(err, &ee) {
-			return st, &ExitError{ExitError: *ee, Stderr: st.Stderr}
+			return st, &ExitError{ExitError: *ee, Call: call, Stderr: st.Stderr}
 		}
 		return st, fmt.Errorf("wait for worker: %w", err)
 	}

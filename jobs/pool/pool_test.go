@@ -199,3 +199,38 @@ func TestRunTask(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+// A file a C library hangs or crashes on fails as an unreadable file: the
+// task runs again without it, and the other files of the task are cut.
+func TestRunTaskFileFaults(t *testing.T) {
+	p := New([]string{os.Args[0]}, append(os.Environ(), fakeworker.EnvVar+"=1"), 1)
+	p.LimitCalls(300 * time.Millisecond)
+	dir := t.TempDir()
+	good, hang, crash := filepath.Join(dir, "good.nc"), filepath.Join(dir, "hang.nc"), filepath.Join(dir, "crash.nc")
+	if err := fakeworker.WriteGrid(good, fakeworker.Grid{}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(hang, []byte(fakeworker.CallHang), 0o644)
+	os.WriteFile(crash, []byte(fakeworker.CallAbort), 0o644)
+	task := worker.Task{Files: []string{hang, good, crash}, OutDir: t.TempDir(), RegionFiles: [][]int{{0, 1, 2}},
+		Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}}
+	t0 := time.Now()
+	res, _, err := p.RunTask(context.Background(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Regions[0]
+	want := "2 of 3 files failed: file " + hang + ": the C library did not answer within 0.3 s; file " + crash + ": the C library crashed (SIGABRT) reading it"
+	if r.Status != engine.StatusSuccessful || len(r.Files) != 1 || r.Message != want {
+		t.Errorf("region %+v\nwant message %q", r, want)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// One file: the task fails with its message, not retried.
+	task.Files, task.RegionFiles = []string{hang}, nil
+	_, _, err = p.RunTask(context.Background(), task)
+	if errs.CodeOf(err) != errs.Unreadable || err.Error() != "file "+hang+": the C library did not answer within 0.3 s" {
+		t.Errorf("err = %v (%s)", err, errs.CodeOf(err))
+	}
+}

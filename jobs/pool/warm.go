@@ -47,7 +47,7 @@ func (p *Pool) startWarm() {
 		return
 	}
 	out := &bytes.Buffer{}
-	pr, err := proc.Start(p.command, proc.Options{Env: p.env, Stdin: r, Stdout: &limitWriter{w: out, n: stdoutMax}})
+	pr, err := proc.Start(p.command, proc.Options{Env: p.env, Stdin: r, Stdout: &limitWriter{w: out, n: stdoutMax}, CallLimit: p.callLimit})
 	r.Close() // the child has its copy
 	if err != nil {
 		w.Close()

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 
 	"github.com/subsetd/subsetd/internal/datafile"
+	"github.com/subsetd/subsetd/internal/proc"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/readers/hdf5"
 	"github.com/subsetd/subsetd/readers/netcdf"
@@ -21,20 +22,70 @@ import (
 
 // Source opens an input file read-only; compressed files (.gz, .bz2,
 // .zst: datafile.CompressionOf) are read through the decompression cache.
+//
+// Every call into the C libraries on the file (opening it, reading,
+// reading chunks, closing) is reported to the process's runner as a call
+// on path (proc.BeginCall), which kills the process when one does not
+// return in time and says which file a crash was on.
 func Source(path string) (ncmodel.Source, error) {
+	var src ncmodel.Source
+	var err error
 	if datafile.CompressionOf(path) != "" {
-		plain, err := Decompressed(path)
-		if err != nil {
-			return nil, err
+		// Decompressing is Go: only the opening of the plain file is a call.
+		plain, derr := Decompressed(path)
+		if derr != nil {
+			return nil, derr
 		}
-		src, err := open(plain)
+		src, err = watchedOpen(path, plain)
 		if err != nil {
 			return nil, err
 		}
 		src.File().Path = path // messages and metadata name the file the user knows
-		return src, nil
+	} else if src, err = watchedOpen(path, path); err != nil {
+		return nil, err
 	}
-	return open(path)
+	w := watched{src: src, path: path}
+	if cs, ok := src.(ncmodel.ChunkSource); ok {
+		return watchedChunks{watched: w, cs: cs}, nil
+	}
+	return w, nil
+}
+
+func watchedOpen(path, plain string) (ncmodel.Source, error) {
+	defer proc.BeginCall(path)()
+	injectFault(path)
+	return open(plain)
+}
+
+// watched is a Source whose calls are reported as calls on path.
+type watched struct {
+	src  ncmodel.Source
+	path string
+}
+
+func (w watched) File() *ncmodel.File { return w.src.File() }
+
+func (w watched) Read(v *ncmodel.Var, start, count, stride []int) (*ncmodel.Array, error) {
+	defer proc.BeginCall(w.path)()
+	return w.src.Read(v, start, count, stride)
+}
+
+func (w watched) Close() error {
+	defer proc.BeginCall(w.path)()
+	return w.src.Close()
+}
+
+// watchedChunks is a watched ChunkSource.
+type watchedChunks struct {
+	watched
+	cs ncmodel.ChunkSource
+}
+
+func (w watchedChunks) ReadsChunks(v *ncmodel.Var) bool { return w.cs.ReadsChunks(v) }
+
+func (w watchedChunks) ReadChunk(v *ncmodel.Var, at []int) (*ncmodel.Array, error) {
+	defer proc.BeginCall(w.path)()
+	return w.cs.ReadChunk(v, at)
 }
 
 func open(path string) (ncmodel.Source, error) {

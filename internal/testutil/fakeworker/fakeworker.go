@@ -23,6 +23,7 @@
 package fakeworker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/internal/proc"
 	"github.com/subsetd/subsetd/ncmodel"
 	"github.com/subsetd/subsetd/ncmodel/memfile"
 	"github.com/subsetd/subsetd/regions"
@@ -53,6 +55,14 @@ const CrashDirEnv = "FAKEWORKER_CRASH_DIR"
 // InspectArg, as the first argument of a test binary, makes it the fake
 // inspector of the index (`subsetd inspect --stdin` without the C readers).
 const InspectArg = "fake-inspect"
+
+// Files starting with these stand for files a C library hangs on (its
+// opening never returns) or crashes on (SIGABRT): the opening is reported
+// as a call on the file (proc.BeginCall), as readers/open reports it.
+const (
+	CallHang  = "CALLHANG"
+	CallAbort = "CALLABRT"
+)
 
 // Env is the worker's environment over the fake files.
 func Env(log zerolog.Logger) worker.Env {
@@ -80,6 +90,15 @@ func Open(path string) (ncmodel.Source, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case bytes.HasPrefix(b, []byte(CallHang)):
+		proc.BeginCall(path)
+		select {}
+	case bytes.HasPrefix(b, []byte(CallAbort)):
+		proc.BeginCall(path)
+		syscall.Kill(os.Getpid(), syscall.SIGABRT)
+		select {}
 	}
 	f, err := memfile.Decode(path, b)
 	if errors.Is(err, memfile.ErrNotMemfile) {
