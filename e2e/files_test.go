@@ -16,8 +16,8 @@ import (
 // *wcrash*.
 var faultEnv = open.TestFaultEnv + "=hang:/hang,segv:/crash,worker/hang:/whang,worker/segv:/wcrash"
 
-// cli runs the real binary and returns its exit status and output.
-func cli(t *testing.T, env []string, args ...string) (int, string, string, time.Duration) {
+// runCLI runs the real binary and returns its exit status and output.
+func runCLI(t *testing.T, env []string, args ...string) (int, string, string, time.Duration) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -48,24 +48,24 @@ func TestCLIFileFaults(t *testing.T) {
 		copyFile(t, global, p)
 	}
 	env := []string{faultEnv}
-	code, _, stderr, d := cli(t, env, "inspect", "--file-timeout", "1s", hang)
+	code, _, stderr, d := runCLI(t, env, "inspect", "--file-timeout", "1s", hang)
 	if want := "subsetd inspect: file " + hang + ": the C library did not answer within 1 s\n"; code != 1 || stderr != want || d > 10*time.Second {
 		t.Errorf("inspect hang: %d in %v, %q\nwant %q", code, d, stderr, want)
 	}
-	code, _, stderr, _ = cli(t, env, "inspect", crash)
+	code, _, stderr, _ = runCLI(t, env, "inspect", crash)
 	if want := "subsetd inspect: file " + crash + ": the C library crashed (SIGSEGV) reading it\n"; code != 1 || stderr != want {
 		t.Errorf("inspect crash: %d %q\nwant %q", code, stderr, want)
 	}
-	code, stdout, _, _ := cli(t, env, "inspect", "--json", good)
+	code, stdout, _, _ := runCLI(t, env, "inspect", "--json", good)
 	if code != 0 || !strings.Contains(stdout, `"format"`) {
 		t.Errorf("inspect good: %d %q", code, stdout)
 	}
 	out := filepath.Join(dir, "out")
-	code, _, stderr, _ = cli(t, env, "subset", "--region", "a=0,0,10,10", "--out", out, crash)
+	code, _, stderr, _ = runCLI(t, env, "subset", "--region", "a=0,0,10,10", "--out", out, crash)
 	if want := "subsetd subset: file " + crash + ": the C library crashed (SIGSEGV) reading it\n"; code != 1 || stderr != want {
 		t.Errorf("subset crash: %d %q\nwant %q", code, stderr, want)
 	}
-	code, stdout, stderr, d = cli(t, env, "subset", "--file-timeout", "1s", "--region", "a=0,0,10,10", "--out", out, hang, good, crash)
+	code, stdout, stderr, d = runCLI(t, env, "subset", "--file-timeout", "1s", "--region", "a=0,0,10,10", "--out", out, hang, good, crash)
 	if code != 0 || !strings.Contains(stdout, filepath.Join(out, "a", "good.nc")) || d > 20*time.Second ||
 		!strings.Contains(stderr, "note: region a: 2 of 3 files failed: file "+hang+": the C library did not answer within 1 s; file "+crash+": the C library crashed (SIGSEGV) reading it") {
 		t.Errorf("subset of 3: %d in %v\n%s\n%s", code, d, stdout, stderr)
