@@ -372,3 +372,14 @@ func (s *scanner) refusedLinks(id string) []RefusedLink {
 	defer s.mu.Unlock()
 	return append([]RefusedLink(nil), s.links[id]...)
 }
+
+// ScanAll asks for a scan of the whole data directory and returns at once
+// (the schedule of several servers sharing one index: the queue's periodic
+// job, run on one of them, asks).
+func (c *Catalog) ScanAll() {
+	s := c.scans
+	s.mu.Lock()
+	s.all = true
+	s.mu.Unlock()
+	s.poke()
+}

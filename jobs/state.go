@@ -52,9 +52,9 @@ func (s *Store) StartTask(ctx context.Context, jobID string, taskID int) (*Job, 
 	var task *Task
 	err := s.change(ctx, jobID, func(tx *sql.Tx) error {
 		now := ms(s.Now())
-		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'running', attempts = attempts + 1
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'running', attempts = attempts + 1, node = ?
 			WHERE job_id = ? AND task_id = ? AND status IN `+active+`
-			AND EXISTS (SELECT 1 FROM subsetd_job WHERE id = ? AND status IN `+active+`)`, jobID, taskID, jobID)
+			AND EXISTS (SELECT 1 FROM subsetd_job WHERE id = ? AND status IN `+active+`)`, s.Node, jobID, taskID, jobID)
 		if err := affected(res, err, "start task"); err != nil {
 			return err
 		}
@@ -106,13 +106,17 @@ func (s *Store) RequeueTask(ctx context.Context, jobID string, taskID int, msg s
 type TaskStats struct {
 	Notes       []string
 	FilesOpened int
+	Attempt     int // the attempt that ran (Task.Attempts when it started); 0: any
 }
 
 // FinishTask records the outcome of a task whose worker succeeded and
 // finalises the job when it was its last active task.
 func (s *Store) FinishTask(ctx context.Context, jobID string, taskID int, out []RegionOutcome, stats TaskStats) error {
 	return s.change(ctx, jobID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'successful', message = '' WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID)
+		// Only the task's newest attempt finishes it: an older one that
+		// outlived its node's rescue finds ErrNotActive.
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_task SET status = 'successful', message = ''
+			WHERE job_id = ? AND task_id = ? AND status = 'running' AND (? = 0 OR attempts = ?)`, jobID, taskID, stats.Attempt, stats.Attempt)
 		if err := affected(res, err, "finish task"); err != nil {
 			return err
 		}

@@ -39,6 +39,10 @@ type Store struct {
 	Enqueue func(ctx context.Context, tx *sql.Tx, jobID, deliveryID string) error
 
 	gen atomic.Int64 // counts changes of final jobs (their notifications), so that a Get racing one caches nothing stale
+	// Node names the server using the store among several (PostgreSQL):
+	// StartTask records it on the task, for the rescue of a node that
+	// stopped (nodes.go). Empty on a single server.
+	Node string
 
 	final  sync.Map // id -> *Job: final jobs never change until deleted
 	listed sync.Map // id -> *Job without its regions: final jobs as List returns them

@@ -13,6 +13,7 @@ import (
 
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/pgsql"
 	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/queue"
@@ -77,6 +78,13 @@ type Config struct {
 	// DiskFullDelay is the wait before a task whose outputs met a full
 	// disk runs again, doubled at each of max_attempts.
 	DiskFullDelay Duration `json:"disk_full_delay"`
+	// Database is where jobs, keys and River's queue live: empty for the
+	// SQLite file of the state directory (one server), or a postgres://
+	// URL that several nodes share (with one shared state directory).
+	Database    string   `json:"database"`
+	DBPool      int      `json:"db_pool"`      // PostgreSQL: connections of the job store's pool
+	RiverPool   int      `json:"river_pool"`   // PostgreSQL: connections of River's own pool
+	RescueAfter Duration `json:"rescue_after"` // PostgreSQL: a node unseen this long has its running tasks handed to others
 	// PublicURL is the address clients reach the server at (a proxy's,
 	// with its path prefix): links in documents are absolute under it.
 	// Empty: links are paths.
@@ -143,6 +151,9 @@ func Default() Config {
 		IndexWorkers:   2,
 		MinFreeSpace:   "1GiB",
 		DiskFullDelay:  Duration(30 * time.Second),
+		DBPool:         10,
+		RiverPool:      8,
+		RescueAfter:    Duration(30 * time.Second),
 
 		ReadHeaderTimeout: Duration(10 * time.Second),
 		ReadTimeout:       Duration(time.Minute),
@@ -223,6 +234,12 @@ func (c *Config) Validate() error {
 		if v < 1 {
 			bad = append(bad, name+": must be at least 1")
 		}
+	}
+	if err := checkDatabase(c.Database); err != nil {
+		bad = append(bad, "database: "+err.Error())
+	}
+	if pgsql.IsURL(c.Database) && (c.DBPool < 2 || c.RiverPool < 2 || c.RescueAfter <= 0) {
+		bad = append(bad, "db_pool and river_pool must be at least 2, rescue_after positive")
 	}
 	if err := checkPublicURL(c.PublicURL); err != nil {
 		bad = append(bad, "public_url: "+err.Error())

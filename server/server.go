@@ -15,14 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/rs/zerolog"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/internal/pgsql"
 	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
@@ -56,29 +55,21 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
-	unlock, err := lockDir(state)
+	// One server per state directory on SQLite; on PostgreSQL the nodes
+	// share it (database.go).
+	if !pgsql.IsURL(cfg.Database) {
+		unlock, err := lockDir(state)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	dbs, err := openDatabases(ctx, cfg, state)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-
-	db, err := openDB(ctx, filepath.Join(state, DBFile))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	driver := riversqlite.New(db)
-	mig, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		return fmt.Errorf("river migrations: %w", err)
-	}
-	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river migrations: %w", err)
-	}
-	store := jobs.NewStore(db)
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
+	defer dbs.Close()
+	store := dbs.store
 	audit, auditFile, err := jobs.OpenAudit(state, os.Stderr)
 	if err != nil {
 		return err
@@ -116,8 +107,14 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		return err
 	}
 	defer idx.Close()
+	// Several nodes share the index: its scans on a schedule are the
+	// queue's periodic job, enqueued by River's leader.
+	catInterval, queueInterval := time.Duration(cfg.IndexInterval), time.Duration(0)
+	if dbs.Postgres() {
+		catInterval, queueInterval = 0, catInterval
+	}
 	cat, err := catalog.New(cfg.Data, catalog.Options{Index: idx, Datasets: cfg.Datasets, AllowedRoots: cfg.AllowedRoots, InspectorCommand: cfg.InspectorCommand,
-		IndexWorkers: cfg.IndexWorkers, FileTimeout: time.Duration(cfg.FileTimeout), IndexInterval: time.Duration(cfg.IndexInterval), Log: log.With().Str("component", "index").Logger()})
+		IndexWorkers: cfg.IndexWorkers, FileTimeout: time.Duration(cfg.FileTimeout), IndexInterval: catInterval, Log: log.With().Str("component", "index").Logger()})
 	if err != nil {
 		return err
 	}
@@ -127,7 +124,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		}
 	}
 	minFree, _ := queue.ParseReserve(cfg.MinFreeSpace) // checked by Validate
-	svc, err := queue.New(driver, store, cat, tasks, queue.Config{
+	svc, err := dbs.newQueue(cat, tasks, queue.Config{
 		StateDir:       state,
 		Workers:        cfg.Workers,
 		TaskTimeout:    time.Duration(cfg.TaskTimeout),
@@ -147,6 +144,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		WebhookBackoff:  time.Duration(cfg.WebhookBackoff),
 		WebhookPayload:  api.WebhookPayload(cfg.PublicURL, time.Duration(cfg.Retention), links),
 		Planner:         planners,
+		RescueAfter:     time.Duration(cfg.RescueAfter),
+		IndexInterval:   queueInterval,
 	}, log.With().Str("component", "queue").Logger(), metrics)
 	if err != nil {
 		return err
@@ -295,7 +294,7 @@ func warnWithoutKeys(ctx context.Context, cfg Config, store *jobs.Store, log zer
 			return nil
 		}
 	}
-	log.Warn().Str("state", cfg.State).Msg("no API key yet: every request but /healthz and /readyz gets 401; create one with: subsetd keys create --name NAME --state " + cfg.State)
+	log.Warn().Str("state", cfg.State).Msg("no API key yet: every request but /healthz and /readyz gets 401; create one with: subsetd keys create --name NAME --state " + cfg.State + dbFlag(cfg.Database))
 	return nil
 }
 
@@ -327,4 +326,12 @@ func lockDir(dir string) (func(), error) {
 		return nil, fmt.Errorf("state directory %s is in use by another subsetd serve", dir)
 	}
 	return func() { f.Close() }, nil
+}
+
+// dbFlag is the --database flag a command on the same database needs.
+func dbFlag(database string) string {
+	if database == "" {
+		return ""
+	}
+	return " --database " + pgsql.Redact(database)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/subsetd/subsetd/catalog"
 	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
+	"github.com/subsetd/subsetd/internal/testutil/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fakeworker.EnvVar) == "1" {
 		fakeworker.Main()
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 func TestConfigFile(t *testing.T) {

@@ -15,7 +15,8 @@ import (
 
 const keysAbout = `Manages the API keys of a server, in its state directory (--state, the
 same as 'subsetd serve --state'; a running server sees changes at once, a
-revoked key within a few seconds).
+revoked key within a few seconds). Nodes on PostgreSQL keep their keys in
+the database: give the same --database as theirs.
 
   subsetd keys create --name NAME [--role user|admin] [--quota Q]
       prints the new key's secret on standard output: the only time it is
@@ -59,6 +60,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("keys "+sub, "subsetd keys "+sub+" [flags]", keysAbout, stderr)
 	state := fs.String("state", server.Default().State, "the server's state `DIR`")
+	database := fs.String("database", "", "the servers' PostgreSQL `URL` (postgres://...) when they run with --database; empty: the SQLite file of --state")
 	var name, role, quota *string
 	var asJSON *bool
 	switch sub {
@@ -125,7 +127,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	ctx := context.Background()
-	store, db, err := server.OpenStore(ctx, *state)
+	store, db, err := server.OpenStoreURL(ctx, *state, *database)
 	if err != nil {
 		fmt.Fprintf(stderr, "subsetd keys %s: %v\n", sub, err)
 		return 1

@@ -57,6 +57,14 @@ ahead and wait for their task, so a small job does not wait for a process
 to start. The queue (River on SQLite) and job files live in --state, so a
 restarted server finishes the jobs a stopped or killed one left.
 
+Several nodes: with --database postgres://... the jobs, keys and the queue
+(River on PostgreSQL) live in that database, and every node started with
+the same --database and the same --state (a shared or parallel filesystem
+that every node mounts at the same path) serves the whole API and runs its
+own --workers. A node killed or cut off has its running tasks handed to
+the others after --rescue-after; periodic work (retention, deadlines,
+scans every --index-interval) runs once, enqueued by the elected leader.
+
 Settings come from the defaults, then the --config file (JSON, keys as the
 flag names with '_' for '-'), then the flags given on the command line:
 
@@ -69,6 +77,8 @@ flag names with '_' for '-'), then the flags given on the command line:
    "allowed_roots": [],
    "min_free_space": "1GiB", "disk_full_delay": "30s",
    "public_url": "",
+   "public_url": "", "database": "", "db_pool": 10, "river_pool": 8,
+   "rescue_after": "30s",
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
    "idle_timeout": "2m", "max_header_bytes": 65536, "datasets": {},
    "auth": "keys", "insecure_no_auth": false, "trusted_proxies": [],
@@ -156,6 +166,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.String("allowed-roots", "", "`folders` (comma-separated) besides --data that symbolic links of --data may lead into; other links are refused and reported")
 	fs.String("min-free-space", def.MinFreeSpace, "free `space` the state directory keeps (1GiB, 500MiB, 2% of its file system, 0 for none): below it POST /v1/jobs answers 507 and /readyz 503")
 	fs.Duration("disk-full-delay", time.Duration(def.DiskFullDelay), "wait before a task whose outputs met a full disk runs again (`duration`, doubled at each of --max-attempts)")
+	fs.String("database", "", "where jobs, keys and the queue live: empty for SQLite in --state (one server), or a PostgreSQL `URL` (postgres://user:password@host/db) that several nodes share with one --state on a shared filesystem")
+	fs.Int("db-pool", def.DBPool, "PostgreSQL: `connections` of the job store's pool")
+	fs.Int("river-pool", def.RiverPool, "PostgreSQL: `connections` of the queue's (River's) own pool")
+	fs.Duration("rescue-after", time.Duration(def.RescueAfter), "PostgreSQL: a node not heard from for this `duration` has its running tasks handed to the other nodes")
 	fs.String("public-url", "", "the `URL` clients reach the server at (a proxy's, with its path): links in documents are absolute under it")
 	fs.Duration("read-header-timeout", time.Duration(def.ReadHeaderTimeout), "HTTP: time a client has to send a request's headers (`duration`)")
 	fs.Duration("read-timeout", time.Duration(def.ReadTimeout), "HTTP: time a client has to send a whole request, body included (`duration`)")
@@ -264,6 +278,14 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.MinFreeSpace = g.(string)
 	case "disk-full-delay":
 		c.DiskFullDelay = server.Duration(g.(time.Duration))
+	case "database":
+		c.Database = g.(string)
+	case "db-pool":
+		c.DBPool = g.(int)
+	case "river-pool":
+		c.RiverPool = g.(int)
+	case "rescue-after":
+		c.RescueAfter = server.Duration(g.(time.Duration))
 	case "public-url":
 		c.PublicURL = g.(string)
 	case "read-header-timeout":

@@ -25,6 +25,7 @@ import (
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
+	"github.com/subsetd/subsetd/internal/testutil/pgtest"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/regions"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fakeworker.EnvVar) == "1" {
 		fakeworker.Main()
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 type env struct {
@@ -109,22 +110,35 @@ func indexData(t *testing.T, idx *index.Store) {
 func start(t *testing.T, state, data string, cfg Config, extra ...string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", filepath.Join(state, "subsetd.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	driver := riversqlite.New(db)
-	mig, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		t.Fatal(err)
-	}
-	store := jobs.NewStore(db)
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
+	var (
+		db    *sql.DB
+		store *jobs.Store
+		mk    func(*jobs.Store, *catalog.Catalog, *pool.Pool, Config, zerolog.Logger) (*Service, error)
+	)
+	if onPostgres {
+		db, store, mk = postgresBackend(t, state)
+	} else {
+		var err error
+		db, err = sql.Open("sqlite", filepath.Join(state, "subsetd.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		driver := riversqlite.New(db)
+		mig, err := rivermigrate.New(driver, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			t.Fatal(err)
+		}
+		store = jobs.NewStore(db)
+		if err := store.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mk = func(store *jobs.Store, cat *catalog.Catalog, p *pool.Pool, cfg Config, log zerolog.Logger) (*Service, error) {
+			return New(driver, store, cat, p, cfg, log, nil)
+		}
 	}
 	penv := append(os.Environ(), fakeworker.EnvVar+"=1", fakeworker.CrashDirEnv+"="+state)
 	penv = append(penv, extra...)
@@ -145,7 +159,7 @@ func start(t *testing.T, state, data string, cfg Config, extra ...string) *env {
 		cfg.Workers = 2
 	}
 	cfg.RetryDelay = 10 * time.Millisecond
-	svc, err := New(driver, store, cat, p, cfg, log, nil)
+	svc, err := mk(store, cat, p, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

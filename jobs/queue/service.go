@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog"
@@ -64,6 +65,12 @@ type Config struct {
 	// Planner runs the worker processes of dry runs (Estimate), so that
 	// they need not wait for a slot among the tasks; nil: the task pool.
 	Planner *pool.Pool
+
+	// Several nodes (PostgreSQL, nodes.go): how long a node may go unseen
+	// before its running tasks are handed to others, and how often the
+	// leader has the data directory scanned (0: never on schedule).
+	RescueAfter   time.Duration
+	IndexInterval time.Duration
 }
 
 // Defaults fills unset fields.
@@ -107,18 +114,23 @@ func (c *Config) Defaults() {
 	if c.WebhookBackoff <= 0 {
 		c.WebhookBackoff = 10 * time.Second
 	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = 30 * time.Second
+	}
 }
 
 // Service runs jobs and answers the API.
 type Service struct {
-	cfg     Config
-	store   *jobs.Store
-	catalog *catalog.Catalog
-	pool    *pool.Pool
-	river   *river.Client[*sql.Tx]
-	sqlite  bool
-	log     zerolog.Logger
-	metrics *Metrics
+	cfg      Config
+	store    *jobs.Store
+	catalog  *catalog.Catalog
+	pool     *pool.Pool
+	river    riverClient
+	inserter inserter // enqueues in the store's transactions (on PostgreSQL a client of River's database/sql driver)
+	node     *node    // PostgreSQL: this server among others (nodes.go)
+	sqlite   bool
+	log      zerolog.Logger
+	metrics  *Metrics
 
 	draining atomic.Bool
 	speed    speed // tasks' measured throughput, for Estimate
@@ -139,20 +151,54 @@ var (
 	errDeadline    = errors.New("job deadline exceeded")
 )
 
+// riverClient is what the service asks of River's client, whatever its
+// driver.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
+}
+
+// inserter enqueues River jobs in a transaction of the store.
+type inserter interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
 // New builds the service. The River client uses driver on the store's
 // database; its tables must be migrated (rivermigrate) beforehand.
 func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Catalog, p *pool.Pool, cfg Config, log zerolog.Logger, m *Metrics) (*Service, error) {
+	s := newService(store, cat, p, cfg, log, m)
+	s.sqlite = driver.DatabaseName() == riverdriver.DatabaseNameSQLite
+	rc, err := s.riverConfig()
+	if err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	s.river, s.inserter = client, client
+	return s, nil
+}
+
+func newService(store *jobs.Store, cat *catalog.Catalog, p *pool.Pool, cfg Config, log zerolog.Logger, m *Metrics) *Service {
 	cfg.Defaults()
-	s := &Service{cfg: cfg, store: store, catalog: cat, pool: p, log: log, metrics: m,
-		sqlite: driver.DatabaseName() == riverdriver.DatabaseNameSQLite, running: map[string]map[int]context.CancelCauseFunc{}}
+	return &Service{cfg: cfg, store: store, catalog: cat, pool: p, log: log, metrics: m, running: map[string]map[int]context.CancelCauseFunc{}}
+}
+
+// riverConfig is the configuration of the River client that works the
+// queue.
+func (s *Service) riverConfig() (*river.Config, error) {
+	cfg := s.cfg
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &taskWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
 	if err := s.initWebhooks(workers); err != nil {
 		return nil, err
 	}
-	rlog := log.With().Str("component", "river").Logger().Level(zerolog.WarnLevel)
-	client, err := river.NewClient(driver, &river.Config{
+	rlog := s.log.With().Str("component", "river").Logger().Level(zerolog.WarnLevel)
+	return &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: cfg.Workers},
 			queueMaintenance:   {MaxWorkers: 1},
@@ -170,12 +216,7 @@ func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Cat
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Maintenance),
 			func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "maintenance"})},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("river client: %w", err)
-	}
-	s.river = client
-	return s, nil
+	}, nil
 }
 
 // Recover prepares the state left by a previous server before Start: tasks
@@ -183,6 +224,10 @@ func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Cat
 // The caller holds the lock of the state directory, so no other server runs
 // on it.
 func (s *Service) Recover(ctx context.Context) error {
+	if s.node != nil {
+		// Other nodes may be running tasks: no reset (nodes.go).
+		return s.recoverNode(ctx)
+	}
 	n, err := s.store.ResetOrphans(ctx)
 	if err != nil {
 		return fmt.Errorf("reset tasks: %w", err)
@@ -257,7 +302,15 @@ func (s *Service) removeStale(ctx context.Context) error {
 }
 
 // Start starts working the queue.
-func (s *Service) Start(ctx context.Context) error { return s.river.Start(ctx) }
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return err
+	}
+	if s.node != nil {
+		s.node.start(s)
+	}
+	return nil
+}
 
 // Drain refuses new jobs from now on (the first phase of a shutdown).
 func (s *Service) Drain() { s.draining.Store(true) }
@@ -271,6 +324,9 @@ func (s *Service) Stop(grace time.Duration) error {
 	s.Drain()
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if s.node != nil {
+		defer s.node.leave(s)
+	}
 	err := s.river.Stop(ctx)
 	if err == nil {
 		return nil
@@ -366,7 +422,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 			return fmt.Errorf("queued tasks: %w", err)
 		}
 		for i, t := range tasks {
-			res, err := s.river.InsertTx(ctx, tx, TaskArgs{JobID: job.ID, TaskID: t.ID}, &river.InsertOpts{Priority: taskPriority(waiting+i, s.cfg.Workers)})
+			res, err := s.inserter.InsertTx(ctx, tx, TaskArgs{JobID: job.ID, TaskID: t.ID}, &river.InsertOpts{Priority: taskPriority(waiting+i, s.cfg.Workers)})
 			if err != nil {
 				return fmt.Errorf("enqueue task: %w", err)
 			}

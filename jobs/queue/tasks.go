@@ -87,7 +87,10 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.failTask(ctx, job.ID, task.ID, err.Error())
 		return nil
 	}
-	tmp := filepath.Join(s.jobDir(job.ID), tmpDir, fmt.Sprintf("task-%d-%d", task.ID, task.Attempts))
+	tmp := attemptDir(s.jobDir(job.ID), task.ID, task.Attempts)
+	// Earlier attempts of this task (a node that died, a crash) are over:
+	// their temporary folders go.
+	removeOtherAttempts(filepath.Dir(tmp), func(t, a int) bool { return t != task.ID || a >= task.Attempts })
 	defer func() {
 		os.RemoveAll(tmp)
 		os.Remove(filepath.Dir(tmp)) // the job's .tmp, once no task uses it
@@ -113,6 +116,15 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		}
 		return s.diskRetry(ctx, rj, log, err)
 	case err == nil:
+		if s.node != nil {
+			// Another node took the task over (this one was thought
+			// stopped): its attempt places the files, not this one.
+			if a, aerr := s.store.CurrentAttempt(ctx, job.ID, task.ID); aerr != nil || a != task.Attempts {
+				outcome = "superseded"
+				log.Warn().Int("current_attempt", a).Msg("task taken over by another attempt: result dropped")
+				return nil
+			}
+		}
 		out, err := s.place(job, task, result)
 		if err == nil {
 			err = s.placeStats(job, task, tmp)
@@ -147,7 +159,7 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		for _, n := range result.Notes {
 			notes = append(notes, s.userMessage(n))
 		}
-		stats := jobs.TaskStats{Notes: notes, FilesOpened: result.FilesOpened}
+		stats := jobs.TaskStats{Notes: notes, FilesOpened: result.FilesOpened, Attempt: task.Attempts}
 		if err := s.store.FinishTask(context.WithoutCancel(ctx), job.ID, task.ID, out, stats); err != nil {
 			// Not listed: not kept at their final paths.
 			s.unplace(job.ID, out)
@@ -363,7 +375,7 @@ func (s *Service) place(job *jobs.Job, task *jobs.Task, res *engine.Result) (out
 	if len(res.Regions) != len(task.Regions) {
 		return nil, fmt.Errorf("the worker reported %d regions for %d", len(res.Regions), len(task.Regions))
 	}
-	tmp := filepath.Join(s.jobDir(job.ID), tmpDir, fmt.Sprintf("task-%d-%d", task.ID, task.Attempts))
+	tmp := attemptDir(s.jobDir(job.ID), task.ID, task.Attempts)
 	var moved []string
 	defer func() {
 		if err != nil {

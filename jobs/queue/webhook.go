@@ -56,7 +56,7 @@ func (s *Service) initWebhooks(workers *river.Workers) error {
 	}
 	river.AddWorker(workers, &webhookWorker{s: s, client: s.cfg.Webhooks.Client(webhookTimeout)})
 	s.store.Enqueue = func(ctx context.Context, tx *sql.Tx, jobID, id string) error {
-		_, err := s.river.InsertTx(ctx, tx, WebhookArgs{JobID: jobID, ID: id}, &river.InsertOpts{Queue: queueWebhooks, MaxAttempts: s.cfg.WebhookAttempts})
+		_, err := s.inserter.InsertTx(ctx, tx, WebhookArgs{JobID: jobID, ID: id}, &river.InsertOpts{Queue: queueWebhooks, MaxAttempts: s.cfg.WebhookAttempts})
 		return err
 	}
 	return nil

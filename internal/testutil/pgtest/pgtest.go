@@ -2,7 +2,7 @@
 // the tests of one package: initdb in a temporary folder owned by an
 // unprivileged user (PostgreSQL refuses to run as root), a Unix socket in
 // that folder and no TCP port, `-A trust`, stopped and removed when the
-// package's tests end. Each test gets a database of its own.
+// package's tests end. Each test gets a database of its own (a schema).
 //
 // Use it from TestMain:
 //
@@ -151,14 +151,14 @@ func Start() (*Cluster, error) {
 		c.Stop()
 		return nil, fmt.Errorf("connect to the test cluster: %w", err)
 	}
-	// Databases are copies of a template that has PostGIS already:
-	// creating the extension takes most of a second, copying a template a
-	// few milliseconds.
-	if _, err := c.admin.Exec(`CREATE DATABASE subsetd_template`); err != nil {
+	// One database with PostGIS; each test gets a schema of its own in it
+	// (first on its search_path, PostGIS's public after it): creating a
+	// database takes a second or more, a schema a few milliseconds.
+	if _, err := c.admin.Exec(`CREATE DATABASE ` + testDB); err != nil {
 		c.Stop()
-		return nil, fmt.Errorf("create the template database: %w", err)
+		return nil, fmt.Errorf("create the test database: %w", err)
 	}
-	tmpl, err := sql.Open("pgx", c.URL("subsetd_template"))
+	tmpl, err := sql.Open("pgx", c.URL(testDB))
 	if err == nil {
 		_, err = tmpl.Exec(`CREATE EXTENSION postgis`)
 		tmpl.Close()
@@ -180,20 +180,36 @@ func (c *Cluster) run(prog string, args ...string) ([]byte, error) {
 	return out.Bytes(), err
 }
 
+const testDB = "subsetd_test"
+
 // URL is the address of database name on the cluster.
 func (c *Cluster) URL(name string) string {
+	return c.url(name, "")
+}
+
+func (c *Cluster) url(name, searchPath string) string {
 	q := url.Values{"host": {c.Dir}, "sslmode": {"disable"}}
+	if searchPath != "" {
+		q.Set("search_path", searchPath)
+	}
 	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + name, RawQuery: q.Encode()}).String()
 }
 
-// CreateDatabase creates a new database with the PostGIS extension and
-// returns its URL.
+// CreateDatabase makes an empty database for one test and returns its URL:
+// a new schema of the test database, first on the URL's search_path, with
+// PostGIS (in public) after it. Everything a program creates through the
+// URL lands in that schema.
 func (c *Cluster) CreateDatabase() (string, error) {
 	name := fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e9, c.nextDB.Add(1))
-	if _, err := c.admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE subsetd_template`); err != nil {
-		return "", fmt.Errorf("create database: %w", err)
+	db, err := sql.Open("pgx", c.URL(testDB))
+	if err != nil {
+		return "", err
 	}
-	return c.URL(name), nil
+	defer db.Close()
+	if _, err := db.Exec(`CREATE SCHEMA ` + name); err != nil {
+		return "", fmt.Errorf("create schema: %w", err)
+	}
+	return c.url(testDB, name+",public"), nil
 }
 
 // Stop stops the server and removes its folder.

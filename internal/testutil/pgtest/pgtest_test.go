@@ -35,6 +35,19 @@ func TestDatabaseHasPostGIS(t *testing.T) {
 	if m < 110e3 || m > 112e3 {
 		t.Fatalf("distance across the antimeridian = %.0f m, want about 111 km", m)
 	}
+	// Each its own: a table made through one URL is not seen through the
+	// other.
+	if _, err := db.Exec(`CREATE TABLE mine (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := sql.Open("pgx", u2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if _, err := db2.Exec(`SELECT * FROM mine`); err == nil {
+		t.Fatal("a table of one test's database is seen from another's")
+	}
 	if !strings.Contains(u1, "host=%2Ftmp%2Fsubsetd-pg-") {
 		t.Fatalf("URL %s: the socket is not in the cluster's folder", u1)
 	}

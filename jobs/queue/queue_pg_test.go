@@ -1,0 +1,85 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/internal/pgsql"
+	"github.com/subsetd/subsetd/internal/testutil/pgtest"
+	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/jobs/pool"
+)
+
+// onPostgres makes start run the service on PostgreSQL (River's pgx
+// driver): set while TestQueueSuiteOnPostgres runs (the tests of this
+// package do not run in parallel).
+var onPostgres bool
+
+var (
+	pgMu  sync.Mutex
+	pgURL = map[string]string{} // state directory -> its database: a restart finds its jobs
+)
+
+// postgresBackend opens the PostgreSQL database of state (created on first
+// use), migrated, and River's pool.
+func postgresBackend(t *testing.T, state string) (*sql.DB, *jobs.Store, func(*jobs.Store, *catalog.Catalog, *pool.Pool, Config, zerolog.Logger) (*Service, error)) {
+	t.Helper()
+	ctx := context.Background()
+	pgMu.Lock()
+	url, ok := pgURL[state]
+	if !ok {
+		url = pgtest.Database(t)
+		pgURL[state] = url
+	}
+	pgMu.Unlock()
+	db, err := pgsql.Open(ctx, url, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := jobs.NewPostgresStore(db)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := pgsql.Pool(ctx, url, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rp.Close)
+	if err := MigratePostgres(ctx, rp); err != nil {
+		t.Fatal(err)
+	}
+	return db, store, func(store *jobs.Store, cat *catalog.Catalog, p *pool.Pool, cfg Config, log zerolog.Logger) (*Service, error) {
+		return NewPostgres(rp, store, cat, p, cfg, log, nil)
+	}
+}
+
+// queueSuite runs on SQLite as itself and on PostgreSQL here. Left out:
+// the tests of the single-server start-up reset (a restart on PostgreSQL
+// does not reset: other nodes may be running tasks), covered on PostgreSQL
+// by the tests of nodes below and e2e's several-node test.
+var queueSuite = map[string]func(*testing.T){
+	"JobRunsToCompletion":        TestJobRunsToCompletion,
+	"SubmitValidates":            TestSubmitValidates,
+	"CancelKillsWorkers":         TestCancelKillsWorkers,
+	"CrashIsRetriedCorruptIsNot": TestCrashIsRetriedCorruptIsNot,
+	"Deadline":                   TestDeadline,
+	"TaskTimeout":                TestTaskTimeout,
+	"Retention":                  TestRetention,
+	"TimeSeriesJob":              TestTimeSeriesJob,
+	"GranulesJob":                TestGranulesJob,
+	"StatisticsJob":              TestStatisticsJob,
+	"StatisticsOnlyAndNoTask":    TestStatisticsOnlyAndNoTask,
+}
+
+func TestQueueSuiteOnPostgres(t *testing.T) {
+	onPostgres = true
+	defer func() { onPostgres = false }()
+	for name, fn := range queueSuite {
+		t.Run(name, fn)
+	}
+}
