@@ -62,8 +62,13 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	if _, err := r.getJSON(ctx, strings.TrimRight(ref, "/")+"/manifest.json", &m); err != nil {
 		return clientError(stderr, "fetch", nil, err)
 	}
-	if !*quiet && !m.Status.Final() {
-		fmt.Fprintf(stderr, "subsetd fetch: job %s is %s: fetching the files of the regions finished so far\n", m.Job, m.Status)
+	if !*quiet {
+		switch {
+		case !m.Status.Final():
+			fmt.Fprintf(stderr, "subsetd fetch: job %s is %s: fetching the files of the regions finished so far\n", m.Job, m.Status)
+		case m.Status != jobs.Successful:
+			fmt.Fprintf(stderr, "subsetd fetch: job %s ended %s: fetching the files its regions gave before (%d)\n", m.Job, m.Status, len(m.Files))
+		}
 	}
 	f := &fetcher{r: r, line: newProgressLine(stderr, *quiet), meter: newMeter(), files: len(m.Files)}
 	dests := make([]string, len(m.Files))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -270,7 +271,8 @@ func printJob(w io.Writer, doc *api.JobDoc) {
 	for _, n := range doc.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tSTATUS\tFILES\tSIZE\tMESSAGE")
 	for _, r := range doc.Regions {
 		var n int64
@@ -284,9 +286,14 @@ func printJob(w io.Writer, doc *api.JobDoc) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Name, r.Status, len(r.Files), sz, r.Message)
 	}
 	for _, f := range doc.Files {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", "(job)", "", 1, humanBytes(f.Size), f.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", "(job)", "-", 1, humanBytes(f.Size), f.Name)
 	}
 	tw.Flush()
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+		}
+	}
 }
 
 // Following a job.
