@@ -59,6 +59,9 @@ type Backend interface {
 // Options configure the handler.
 type Options struct {
 	MaxBodyBytes int64 // largest accepted request body (default 1 MiB)
+	// MaxRegions and MaxVertices bound one job (default 1000 and
+	// 200,000): jobs.JobLimits, with the caller's quota.
+	MaxRegions, MaxVertices int
 	// WriteTimeout is the HTTP server's write timeout (http.Server's):
 	// downloads, which may take far longer, get a new deadline before each
 	// write instead (progressWriter), so a download is cut only when the
@@ -163,6 +166,12 @@ func (u urls) signed(path string) string {
 func New(b Backend, opt Options) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
+	}
+	if opt.MaxRegions <= 0 {
+		opt.MaxRegions = 1000
+	}
+	if opt.MaxVertices <= 0 {
+		opt.MaxVertices = 200000
 	}
 	if opt.Auth == "" {
 		opt.Auth = AuthKeys
@@ -395,7 +404,9 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	spec, err := h.spec(&req)
+	c := callerOf(r.Context())
+	by := jobs.Submitter{Owner: c.name, Quota: c.quota}
+	spec, err := h.spec(&req, jobs.JobLimits(h.opt.MaxRegions, h.opt.MaxVertices, by))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -404,8 +415,7 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.dryRun(w, r, spec)
 		return
 	}
-	c := callerOf(r.Context())
-	j, created, err := h.b.Submit(r.Context(), spec, jobs.Submitter{Owner: c.name, Quota: c.quota}, key)
+	j, created, err := h.b.Submit(r.Context(), spec, by, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -420,42 +430,22 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, jobDoc(j, true, h.opt.Retention, h.u))
 }
 
-// decodeBody decodes a JSON body strictly: unknown fields, trailing data,
-// wrong types and oversized bodies are errors naming the field.
+// decodeBody reads a JSON body and decodes it strictly (DecodeStrict).
+// A body over max bytes, white space included, is TooLarge.
 func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("data after the JSON document")
-	}
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON document")
-		}
-	}
-	if err == nil {
-		return nil
-	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	var mbe *http.MaxBytesError
-	var ute *json.UnmarshalTypeError
-	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &mbe):
 		return errs.E(errs.TooLarge, "the request body is larger than %d bytes", mbe.Limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errs.E(errs.Invalid, "the request body did not arrive within the server's read timeout")
-	case errors.Is(err, io.EOF):
+	case err != nil:
+		return errs.Wrap(errs.Invalid, err, "reading the request body")
+	case len(bytes.TrimSpace(data)) == 0:
 		return errs.E(errs.Invalid, "the request body is empty: send a job as JSON")
-	case errors.As(err, &ute):
-		return errs.F(errs.Invalid, ute.Field, "expected %s, got JSON %s", jsonType(ute.Type), ute.Value)
-	case errors.As(err, &se):
-		return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", se, se.Offset)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errs.F(errs.Invalid, f, "unknown field %q", f)
 	}
-	return errs.E(errs.Invalid, "the request body is not a valid job: %v", err)
+	return DecodeStrict(data, v)
 }
 
 func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {

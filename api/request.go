@@ -37,8 +37,12 @@ type JobRequest struct {
 // gets the geometry its set has at submission) and checked as FixList
 // checks them, under the fields of the request ("regions[2].ref"). The
 // rest is checked by the Backend.
-func (r *JobRequest) Spec() (*jobs.Spec, error) {
-	fixed, err := regions.FixList("regions", r.Regions)
+func (r *JobRequest) Spec() (*jobs.Spec, error) { return r.SpecWithin(regions.Limits{}) }
+
+// SpecWithin is Spec within limits on the regions' number and vertices,
+// checked before any polygon is prepared.
+func (r *JobRequest) SpecWithin(lim regions.Limits) (*jobs.Spec, error) {
+	fixed, err := regions.FixListWithin("regions", r.Regions, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/subsetd/subsetd/internal/errs"
@@ -88,5 +89,60 @@ func TestSubmitFixesRefs(t *testing.T) {
 	_, body = c.do("GET", "/v1/jobs/job001", "")
 	if !bytes.Contains(body, []byte(`"request":`+fullJob+`,"regions":[{"name":"red_sea",`)) {
 		t.Fatalf("%s", body)
+	}
+}
+
+// What encoding/json lets pass is refused, naming the member; what a
+// worker would refuse of the regions is refused at submission; a body over
+// the limit is 413 whatever it holds.
+func TestStrictJobBodies(t *testing.T) {
+	c, f := setup(t, func(o *Options) { o.MaxRegions, o.MaxVertices = 3, 12 })
+	box := `{"name":"a","bbox":[0,0,1,1]}`
+	sq := func(name string) string {
+		return `{"name":"` + name + `","geometry":{"type":"Polygon","coordinates":[[[0,0],[8,0],[8,6],[0,6],[0,0]]]}}`
+	}
+	cases := []struct {
+		body, field, detail string
+		status              int
+	}{
+		{`{"DATASET":"sst","regions":[` + box + `]}`, "DATASET", `unknown field "DATASET": names are case-sensitive ("dataset")`, 400},
+		{`{"dataset":"sst","regions":[{"Name":"a","bbox":[0,0,1,1]}]}`, "regions[0].Name", `unknown field "Name": names are case-sensitive ("name")`, 400},
+		{`{"dataset":"sst","dataset":"other","regions":[` + box + `]}`, "dataset", `"dataset" is given twice in one object`, 400},
+		{`{"dataset":"sst","regions":[` + box + `],"stride":{"time":2,"time":3}}`, "stride.time", `"time" is given twice in one object`, 400},
+		{`{"dataset":"sst","regions":[{"name":"g","geometry":{"type":"Polygon","type":"Point","coordinates":[0,0]}}]}`, "regions[0].geometry.type", `"type" is given twice in one object`, 400},
+		{`{"dataset":"sst","regions":[` + box + `],"output":{"Format":"netcdf3"}}`, "output.Format", `unknown field "Format": names are case-sensitive ("format")`, 400},
+		{`{"dataset":"sst","regions":[` + box + `],"colour":"red"}`, "colour", `unknown field "colour"`, 400},
+		{`{"dataset":"sst","regions":[` + box + `]} x`, "", "data after the JSON document (at byte", 400},
+		{`{"dataset":"sst","regions":[` + box + `]}{}`, "", "data after the JSON document", 400},
+		{`{"dataset":"sst","regions":[{"name":"-rf","bbox":[0,0,1,1]}]}`, "regions[0].name", `region name "-rf" must not start with '-'`, 400},
+		{`{"dataset":"sst","regions":[{"name":"..","bbox":[0,0,1,1]}]}`, "regions[0].name", `region name ".." must not start with '.'`, 400},
+		{`{"dataset":"sst","regions":[{"name":"a\tb","bbox":[0,0,1,1]}]}`, "regions[0].name", `region name "a\tb" may hold only letters`, 400},
+		{"{\"dataset\":\"sst\",\"regions\":[{\"name\":\"a\tb\",\"bbox\":[0,0,1,1]}]}", "", "the request body is not valid JSON: invalid character", 400},
+		{`{"dataset":"sst","regions":[{"name":"a\u0007b","bbox":[0,0,1,1]}]}`, "regions[0].name", `region name "a\ab" may hold only letters, digits, '.', '_' and '-'`, 400},
+		{`{"dataset":"sst","regions":[{"name":"g","geometry":{"type":"Polygon","coordinates":[[[0,0],[8,0],[8,6],[0,6]]]}}]}`, "regions[0].geometry", "ring 0 is not closed: its last position [0 6] is not its first [0 0]", 400},
+		{`{"dataset":"sst","regions":[{"name":"g","geometry":{"type":"Polygon","coordinates":[[[0,0],[8,0],[0,0]]]}}]}`, "regions[0].geometry", "ring 0 has 3 positions: a ring needs at least 4, the last the same as the first", 400},
+		{`{"dataset":"sst","regions":[{"name":"g","geometry":{"type":"Polygon","coordinates":[[[0,0],[4,4],[8,8],[0,0]]]}}]}`, "regions[0].geometry", "polygon 0 ring 0 encloses no area: its positions lie on one line", 400},
+		{`{"dataset":"sst","regions":[` + sq("a") + `,` + sq("b") + `,` + sq("c") + `,` + sq("d") + `]}`, "regions", "4 regions: at most 3 per job, the server's limit (max_regions)", 413},
+		{`{"dataset":"sst","regions":[` + sq("a") + `,` + sq("b") + `,` + sq("c") + `]}`, "regions[2].geometry",
+			"the job's regions have more than 12 vertices, the server's limit (max_vertices): simplify the polygons or split the job", 413},
+		{`{"dataset":"sst","regions":[` + box + `]}` + strings.Repeat(" ", 2<<20), "", "the request body is larger than 4096 bytes", 413},
+	}
+	for _, tc := range cases {
+		resp, body := c.do("POST", "/v1/jobs", tc.body)
+		var p Problem
+		json.Unmarshal(body, &p)
+		if resp.StatusCode != tc.status || p.Field != tc.field || !strings.HasPrefix(p.Detail, tc.detail) || strings.HasPrefix(p.Detail, p.Field+":") && p.Field != "" {
+			t.Errorf("%.80s: got %d field %q detail %q, want %d %q %q", tc.body, resp.StatusCode, p.Field, p.Detail, tc.status, tc.field, tc.detail)
+		}
+	}
+	f.mu.Lock()
+	n := len(f.jobs)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d jobs accepted", n)
+	}
+	// The same bodies well written pass: 11 vertices of 12, 3 regions of 3.
+	if resp, body := c.do("POST", "/v1/jobs", `{"dataset":"sst","regions":[`+sq("a")+`,`+sq("b")+`,`+sq("c")[:len(sq("c"))-len(`{"type":"Polygon","coordinates":[[[0,0],[8,0],[8,6],[0,6],[0,0]]]}}`)]+`{"type":"Point","coordinates":[1,1]}}]}`); resp.StatusCode != 201 {
+		t.Errorf("within the limits: %d %s", resp.StatusCode, body)
 	}
 }

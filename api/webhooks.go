@@ -8,6 +8,7 @@ import (
 
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
+	"github.com/subsetd/subsetd/regions"
 )
 
 // Notifications of a job ("notify" in its request) are POSTed by the
@@ -15,15 +16,15 @@ import (
 // the check of the URL against the server's policy when a job comes, and
 // the payloads.
 
-// spec is the job of a request, its notification URL checked against the
-// server's policy.
-func (h *handler) spec(req *JobRequest) (*jobs.Spec, error) {
+// spec is the job of a request within lim, its notification URL checked
+// against the server's policy.
+func (h *handler) spec(req *JobRequest, lim regions.Limits) (*jobs.Spec, error) {
 	if n := req.Notify; n != nil && n.URL != "" {
 		if err := h.opt.Webhooks.CheckURL(n.URL); err != nil {
 			return nil, errs.F(errs.Invalid, "notify.url", "%s", err.Error())
 		}
 	}
-	return req.Spec()
+	return req.SpecWithin(lim)
 }
 
 // WebhookEvent is the body of a notification, after the Standard

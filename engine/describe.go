@@ -26,6 +26,10 @@ type DimInfo struct {
 	Name      string `json:"name"` // full path below the root: "/Grid/lat"; plain name in the root
 	Length    int    `json:"length"`
 	Unlimited bool   `json:"unlimited,omitempty"`
+	// Axis is what the dimension's 1-D coordinate is: time, lat, lon or
+	// vertical ("" for none, and in descriptions written before axes were
+	// recorded).
+	Axis string `json:"axis,omitempty"`
 }
 
 // VarInfo describes a variable.
@@ -111,6 +115,21 @@ func varName(v *ncmodel.Var) string {
 	return v.Path()
 }
 
+// describeDims lists the dimensions of every group, with their axes.
+func describeDims(f *ncmodel.File, c Coords) []DimInfo {
+	var out []DimInfo
+	f.Root.Walk(func(g *ncmodel.Group) {
+		for _, x := range g.Dims {
+			di := DimInfo{Name: DimName(x), Length: x.Len, Unlimited: x.Unlimited}
+			if co, ok := c.Axes[x]; ok {
+				di.Axis = string(co.Axis)
+			}
+			out = append(out, di)
+		}
+	})
+	return out
+}
+
 // Describe reads a file's structure and coordinate ranges.
 func Describe(src ncmodel.Source) (*Description, error) {
 	f := src.File()
@@ -119,10 +138,9 @@ func Describe(src ncmodel.Source) (*Description, error) {
 		if g.Parent != nil {
 			d.Groups = append(d.Groups, g.Path())
 		}
-		for _, x := range g.Dims {
-			d.Dimensions = append(d.Dimensions, DimInfo{Name: DimName(x), Length: x.Len, Unlimited: x.Unlimited})
-		}
 	})
+	c := FindCoords(f)
+	d.Dimensions = describeDims(f, c)
 	for _, a := range f.Root.Attrs {
 		if a.Type == ncmodel.Char {
 			d.Attributes[a.Name] = a.Text()
@@ -141,7 +159,6 @@ func Describe(src ncmodel.Source) (*Description, error) {
 		}
 		d.Variables = append(d.Variables, vi)
 	}
-	c := FindCoords(f)
 	for _, g := range c.Grids {
 		d.Grids = append(d.Grids, GridInfo{Kind: string(g.Kind), Lat: varName(g.Lat), Lon: varName(g.Lon)})
 	}

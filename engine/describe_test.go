@@ -25,7 +25,7 @@ func TestDescribe(t *testing.T) {
 	if d.Path != "/data/d.nc" || d.Format != "netcdf4" || !reflect.DeepEqual(d.Groups, []string{"/meta"}) {
 		t.Errorf("path %s format %s groups %v", d.Path, d.Format, d.Groups)
 	}
-	wantDims := []DimInfo{{"time", 3, true}, {"lat", 5, false}, {"lon", 8, false}, {"depth", 2, false}, {"/meta/n", 4, false}}
+	wantDims := []DimInfo{{"time", 3, true, "time"}, {"lat", 5, false, "lat"}, {"lon", 8, false, "lon"}, {"depth", 2, false, "vertical"}, {"/meta/n", 4, false, ""}}
 	if !reflect.DeepEqual(d.Dimensions, wantDims) {
 		t.Errorf("dimensions %+v", d.Dimensions)
 	}

@@ -198,6 +198,9 @@ func bbox(name string, w, s, e, n float64) regions.Fixed {
 // polygon is a GeoJSON polygon region of one ring of lon, lat pairs.
 func polygon(name string, ring ...[2]float64) regions.Fixed {
 	var pts []string
+	if ring[len(ring)-1] != ring[0] { // GeoJSON rings are closed
+		ring = append(ring, ring[0])
+	}
 	for _, p := range ring {
 		pts = append(pts, fmt.Sprintf("[%v,%v]", p[0], p[1]))
 	}

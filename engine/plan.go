@@ -197,11 +197,10 @@ func plan(src ncmodel.Source, req *Request, areas []regions.Resolved) (*filePlan
 		}
 	}
 
-	// Strides on every dimension the user named.
-	for key := range req.Stride {
-		if !strideKeyKnown(p, key) {
-			return nil, errs.F(errs.Invalid, "stride."+key, "unknown axis or dimension %q: use time, lat, lon, vertical or a dimension name", key)
-		}
+	// Strides on dimensions the file has, a vertical range on a file with
+	// a vertical axis: the rule the server checks at submission.
+	if err := req.CheckData(name, describeDims(f, p.coords)); err != nil {
+		return nil, err
 	}
 
 	// The grids the output variables lie on, their coordinates read once;
@@ -424,21 +423,6 @@ func (p *filePlan) setExtent(rp *regionPlan, lat, lon []float64, _ []bool) {
 	m.lonWest, m.lonEast = west, regions.Normalize180(east)
 }
 
-func strideKeyKnown(p *filePlan, key string) bool {
-	switch Axis(key) {
-	case AxisTime, AxisLat, AxisLon, AxisVertical:
-		return true
-	}
-	for _, v := range p.file.Vars() {
-		for _, d := range v.Dims {
-			if d.Name == key {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // missingNote says what a coordinate variable with missing values (fill,
 // missing_value, outside its valid range, NaN: CF allows none in a
 // coordinate variable) means for a cut, "" when it has none. Those cells
@@ -508,10 +492,7 @@ func (p *filePlan) planVertical(req *Request) error {
 		found = true
 		p.common[d] = &dimSel{runs: []regions.Run{run}, stride: p.strideFor(d, req.Stride)}
 	}
-	if !found {
-		if len(extents) == 0 {
-			return errs.F(errs.Invalid, "vertical", "%s has no vertical coordinate", baseName(p.file.Path))
-		}
+	if !found { // CheckData saw a vertical axis
 		return errs.F(errs.Invalid, "vertical", "range %s..%s selects no level (%s)", fmtBound(lo), fmtBound(hi), strings.Join(extents, "; "))
 	}
 	return nil

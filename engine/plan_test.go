@@ -117,8 +117,8 @@ func TestPlanErrors(t *testing.T) {
 	}{
 		{Request{Regions: rs, Time: &TimeRange{Start: "2001-01-01", End: "2001-02-01"}}, "time range 2001-01-01/2001-02-01 is outside the data of test.nc (time coverage 2000-01-01T00:00:00Z..2000-03-01T00:00:00Z)"},
 		{Request{Regions: rs, Time: &TimeRange{Start: "2000-02-31"}}, "2000-02-31 does not exist"},
-		{Request{Regions: rs, Vertical: &VerticalRange{Min: new(float64)}}, "test.nc has no vertical coordinate"},
-		{Request{Regions: rs, Stride: map[string]int{"depth": 2}}, `unknown axis or dimension "depth"`},
+		{Request{Regions: rs, Vertical: &VerticalRange{Min: new(float64)}}, "vertical: test.nc has no vertical axis: leave out the vertical range"},
+		{Request{Regions: rs, Stride: map[string]int{"depth": 2}}, `stride.depth: test.nc has no dimension "depth": use time, lat, lon, vertical or one of its dimensions (time, lat, lon, nv)`},
 	}
 	for _, tc := range tests {
 		_, err := plan(f, &tc.req, resolve(t, &tc.req))

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"math"
+	"path"
+	"sort"
 	"strings"
 
 	"github.com/subsetd/subsetd/internal/errs"
@@ -157,6 +159,44 @@ func (r *Request) validateOptions() error {
 	}
 	if r.Statistics != nil {
 		return r.Statistics.validate(nil)
+	}
+	return nil
+}
+
+// CheckData checks what a request asks of the data against the data's
+// dimensions (a Description's, with their axes): each stride names an axis
+// (time, lat, lon, vertical) or a dimension of the data, and a vertical
+// range needs a vertical axis. what names the data in messages ("x.nc",
+// `dataset "sst"`). The cut checks each file with it as it plans, the
+// server a dataset's index record before it accepts a job: one rule.
+func (r *Request) CheckData(what string, dims []DimInfo) error {
+	names := make([]string, 0, len(dims))
+	has := map[string]bool{}
+	vertical := false
+	for _, d := range dims {
+		n := path.Base(d.Name)
+		if !has[n] {
+			names = append(names, n)
+		}
+		has[n] = true
+		vertical = vertical || d.Axis == string(AxisVertical)
+	}
+	keys := make([]string, 0, len(r.Stride))
+	for k := range r.Stride {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch Axis(k) {
+		case AxisTime, AxisLat, AxisLon, AxisVertical:
+			continue
+		}
+		if !has[k] {
+			return errs.F(errs.Invalid, "stride."+k, "%s has no dimension %q: use time, lat, lon, vertical or one of its dimensions (%s)", what, k, strings.Join(names, ", "))
+		}
+	}
+	if v := r.Vertical; v != nil && (v.Min != nil || v.Max != nil) && !vertical {
+		return errs.F(errs.Invalid, "vertical", "%s has no vertical axis: leave out the vertical range", what)
 	}
 	return nil
 }

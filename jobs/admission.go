@@ -40,7 +40,6 @@ type Admission struct {
 	QueueLimit int    // active (accepted or running) jobs of the whole server
 	Owner      string // the submitting key's name
 	Quota      Quota  // its quota
-	Regions    int    // the job's regions
 }
 
 // day is the UTC day of t, as subsetd_usage counts days.
@@ -50,12 +49,9 @@ func day(t time.Time) int64 { return t.UTC().Unix() / 86400 }
 // job fits in a. It first takes the admission row (see migration 0004), so
 // that concurrent submissions are admitted one after the other: of 100 at
 // once with room for 10, exactly 10 pass. Over a quota of the owner or the
-// server's queue it returns an *ExceededError; over the owner's regions per
-// job a TooLarge error (waiting would not help).
+// server's queue it returns an *ExceededError. (What one job may hold is
+// checked before, as its regions are read: JobLimits.)
 func (s *Store) Admit(ctx context.Context, tx *sql.Tx, a Admission) error {
-	if q := a.Quota.RegionsPerJob; q > 0 && a.Regions > q {
-		return errs.F(errs.TooLarge, "regions", "%d regions: the quota of key %q is %d regions per job", a.Regions, a.Owner, q)
-	}
 	if _, err := tx.ExecContext(ctx, `UPDATE subsetd_admission SET seq = seq + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("admission: %w", err)
 	}

@@ -116,7 +116,7 @@ func insertOwned(t *testing.T, s *Store, id, owner string, a Admission) error {
 	j := &Job{ID: id, Owner: owner, Dataset: "sst", Created: s.Now(),
 		Spec: Spec{Dataset: "sst", Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 0, 1, 1}}}}}
 	return s.InTx(context.Background(), func(tx *sql.Tx) error {
-		a.Owner, a.Regions = owner, 1
+		a.Owner = owner
 		if err := s.Admit(context.Background(), tx, a); err != nil {
 			return err
 		}
@@ -145,10 +145,17 @@ func TestQuotasUsageAndEvents(t *testing.T) {
 	if err := insertOwned(t, s, "b1", "bob", a); err != nil {
 		t.Fatalf("bob's first job: %v", err)
 	}
-	if err := s.InTx(ctx, func(tx *sql.Tx) error {
-		return s.Admit(ctx, tx, Admission{Owner: "bob", Regions: 3, Quota: Quota{RegionsPerJob: 2}})
-	}); errs.CodeOf(err) != errs.TooLarge {
-		t.Fatalf("regions per job: %v", err)
+	// Regions per job: the key's quota when lower than the server's
+	// limit, one rule for both.
+	if l := JobLimits(1000, 5000, Submitter{Owner: "bob", Quota: Quota{RegionsPerJob: 2}}); l.Regions != 2 || l.RegionsBy != `the quota of key "bob" (regions_per_job)` || l.Vertices != 5000 {
+		t.Errorf("bob's limits %+v", l)
+	}
+	if l := JobLimits(10, 5000, Submitter{Owner: "bob", Quota: Quota{RegionsPerJob: 20}}); l.Regions != 10 || l.RegionsBy != "the server's limit (max_regions)" {
+		t.Errorf("a quota above the server's limit: %+v", l)
+	}
+	if _, err := regions.FixListWithin("regions", make([]regions.Region, 3), JobLimits(1000, 5000, Submitter{Owner: "bob", Quota: Quota{RegionsPerJob: 2}})); errs.CodeOf(err) != errs.TooLarge ||
+		err.Error() != `regions: 3 regions: at most 2 per job, the quota of key "bob" (regions_per_job)` {
+		t.Errorf("regions per job: %v", err)
 	}
 
 	if _, _, err := s.StartTask(ctx, "a1", 0); err != nil {

@@ -8,10 +8,13 @@ import (
 	"strings"
 
 	"github.com/subsetd/subsetd/internal/errs"
+	"github.com/subsetd/subsetd/regions"
 )
 
 // Quota is what one key may use. Zero in a field: no limit of the key's
 // own (the server's queue_limit and max_regions still apply).
+//
+// JobLimits is the one rule of what a job may hold.
 type Quota struct {
 	ActiveJobs        int     `json:"active_jobs"`          // jobs accepted or running at once
 	RegionsPerJob     int     `json:"regions_per_job"`      // regions in one job
@@ -202,4 +205,17 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
 	return n * mult, nil
+}
+
+// JobLimits are what one job of a submitter may hold, checked as its
+// regions are read, before any polygon is prepared: at most maxRegions
+// regions (the server's max_regions), or the key's regions_per_job when
+// lower, and maxVertices vertices (max_vertices). Over them a request is
+// TooLarge (413): waiting would not help.
+func JobLimits(maxRegions, maxVertices int, by Submitter) regions.Limits {
+	l := regions.Limits{Regions: maxRegions, RegionsBy: "the server's limit (max_regions)", Vertices: maxVertices, VerticesBy: "the server's limit (max_vertices)"}
+	if q := by.Quota.RegionsPerJob; q > 0 && (l.Regions <= 0 || q < l.Regions) {
+		l.Regions, l.RegionsBy = q, fmt.Sprintf("the quota of key %q (regions_per_job)", by.Owner)
+	}
+	return l
 }

@@ -76,47 +76,92 @@ type part struct {
 // ParseGeometry reads a GeoJSON Polygon, MultiPolygon, Point or MultiPoint
 // geometry, or a Feature holding one. Rings may cross the antimeridian
 // (consecutive vertices more than 180° apart), use longitudes past 180, or
-// be split at ±180 into a MultiPolygon (RFC 7946).
+// be split at ±180 into a MultiPolygon (RFC 7946). Member names are
+// case-sensitive, as RFC 7946 has them; each ring is closed (its last
+// position is its first), of 4 positions or more, and encloses an area.
 func ParseGeometry(field string, raw json.RawMessage) (Area, error) {
-	var probe struct {
-		Type     string          `json:"type"`
-		Geometry json.RawMessage `json:"geometry"`
+	return parseGeometry(field, raw, nil)
+}
+
+// budget is what is left of a job's vertices; nil: no limit.
+type budget struct {
+	left, limit int
+	why         string
+}
+
+// take counts n positions against the budget.
+func (b *budget) take(field string, n int) error {
+	if b == nil {
+		return nil
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, errs.F(errs.Invalid, field, "not GeoJSON: %v", err)
+	b.left -= n
+	if b.left < 0 {
+		return errs.F(errs.TooLarge, field, "the job's regions have more than %d vertices, %s: simplify the polygons or split the job", b.limit, b.why)
 	}
-	if probe.Type == "Feature" {
-		if len(probe.Geometry) == 0 || string(probe.Geometry) == "null" {
+	return nil
+}
+
+// members reads a GeoJSON object's members, names as written.
+func members(field string, raw json.RawMessage) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, errs.F(errs.Invalid, field, "not a GeoJSON object")
+	}
+	return m, nil
+}
+
+func parseGeometry(field string, raw json.RawMessage, vb *budget) (Area, error) {
+	m, err := members(field, raw)
+	if err != nil {
+		return nil, err
+	}
+	var typ string
+	if t, ok := m["type"]; ok {
+		if err := json.Unmarshal(t, &typ); err != nil {
+			return nil, errs.F(errs.Invalid, field, "the GeoJSON type must be a string, got %s", t)
+		}
+	}
+	if typ == "Feature" {
+		g := m["geometry"]
+		if len(g) == 0 || string(g) == "null" {
 			return nil, errs.F(errs.Invalid, field, "the Feature has no geometry")
 		}
-		return ParseGeometry(field, probe.Geometry)
+		return parseGeometry(field, g, vb)
 	}
-	var g struct {
-		Type        string          `json:"type"`
-		Coordinates json.RawMessage `json:"coordinates"`
-	}
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return nil, errs.F(errs.Invalid, field, "not a GeoJSON geometry: %v", err)
+	coords := m["coordinates"]
+	if len(coords) == 0 && typ != "" {
+		switch typ {
+		case "Polygon", "MultiPolygon", "Point", "MultiPoint":
+			return nil, errs.F(errs.Invalid, field, "the %s has no coordinates", typ)
+		}
 	}
 	var polys []orb.Polygon
-	switch g.Type {
+	switch typ {
 	case "Polygon":
 		var c [][][]float64
-		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+		if err := json.Unmarshal(coords, &c); err != nil {
 			return nil, errs.F(errs.Invalid, field, "Polygon coordinates must be [[[lon, lat], ...], ...]: %v", err)
 		}
-		poly, err := toPolygon(field, c)
+		if err := vb.take(field, positions(c)); err != nil {
+			return nil, err
+		}
+		poly, err := toPolygon(field, "", c)
 		if err != nil {
 			return nil, err
 		}
 		polys = []orb.Polygon{poly}
 	case "MultiPolygon":
 		var c [][][][]float64
-		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+		if err := json.Unmarshal(coords, &c); err != nil {
 			return nil, errs.F(errs.Invalid, field, "MultiPolygon coordinates must be [[[[lon, lat], ...], ...], ...]: %v", err)
 		}
 		for _, pc := range c {
-			poly, err := toPolygon(field, pc)
+			if err := vb.take(field, positions(pc)); err != nil {
+				return nil, err
+			}
+		}
+		for i, pc := range c {
+			poly, err := toPolygon(field, fmt.Sprintf("polygon %d ", i), pc)
 			if err != nil {
 				return nil, err
 			}
@@ -124,37 +169,63 @@ func ParseGeometry(field string, raw json.RawMessage) (Area, error) {
 		}
 	case "Point":
 		var c []float64
-		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+		if err := json.Unmarshal(coords, &c); err != nil {
 			return nil, errs.F(errs.Invalid, field, "Point coordinates must be [lon, lat]: %v", err)
+		}
+		if err := vb.take(field, 1); err != nil {
+			return nil, err
 		}
 		return NewPoints(field, [][]float64{c})
 	case "MultiPoint":
 		var c [][]float64
-		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+		if err := json.Unmarshal(coords, &c); err != nil {
 			return nil, errs.F(errs.Invalid, field, "MultiPoint coordinates must be [[lon, lat], ...]: %v", err)
+		}
+		if err := vb.take(field, len(c)); err != nil {
+			return nil, err
 		}
 		return NewPoints(field, c)
 	case "LineString", "MultiLineString", "GeometryCollection":
-		return nil, errs.F(errs.Invalid, field, "a %s is not a region: give a Polygon, MultiPolygon, Point or MultiPoint (or a bbox)", g.Type)
+		return nil, errs.F(errs.Invalid, field, "a %s is not a region: give a Polygon, MultiPolygon, Point or MultiPoint (or a bbox)", typ)
 	case "FeatureCollection":
 		return nil, errs.F(errs.Invalid, field, "a FeatureCollection holds several regions: give one geometry per region")
 	case "":
 		return nil, errs.F(errs.Invalid, field, "GeoJSON object without a type")
 	default:
-		return nil, errs.F(errs.Invalid, field, "unknown GeoJSON type %q", g.Type)
+		return nil, errs.F(errs.Invalid, field, "unknown GeoJSON type %q", typ)
 	}
 	return NewPolygon(field, polys)
 }
 
-func toPolygon(field string, c [][][]float64) (orb.Polygon, error) {
+// positions counts the positions of a polygon's rings.
+func positions(c [][][]float64) int {
+	n := 0
+	for _, r := range c {
+		n += len(r)
+	}
+	return n
+}
+
+// toPolygon checks the rings of a GeoJSON polygon (named "polygon N " in
+// a MultiPolygon): closed, of 4 positions or more, each of [lon, lat].
+func toPolygon(field, which string, c [][][]float64) (orb.Polygon, error) {
+	if len(c) == 0 {
+		return nil, errs.F(errs.Invalid, field, "%shas no rings", which)
+	}
 	var poly orb.Polygon
 	for i, ring := range c {
-		var r orb.Ring
+		if len(ring) < 4 {
+			return nil, errs.F(errs.Invalid, field, "%sring %d has %d positions: a ring needs at least 4, the last the same as the first", which, i, len(ring))
+		}
+		r := make(orb.Ring, 0, len(ring))
 		for j, pos := range ring {
 			if len(pos) < 2 {
-				return nil, errs.F(errs.Invalid, field, "ring %d position %d needs [lon, lat]", i, j)
+				return nil, errs.F(errs.Invalid, field, "%sring %d position %d needs [lon, lat]", which, i, j)
 			}
 			r = append(r, orb.Point{pos[0], pos[1]})
+		}
+		if first, last := r[0], r[len(r)-1]; first != last {
+			return nil, errs.F(errs.Invalid, field, "%sring %d is not closed: its last position %v is not its first %v", which, i, []float64(ring[len(ring)-1][:2]), []float64(ring[0][:2]))
 		}
 		poly = append(poly, r)
 	}
@@ -172,7 +243,7 @@ func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
 		if len(poly) == 0 {
 			continue
 		}
-		outer, err := unwrapRing(fmt.Sprintf("%s polygon %d ring 0", field, i), poly[0])
+		outer, err := unwrapRing(field, fmt.Sprintf("polygon %d ring 0", i), poly[0])
 		if err != nil {
 			return nil, err
 		}
@@ -184,8 +255,7 @@ func NewPolygon(field string, polys []orb.Polygon) (*Polygon, error) {
 		}
 		minX, maxX := xRange(outer)
 		for j, ring := range poly[1:] {
-			name := fmt.Sprintf("%s polygon %d ring %d", field, i, j+1)
-			r, err := unwrapRing(name, ring)
+			r, err := unwrapRing(field, fmt.Sprintf("polygon %d ring %d", i, j+1), ring)
 			if err != nil {
 				return nil, err
 			}
@@ -307,20 +377,20 @@ func meanX(r []orb.Point) float64 {
 // unwrapRing checks a ring and makes consecutive longitudes at most 180°
 // apart. A jump of exactly 360° between -180 and 180 is an edge along the
 // antimeridian (whole-earth rings) and is kept.
-func unwrapRing(field string, ring orb.Ring) ([]orb.Point, error) {
+func unwrapRing(field, which string, ring orb.Ring) ([]orb.Point, error) {
 	if len(ring) < 3 {
-		return nil, errs.F(errs.Invalid, field, "a ring needs at least 3 positions, has %d", len(ring))
+		return nil, errs.F(errs.Invalid, field, "%s has %d positions: a ring needs at least 4, the last the same as the first", which, len(ring))
 	}
 	out := make([]orb.Point, len(ring))
 	for i, q := range ring {
 		if math.IsNaN(q[0]) || math.IsNaN(q[1]) || math.IsInf(q[0], 0) || math.IsInf(q[1], 0) {
-			return nil, errs.F(errs.Invalid, field, "position %d is not finite", i)
+			return nil, errs.F(errs.Invalid, field, "%s position %d is not finite", which, i)
 		}
 		if q[1] < -90 || q[1] > 90 {
-			return nil, errs.F(errs.Invalid, field, "position %d: latitude %v outside [-90, 90]", i, q[1])
+			return nil, errs.F(errs.Invalid, field, "%s position %d: latitude %v outside [-90, 90]", which, i, q[1])
 		}
 		if math.Abs(q[0]) > 720 {
-			return nil, errs.F(errs.Invalid, field, "position %d: longitude %v outside [-720, 720]", i, q[0])
+			return nil, errs.F(errs.Invalid, field, "%s position %d: longitude %v outside [-720, 720]", which, i, q[0])
 		}
 		out[i] = q
 		if i == 0 {
@@ -339,6 +409,14 @@ func unwrapRing(field string, ring orb.Ring) ([]orb.Point, error) {
 			d += 360
 		}
 		out[i][0] = prev + d
+	}
+	area := 0.0
+	for i := range out {
+		a, b := out[i], out[(i+1)%len(out)]
+		area += (a[0] - b[0]) * (a[1] + b[1])
+	}
+	if math.Abs(area) < 1e-15 {
+		return nil, errs.F(errs.Invalid, field, "%s encloses no area: its positions lie on one line", which)
 	}
 	return out, nil
 }

@@ -80,15 +80,26 @@ func TestAntimeridianForms(t *testing.T) {
 
 func TestNotRegions(t *testing.T) {
 	for js, want := range map[string]string{
-		`{"type":"LineString","coordinates":[[0,0],[1,1]]}`:             "a LineString is not a region",
-		`{"type":"MultiLineString","coordinates":[[[0,0],[1,1]]]}`:      "a MultiLineString is not a region",
-		`{"type":"Point","coordinates":[0,95]}`:                         "latitude 95 outside [-90, 90]",
-		`{"type":"MultiPoint","coordinates":[]}`:                        "at least one position",
-		`{"type":"Polygon","coordinates":[[[0,0],[1,1]]]}`:              "a ring needs at least 3 positions",
-		`{"type":"Polygon","coordinates":[[[0,0],[1,95],[2,0],[0,0]]]}`: "latitude 95 outside [-90, 90]",
-		`{"type":"Feature","geometry":null}`:                            "the Feature has no geometry",
-		`{"type":"Blob"}`:                                               `unknown GeoJSON type "Blob"`,
-		`[1,2]`:                                                         "not GeoJSON",
+		`{"type":"LineString","coordinates":[[0,0],[1,1]]}`:                                                      "a LineString is not a region",
+		`{"type":"MultiLineString","coordinates":[[[0,0],[1,1]]]}`:                                               "a MultiLineString is not a region",
+		`{"type":"Point","coordinates":[0,95]}`:                                                                  "latitude 95 outside [-90, 90]",
+		`{"type":"MultiPoint","coordinates":[]}`:                                                                 "at least one position",
+		`{"type":"Polygon","coordinates":[[[0,0],[1,1]]]}`:                                                       "regions[0].geometry: ring 0 has 2 positions: a ring needs at least 4, the last the same as the first",
+		`{"type":"Polygon","coordinates":[[[0,0],[1,1],[0,1]]]}`:                                                 "ring 0 has 3 positions",
+		`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}`:                                           "regions[0].geometry: ring 0 is not closed: its last position [0 1] is not its first [0 0]",
+		`{"type":"Polygon","coordinates":[[[0,0],[1,1],[2,2],[0,0]]]}`:                                           "regions[0].geometry: polygon 0 ring 0 encloses no area: its positions lie on one line",
+		`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],[[0.2,0.1],[0.3,0.1],[0.2,0.1],[0.2,0.1]]]}`: "polygon 0 ring 1 encloses no area",
+		`{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6]]]]}`:              "regions[0].geometry: polygon 1 ring 0 has 3 positions",
+		`{"type":"Polygon","coordinates":[]}`:                                                                    "has no rings",
+		`{"type":"Polygon"}`:                                                                                     "the Polygon has no coordinates",
+		`{"TYPE":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}`:                                           "GeoJSON object without a type",
+		`{"type":"Feature","Geometry":{"type":"Point","coordinates":[0,0]}}`:                                     "the Feature has no geometry",
+		`{"type":["Polygon"]}`:                                                                                   "the GeoJSON type must be a string",
+		`{"type":"Polygon","coordinates":[[[0,0],[1,95],[2,0],[0,0]]]}`:                                          "latitude 95 outside [-90, 90]",
+		`{"type":"Feature","geometry":null}`:                                                                     "the Feature has no geometry",
+		`{"type":"Blob"}`:                                                                                        `unknown GeoJSON type "Blob"`,
+		`[1,2]`:                                                                                                  "regions[0].geometry: not a GeoJSON object",
+		`null`:                                                                                                   "not a GeoJSON object",
 	} {
 		_, err := ParseGeometry("regions[0].geometry", json.RawMessage(js))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -42,7 +42,9 @@ type BBox struct {
 const MaxNameLen = 100
 
 // ValidateName checks that a region name is usable as a file name on every
-// system: letters, digits, '.', '_' and '-', not starting with '.'.
+// system and safe on a command line: letters, digits, '.', '_' and '-', at
+// most MaxNameLen of them, not starting with '.' (hidden files, "." and
+// "..") nor '-' (read as an option by the tools given the file).
 func ValidateName(field, name string) error {
 	if name == "" {
 		return errs.F(errs.Invalid, field, "a region needs a name")
@@ -50,8 +52,8 @@ func ValidateName(field, name string) error {
 	if len(name) > MaxNameLen {
 		return errs.F(errs.Invalid, field, "region name is longer than %d characters", MaxNameLen)
 	}
-	if name[0] == '.' {
-		return errs.F(errs.Invalid, field, "region name %q must not start with '.'", name)
+	if name[0] == '.' || name[0] == '-' {
+		return errs.F(errs.Invalid, field, "region name %q must not start with '%c'", name, name[0])
 	}
 	for _, r := range name {
 		ok := r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
@@ -76,12 +78,13 @@ func (r Region) Box(field string) (BBox, error) {
 // Resolve validates a region: exactly one of bbox, geometry and ref, a
 // usable name (from the ref when none is given).
 func (r Region) Resolve(field string) (Resolved, error) {
-	res, _, err := r.resolve(field)
+	res, _, err := r.resolve(field, nil)
 	return res, err
 }
 
-// resolve is Resolve that also returns the set region a ref names.
-func (r Region) resolve(field string) (Resolved, *NamedShape, error) {
+// resolve is Resolve that also returns the set region a ref names; the
+// region's vertices are taken from vb before any polygon is prepared.
+func (r Region) resolve(field string, vb *budget) (Resolved, *NamedShape, error) {
 	n := 0
 	for _, set := range []bool{r.BBox != nil, hasGeometry(r.Geometry), r.Ref != ""} {
 		if set {
@@ -108,9 +111,12 @@ func (r Region) resolve(field string) (Resolved, *NamedShape, error) {
 		if out.Name == "" {
 			out.Name = ref.Name
 		}
+		if err := vb.take(field+".ref", vertices(ref.Area)); err != nil {
+			return Resolved{}, nil, err
+		}
 		out.Area, shape = ref.Area, &ref
 	default:
-		p, err := ParseGeometry(field+".geometry", r.Geometry)
+		p, err := parseGeometry(field+".geometry", r.Geometry, vb)
 		if err != nil {
 			return Resolved{}, nil, err
 		}
@@ -138,12 +144,12 @@ type Fixed Region
 // Fix validates a region, as Resolve does, and writes out its area: a
 // ref's is the geometry of the set region as the set has it now.
 func (r Region) Fix(field string) (Fixed, error) {
-	_, f, err := r.fix(field)
+	_, f, err := r.fix(field, nil)
 	return f, err
 }
 
-func (r Region) fix(field string) (Resolved, Fixed, error) {
-	res, shape, err := r.resolve(field)
+func (r Region) fix(field string, vb *budget) (Resolved, Fixed, error) {
+	res, shape, err := r.resolve(field, vb)
 	if err != nil {
 		return Resolved{}, Fixed{}, err
 	}
@@ -156,16 +162,56 @@ func (r Region) fix(field string) (Resolved, Fixed, error) {
 
 // FixList fixes a list of regions: not empty, each valid, output names
 // unique.
-func FixList(field string, rs []Region) ([]Fixed, error) {
+func FixList(field string, rs []Region) ([]Fixed, error) { return FixListWithin(field, rs, Limits{}) }
+
+// Limits bound what the regions of one job cost before any is prepared:
+// their number, and their vertices (the positions of their polygons and
+// points, a ref's those of its set region). Zero: no limit.
+type Limits struct {
+	Regions  int
+	Vertices int
+	// RegionsBy and VerticesBy say whose limits they are ("the server's
+	// max_regions"), for the messages.
+	RegionsBy, VerticesBy string
+}
+
+// FixListWithin is FixList within limits: more regions than lim allows is
+// a TooLarge error naming field, more vertices one naming the geometry
+// (or ref) that went over, each found before a polygon is prepared.
+func FixListWithin(field string, rs []Region, lim Limits) ([]Fixed, error) {
+	if lim.Regions > 0 && len(rs) > lim.Regions {
+		return nil, errs.F(errs.TooLarge, field, "%d regions: at most %d per job, %s", len(rs), lim.Regions, lim.RegionsBy)
+	}
+	var vb *budget
+	if lim.Vertices > 0 {
+		vb = &budget{left: lim.Vertices, limit: lim.Vertices, why: lim.VerticesBy}
+	}
 	out := make([]Fixed, len(rs))
 	_, err := resolveAll(field, len(rs), func(i int, f string) (res Resolved, err error) {
-		res, out[i], err = rs[i].fix(f)
+		res, out[i], err = rs[i].fix(f, vb)
 		return res, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// vertices counts the positions of an area.
+func vertices(a Area) int {
+	switch x := a.(type) {
+	case *Polygon:
+		n := 0
+		for _, pt := range x.parts {
+			for _, r := range pt.rings {
+				n += len(r)
+			}
+		}
+		return n
+	case *Points:
+		return len(x.pts)
+	}
+	return 0
 }
 
 // HasArea reports whether the region's area is written out. Only a ref

@@ -2,6 +2,7 @@ package regions
 
 import (
 	"encoding/json"
+	"github.com/subsetd/subsetd/internal/errs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,13 @@ func TestFixList(t *testing.T) {
 		{[]Region{box, {Name: "A", BBox: []float64{0, 0, 1, 1}}}, `regions[1].name: region name "A" is used twice`},
 		{[]Region{{Name: "../x", BBox: []float64{0, 0, 1, 1}}}, "must not start with '.'"},
 		{[]Region{{Name: "a/b", BBox: []float64{0, 0, 1, 1}}}, "may hold only letters"},
+		{[]Region{{Name: "-rf", BBox: []float64{0, 0, 1, 1}}}, `regions[0].name: region name "-rf" must not start with '-'`},
+		{[]Region{{Name: ".", BBox: []float64{0, 0, 1, 1}}}, `region name "." must not start with '.'`},
+		{[]Region{{Name: "..", BBox: []float64{0, 0, 1, 1}}}, `region name ".." must not start with '.'`},
+		{[]Region{{Name: "a\nb", BBox: []float64{0, 0, 1, 1}}}, `region name "a\nb" may hold only letters`},
+		{[]Region{{Name: "a\x00", BBox: []float64{0, 0, 1, 1}}}, `may hold only letters`},
+		{[]Region{{Name: "é", BBox: []float64{0, 0, 1, 1}}}, `may hold only letters`},
+		{[]Region{{Name: strings.Repeat("a", 101), BBox: []float64{0, 0, 1, 1}}}, "regions[0].name: region name is longer than 100 characters"},
 		{[]Region{{Name: "a", BBox: []float64{0, 0, 1}}}, "regions[0].bbox: bbox must have 4 numbers"},
 		{[]Region{{Name: "a"}}, "needs exactly one of bbox, geometry or ref (has 0)"},
 		{[]Region{{Name: "a", BBox: []float64{0, 0, 1, 1}, Ref: "africa/red_sea"}}, "(has 2)"},
@@ -107,5 +115,38 @@ func TestFixList(t *testing.T) {
 	// A stored ref without its area is refused, not looked up.
 	if _, err := ResolveFixed("regions", []Fixed{{Ref: "africa/red_sea"}}); err == nil || !strings.Contains(err.Error(), "regions[0].ref: region africa/red_sea has no area") {
 		t.Errorf("bare ref: %v", err)
+	}
+}
+
+// The limits of a job are checked before any polygon is prepared, and
+// name the region that went over.
+func TestFixListWithinLimits(t *testing.T) {
+	sq := func(name string) Region {
+		return Region{Name: name, Geometry: json.RawMessage(`{"type":"Polygon","coordinates":[[[0,0],[8,0],[8,6],[0,6],[0,0]]]}`)}
+	}
+	pts := Region{Name: "pts", Geometry: json.RawMessage(`{"type":"MultiPoint","coordinates":[[0,0],[1,1],[2,2]]}`)}
+	lim := Limits{Regions: 3, Vertices: 12, RegionsBy: "the server's max_regions", VerticesBy: "the server's max_vertices"}
+	// 5 + 5 + 3 = 13 vertices: the third region goes over.
+	if _, err := FixListWithin("regions", []Region{sq("a"), sq("b"), pts}, lim); errs.CodeOf(err) != errs.TooLarge || errs.FieldOf(err) != "regions[2].geometry" ||
+		err.Error() != "regions[2].geometry: the job's regions have more than 12 vertices, the server's max_vertices: simplify the polygons or split the job" {
+		t.Errorf("vertices: %v (%s)", err, errs.CodeOf(err))
+	}
+	if fs, err := FixListWithin("regions", []Region{sq("a"), sq("b")}, lim); err != nil || len(fs) != 2 {
+		t.Errorf("10 vertices: %v", err)
+	}
+	if _, err := FixListWithin("regions", []Region{sq("a"), sq("b"), sq("c"), sq("d")}, lim); errs.CodeOf(err) != errs.TooLarge || errs.FieldOf(err) != "regions" ||
+		err.Error() != "regions: 4 regions: at most 3 per job, the server's max_regions" {
+		t.Errorf("regions: %v", err)
+	}
+	// A ref counts its set region's vertices.
+	red, _ := Lookup("africa/red_sea")
+	if n := vertices(red.Area); n < 4 {
+		t.Fatalf("red sea has %d vertices", n)
+	}
+	if _, err := FixListWithin("regions", []Region{{Ref: "africa/red_sea"}}, Limits{Vertices: vertices(red.Area) - 1}); errs.FieldOf(err) != "regions[0].ref" {
+		t.Errorf("ref: %v", err)
+	}
+	if _, err := FixListWithin("regions", []Region{{Ref: "africa/red_sea"}}, Limits{Vertices: vertices(red.Area)}); err != nil {
+		t.Errorf("ref at the limit: %v", err)
 	}
 }

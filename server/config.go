@@ -59,6 +59,7 @@ type Config struct {
 	QueueLimit     int      `json:"queue_limit"`      // accepted+running jobs beyond which POST /v1/jobs answers 429
 	MaxBodyBytes   int64    `json:"max_body_bytes"`   // largest request body
 	MaxRegions     int      `json:"max_regions"`      // most regions in one job
+	MaxVertices    int      `json:"max_vertices"`     // most vertices (positions of polygons and points) in one job
 	RegionsPerTask int      `json:"regions_per_task"` // most regions a worker process cuts in one task
 	MaxAttempts    int      `json:"max_attempts"`     // runs of a task whose worker died (signal, OOM)
 	MemoryBudget   int64    `json:"memory_budget"`    // bytes of values one worker holds at once; 0 for the engine's default
@@ -143,6 +144,7 @@ func Default() Config {
 		QueueLimit:     1000,
 		MaxBodyBytes:   1 << 20,
 		MaxRegions:     1000,
+		MaxVertices:    200000,
 		RegionsPerTask: 8,
 		MaxAttempts:    3,
 		ShutdownGrace:  Duration(30 * time.Second),
@@ -229,7 +231,7 @@ func (c *Config) Validate() error {
 			bad = append(bad, err.Error())
 		}
 	}
-	for name, v := range map[string]int64{"queue_limit": int64(c.QueueLimit), "max_body_bytes": c.MaxBodyBytes, "max_regions": int64(c.MaxRegions),
+	for name, v := range map[string]int64{"queue_limit": int64(c.QueueLimit), "max_body_bytes": c.MaxBodyBytes, "max_regions": int64(c.MaxRegions), "max_vertices": int64(c.MaxVertices),
 		"regions_per_task": int64(c.RegionsPerTask), "max_attempts": int64(c.MaxAttempts), "max_header_bytes": int64(c.MaxHeaderBytes)} {
 		if v < 1 {
 			bad = append(bad, name+": must be at least 1")

@@ -131,7 +131,6 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 		JobDeadline:    time.Duration(cfg.JobDeadline),
 		Retention:      time.Duration(cfg.Retention),
 		QueueLimit:     cfg.QueueLimit,
-		MaxRegions:     cfg.MaxRegions,
 		RegionsPerTask: cfg.RegionsPerTask,
 		MaxAttempts:    cfg.MaxAttempts,
 		MemoryBudget:   cfg.MemoryBudget,
@@ -173,7 +172,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	hub := api.NewHub(svc.Get, cfg.PublicURL)
 	store.Changed = hub.Changed
 	srv := &http.Server{
-		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Retention: time.Duration(cfg.Retention),
+		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, MaxRegions: cfg.MaxRegions, MaxVertices: cfg.MaxVertices, Retention: time.Duration(cfg.Retention),
 			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub,
 			Auth: api.AuthMode(cfg.Auth), Keys: store, Quota: cfg.Quota, TrustedProxies: proxies, CORSOrigins: corsOrigins(cfg.CORSOrigins), Links: links,
 			Webhooks: hooks}),

@@ -4,6 +4,7 @@ import (
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/regions"
+	"strings"
 )
 
 // The task protocol: the server starts `subsetd worker` (jobs/pool), writes
@@ -84,9 +85,15 @@ type ReplyError struct {
 	Message string    `json:"message"`
 }
 
-// NewReplyError converts err for a reply.
+// NewReplyError converts err for a reply: its message without the field
+// in front, which Err puts back once.
 func NewReplyError(err error) *ReplyError {
-	return &ReplyError{Code: errs.CodeOf(err), Field: errs.FieldOf(err), Message: err.Error()}
+	field := errs.FieldOf(err)
+	msg := err.Error()
+	if field != "" {
+		msg = strings.TrimPrefix(msg, field+": ")
+	}
+	return &ReplyError{Code: errs.CodeOf(err), Field: field, Message: msg}
 }
 
 // Err turns the reply error back into an *errs.Error.

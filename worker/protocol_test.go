@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/subsetd/subsetd/engine"
+	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/regions"
 	"github.com/subsetd/subsetd/worker"
 )
@@ -31,5 +32,17 @@ func TestTaskRequest(t *testing.T) {
 	var empty worker.Task
 	if got := empty.Request(); !reflect.DeepEqual(got, &engine.Request{}) {
 		t.Fatalf("empty task: %+v", got)
+	}
+}
+
+// An error crosses the process boundary with its field said once.
+func TestReplyErrorSaysTheFieldOnce(t *testing.T) {
+	re := worker.NewReplyError(errs.F(errs.Invalid, "vertical", "x.nc has no vertical axis"))
+	if re.Field != "vertical" || re.Message != "x.nc has no vertical axis" {
+		t.Fatalf("%+v", re)
+	}
+	back := re.Err()
+	if back.Error() != "vertical: x.nc has no vertical axis" || errs.FieldOf(back) != "vertical" || errs.CodeOf(back) != errs.Invalid {
+		t.Errorf("%q", back.Error())
 	}
 }

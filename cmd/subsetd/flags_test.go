@@ -49,7 +49,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"subset", "--deflate", "x", in}, "subsetd subset: invalid value \"x\" for flag --deflate: parse error\nRun 'subsetd subset --help' for its flags.\n"},
 		{[]string{"subset", "--frobnicate", in}, "subsetd subset: unknown flag --frobnicate\nRun 'subsetd subset --help' for its flags.\n"},
 		{[]string{"subset", "--out", t.TempDir(), "--region", "a=0,0,10,10", "--stride", "depth=2", in},
-			"subsetd subset: --stride: unknown axis or dimension \"depth\": use time, lat, lon, vertical or a dimension name\n"},
+			"subsetd subset: --stride: small.nc has no dimension \"depth\": use time, lat, lon, vertical or one of its dimensions (time, lat, lon)\n"},
 		{[]string{"subset", "--out", t.TempDir(), "--region", "a=0,0,10,10", "--vars", "sst,sst", in},
 			"subsetd subset: --vars: variable \"sst\" is listed twice\n"},
 		{[]string{"subset", "--region", "a=0,0,10", in},

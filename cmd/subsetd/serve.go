@@ -71,7 +71,7 @@ flag names with '_' for '-'), then the flags given on the command line:
   {"data": "/srv/data", "addr": "0.0.0.0:8080", "state": "/var/lib/subsetd",
    "workers": 4, "warm_workers": 4, "task_timeout": "30m", "job_deadline": "6h",
    "retention": "168h", "queue_limit": 1000, "max_body_bytes": 1048576,
-   "max_regions": 1000, "regions_per_task": 8, "max_attempts": 3,
+   "max_regions": 1000, "max_vertices": 200000, "regions_per_task": 8, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
    "allowed_roots": [],
@@ -154,7 +154,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Duration("retention", time.Duration(def.Retention), "delete jobs and their files this `duration` after they finish")
 	fs.Int("queue-limit", def.QueueLimit, "accepted+running `jobs` beyond which POST /v1/jobs answers 429")
 	fs.Int64("max-body-bytes", def.MaxBodyBytes, "largest request body in `bytes` (413 beyond)")
-	fs.Int("max-regions", def.MaxRegions, "most `regions` in one job")
+	fs.Int("max-regions", def.MaxRegions, "most `regions` in one job (413 beyond)")
+	fs.Int("max-vertices", def.MaxVertices, "most `vertices` in one job: positions of its polygons and points, a named region's included (413 beyond)")
 	fs.Int("regions-per-task", def.RegionsPerTask, "most `regions` one worker process cuts in one task (nearby regions are grouped)")
 	fs.Int("max-attempts", def.MaxAttempts, "runs of a task whose worker died (signal, out of memory) before its regions fail")
 	fs.Int64("memory-budget", def.MemoryBudget, "memory budget of one worker process in `bytes` (0: the engine's default, 256 MiB)")
@@ -260,6 +261,8 @@ func applyFlag(c *server.Config, f *flag.Flag) {
 		c.MaxBodyBytes = g.(int64)
 	case "max-regions":
 		c.MaxRegions = g.(int)
+	case "max-vertices":
+		c.MaxVertices = g.(int)
 	case "regions-per-task":
 		c.RegionsPerTask = g.(int)
 	case "max-attempts":

@@ -165,7 +165,7 @@ func TestSubsetErrors(t *testing.T) {
 		{"output not writable", []string{ok, "--out", filepath.Join(notDir, "sub"), in}, 1, "is not writable"},
 		{"bad deflate", []string{ok, "--deflate", "12", in}, 2, "--deflate: deflate level must be 0..9"},
 		{"bad format", []string{ok, "--format", "zarr", in}, 2, `unknown format "zarr"`},
-		{"bad stride", []string{ok, "--stride", "depth=2", in}, 2, `--stride: unknown axis or dimension "depth"`},
+		{"bad stride", []string{ok, "--stride", "depth=2", in}, 2, `--stride: small.nc has no dimension "depth": use time, lat, lon, vertical or one of its dimensions (time, lat, lon)`},
 		{"bad select", []string{ok, "--select", "nearest", in}, 2, `--select: unknown selection rule "nearest"`},
 		{"duplicate names", []string{"--region", "a=0,0,1,1", "--region", "a=2,2,3,3", in}, 2, `--region a: region name "a" is used twice (also --region a)`},
 		{"unknown statistic", []string{ok, "--stats", "mean,median", in}, 2, `--stats: unknown statistic "median"`},

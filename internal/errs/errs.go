@@ -6,6 +6,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error.
@@ -35,8 +36,11 @@ type Error struct {
 	Err     error // the underlying cause, if any; not shown to users
 }
 
+// Error is the message after its field, said once: a message that already
+// starts with "field: " (one carried across a process boundary as text)
+// is not prefixed again.
 func (e *Error) Error() string {
-	if e.Field != "" {
+	if e.Field != "" && !strings.HasPrefix(e.Message, e.Field+": ") {
 		return e.Field + ": " + e.Message
 	}
 	return e.Message

@@ -21,7 +21,7 @@ func TestTaskPriority(t *testing.T) {
 // region starts after at most 2 of A's tasks, not after A's job.
 func TestFairShares(t *testing.T) {
 	const delay = 150 * time.Millisecond
-	e := start(t, t.TempDir(), setupData(t), Config{Workers: 1, RegionsPerTask: 1, MaxRegions: 100}, fmt.Sprintf("SUBSETD_TEST_TASK_DELAY=%s", delay))
+	e := start(t, t.TempDir(), setupData(t), Config{Workers: 1, RegionsPerTask: 1}, fmt.Sprintf("SUBSETD_TEST_TASK_DELAY=%s", delay))
 	ctx := context.Background()
 	var names []string
 	for i := range 60 {

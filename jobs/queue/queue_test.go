@@ -71,13 +71,13 @@ func setupData(t *testing.T) string {
 // one day of two steps from day (none when day is 0).
 func entry(dataset, path string, bbox []float64, nlat, day int) index.Entry {
 	d := &engine.Description{Format: "netcdf4",
-		Dimensions: []engine.DimInfo{{Name: "lat", Length: nlat}, {Name: "lon", Length: 4}},
+		Dimensions: []engine.DimInfo{{Name: "lat", Length: nlat, Axis: "lat"}, {Name: "lon", Length: 4, Axis: "lon"}},
 		Grids:      []engine.GridInfo{{Kind: "rectilinear", Lat: "lat", Lon: "lon"}},
 		Variables: []engine.VarInfo{{Name: "lat", Type: "float", Dimensions: []string{"lat"}}, {Name: "lon", Type: "float", Dimensions: []string{"lon"}},
 			{Name: "sst", Type: "float", Dimensions: []string{"lat", "lon"}}}}
 	if day > 0 {
 		t0 := time.Date(2020, 1, day, 0, 0, 0, 0, time.UTC)
-		d.Dimensions = append(d.Dimensions, engine.DimInfo{Name: "time", Length: 2})
+		d.Dimensions = append(d.Dimensions, engine.DimInfo{Name: "time", Length: 2, Axis: "time"})
 		d.Axes = []engine.AxisInfo{{Axis: "time", Variable: "time", Dimension: "time", Length: 2}}
 		d.Time = &engine.TimeCoverage{Start: t0.Format(time.RFC3339), End: t0.Add(12 * time.Hour).Format(time.RFC3339), Steps: 2, Units: "hours since 2020-01-01", Calendar: "standard"}
 	}
@@ -287,7 +287,7 @@ func TestJobRunsToCompletion(t *testing.T) {
 }
 
 func TestSubmitValidates(t *testing.T) {
-	e := start(t, t.TempDir(), setupData(t), Config{MaxRegions: 3, QueueLimit: 2}, "SUBSETD_TEST_TASK_DELAY=5s")
+	e := start(t, t.TempDir(), setupData(t), Config{QueueLimit: 2}, "SUBSETD_TEST_TASK_DELAY=5s")
 	ctx := context.Background()
 	cases := []struct {
 		spec        *jobs.Spec
@@ -299,10 +299,12 @@ func TestSubmitValidates(t *testing.T) {
 		{spec("nope", "a"), errs.Invalid, "dataset", "unknown dataset"},
 		{spec("../sst", "a"), errs.Invalid, "dataset", "unknown dataset"},
 		{spec("sst"), errs.Invalid, "regions", "at least one"},
-		{spec("sst", "a", "b", "c", "d"), errs.TooLarge, "regions", "at most 3"},
 		{spec("sst", "a", "A"), errs.Invalid, "regions[1].name", "twice"},
 		{&jobs.Spec{Dataset: "sst", Regions: []regions.Fixed{{Name: "a", BBox: []float64{0, 10, 1, 5}}}}, errs.Invalid, "regions[0].bbox", "south"},
 		{&jobs.Spec{Dataset: "sst", Regions: spec("", "a").Regions, Variables: []string{"sst", "chl"}}, errs.Invalid, "variables[1]", "no variable"},
+		// What a worker would refuse, refused before: from the index.
+		{&jobs.Spec{Dataset: "sst", Regions: spec("", "a").Regions, Stride: map[string]int{"time": 2, "depth": 2}}, errs.Invalid, "stride.depth", `stride.depth: dataset "sst" has no dimension "depth": use time, lat, lon, vertical or one of its dimensions (`},
+		{&jobs.Spec{Dataset: "sst", Regions: spec("", "a").Regions, Vertical: &engine.VerticalRange{Max: new(float64)}}, errs.Invalid, "vertical", `vertical: dataset "sst" has no vertical axis: leave out the vertical range`},
 	}
 	for _, c := range cases {
 		_, _, err := e.svc.Submit(ctx, c.spec, jobs.Submitter{}, "")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,6 @@ type Config struct {
 	JobDeadline    time.Duration // a job not finished after this long fails (0: none)
 	Retention      time.Duration // final jobs and their files are deleted after this long
 	QueueLimit     int           // active jobs beyond which submissions get 429
-	MaxRegions     int           // regions per job
 	RegionsPerTask int           // most regions one task groups
 	MaxAttempts    int           // runs of a task whose worker died
 	MemoryBudget   int64         // bytes of values a worker holds at once (0: engine default)
@@ -86,9 +86,6 @@ func (c *Config) Defaults() {
 	}
 	if c.QueueLimit < 1 {
 		c.QueueLimit = 1000
-	}
-	if c.MaxRegions < 1 {
-		c.MaxRegions = 1000
 	}
 	if c.RegionsPerTask < 1 {
 		c.RegionsPerTask = 8
@@ -409,7 +406,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 	var tasks []jobs.Task
 	tasks, job.Regions = planTasks(job.ID, spec.Regions, sel, s.cfg.Workers, s.cfg.RegionsPerTask)
 	err = s.store.InTx(ctx, func(tx *sql.Tx) error {
-		if err := s.store.Admit(ctx, tx, jobs.Admission{QueueLimit: s.cfg.QueueLimit, Owner: by.Owner, Quota: by.Quota, Regions: len(spec.Regions)}); err != nil {
+		if err := s.store.Admit(ctx, tx, jobs.Admission{QueueLimit: s.cfg.QueueLimit, Owner: by.Owner, Quota: by.Quota}); err != nil {
 			return err
 		}
 		if err := s.store.Insert(ctx, tx, job, tasks, idemKey, hash); err != nil {
@@ -461,14 +458,11 @@ func (s *Service) validate(spec *jobs.Spec) error {
 	if spec.Dataset == "" {
 		return errs.F(errs.Invalid, "dataset", "a dataset is needed")
 	}
-	if len(spec.Regions) > s.cfg.MaxRegions {
-		return errs.F(errs.TooLarge, "regions", "%d regions: at most %d per job", len(spec.Regions), s.cfg.MaxRegions)
-	}
 	return spec.Validate()
 }
 
-// choose chooses a job's files from the index and checks its variables
-// against the dataset's.
+// choose chooses a job's files from the index and checks its variables,
+// strides and vertical range against the dataset's.
 func (s *Service) choose(ctx context.Context, spec *jobs.Spec) (*catalog.Selection, error) {
 	sel, err := s.catalog.Select(ctx, spec.Dataset, &engine.Request{Regions: spec.Regions, Time: spec.Time})
 	switch {
@@ -481,6 +475,17 @@ func (s *Service) choose(ctx context.Context, spec *jobs.Spec) (*catalog.Selecti
 			if !sel.Info.HasVariable(v) {
 				return nil, errs.F(errs.Invalid, fmt.Sprintf("variables[%d]", i), "dataset %q has no variable %q", spec.Dataset, v)
 			}
+		}
+		// Strides and the vertical range, by the rule each worker's plan
+		// applies, against the dimensions the index recorded (without
+		// their axes when recorded by an older version: the worker then
+		// says whether there is a vertical axis).
+		req := engine.Request{Stride: spec.Stride, Vertical: spec.Vertical}
+		if !slices.ContainsFunc(sel.Info.Dimensions, func(d engine.DimInfo) bool { return d.Axis != "" }) {
+			req.Vertical = nil
+		}
+		if err := req.CheckData(fmt.Sprintf("dataset %q", spec.Dataset), sel.Info.Dimensions); err != nil {
+			return nil, err
 		}
 	}
 	return sel, nil
