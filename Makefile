@@ -65,6 +65,9 @@ bench/large: build ## the 300-step input (3.2 GB; generated once, minutes): CLI 
 bench/stats: build ## statistics benchmark: with the cut vs the cut alone, --stats-only vs 14 cdo fldmean calls (prints figures)
 	bench/stats.sh
 
+bench/polygon: build ## one large polygon through the server: POST time, server and worker peak RSS for 20,000 and 60,000 vertices
+	bench/polygon.sh
+
 bench/index: setup ## index benchmark: 10,000 generated files indexed (files/s), search p50/p99 at 10k and 100k files
 	bench/index.sh
 
