@@ -98,6 +98,10 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	close(next)
 	wg.Wait()
 	f.line.done()
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "subsetd fetch: interrupted; run it again to resume (the .part files are kept)\n")
+		return 1
+	}
 	failed := 0
 	for i, err := range errsOf {
 		if err != nil {

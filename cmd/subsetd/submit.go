@@ -104,6 +104,10 @@ func runSubmit(args []string, stdout, stderr io.Writer) int {
 	ref := selfLink(doc)
 	final, err := waitJob(ctx, r, ref, &doc, newProgressLine(stderr, *quiet))
 	if err != nil {
+		if ctx.Err() != nil { // the job goes on without us
+			fmt.Fprintf(stderr, "subsetd submit: stopped waiting; job %s goes on (subsetd status %s, subsetd cancel %s)\n", doc.ID, doc.ID, doc.ID)
+			return 1
+		}
 		return clientError(stderr, "submit", nil, err)
 	}
 	if !*quiet {
