@@ -22,8 +22,12 @@ type DryRunDoc struct {
 	// Statistics is the cost of the statistics the job asks for.
 	Statistics *DryRunStats   `json:"statistics,omitempty"`
 	Throughput *ThroughputDoc `json:"throughput"`
-	Notes      []string       `json:"notes,omitempty"`
-	Request    *JobRequest    `json:"request"`
+	// MaxOutputBytes is the caller's limit on a job's output (0: none);
+	// Split, when the estimate exceeds it, how to split the job.
+	MaxOutputBytes int64        `json:"max_output_bytes,omitempty"`
+	Split          []jobs.Split `json:"split,omitempty"`
+	Notes          []string     `json:"notes,omitempty"`
+	Request        *JobRequest  `json:"request"`
 }
 
 // DryRunRegion is what one region would give. Box and Variables are
@@ -93,8 +97,7 @@ func dryRunDoc(spec *jobs.Spec, e *jobs.Estimate) *DryRunDoc {
 	d := &DryRunDoc{DryRun: true, Dataset: spec.Dataset, Kind: e.Kind, Regions: make([]DryRunRegion, len(e.Regions)), Notes: e.Notes,
 		Request: jobRequest(spec), Throughput: &ThroughputDoc{BytesPerSecond: math.Round(e.Throughput.BytesPerSecond),
 			OverheadSeconds: round3(e.Throughput.Overhead), MeasuredTasks: e.Throughput.Samples, Workers: e.Workers},
-		Totals: DryRunTotals{Regions: len(e.Regions), Files: e.Files, InputBytes: e.InputBytes, OutputBytes: e.ValueBytes,
-			EstimatedBytes: e.Bytes, EstimatedSeconds: round3(e.Seconds)}}
+		Totals: dryRunTotals(e), MaxOutputBytes: e.Limit, Split: e.Split}
 	if spec.Statistics != nil {
 		d.Statistics = &DryRunStats{Files: []string{"stats.nc", "stats.csv"}}
 	}
@@ -125,6 +128,11 @@ func dryRunDoc(spec *jobs.Spec, e *jobs.Estimate) *DryRunDoc {
 		d.Regions[i] = dr
 	}
 	return d
+}
+
+func dryRunTotals(e *jobs.Estimate) DryRunTotals {
+	return DryRunTotals{Regions: len(e.Regions), Files: e.Files, InputBytes: e.InputBytes, OutputBytes: e.ValueBytes,
+		EstimatedBytes: e.Bytes, EstimatedSeconds: round3(e.Seconds)}
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

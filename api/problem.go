@@ -37,6 +37,11 @@ type Problem struct {
 	Instance string `json:"instance,omitempty"`
 	Code     string `json:"code"`
 	Field    string `json:"field,omitempty"`
+	// Of a job over its owner's max_output_bytes (413): the limit, the
+	// dry run's totals and how to split the job.
+	MaxOutputBytes int64         `json:"max_output_bytes,omitempty"`
+	Estimate       *DryRunTotals `json:"estimate,omitempty"`
+	Split          []jobs.Split  `json:"split,omitempty"`
 }
 
 // ProblemType is the type URI of problems of a code.
@@ -65,6 +70,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &e) && e.Field != "":
 		detail = e.Message
 	}
+	var tl *jobs.TooLargeError
+	if errors.As(err, &tl) {
+		t := dryRunTotals(tl.Estimate)
+		writeProblemDoc(w, r, Problem{Status: statusOf[code], Code: string(code), Detail: detail, MaxOutputBytes: tl.Limit, Estimate: &t, Split: tl.Split})
+		return
+	}
 	writeProblem(w, r, statusOf[code], code, errs.FieldOf(err), detail)
 }
 
@@ -78,8 +89,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code errs.
 	if status == http.StatusInsufficientStorage && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(retryNoSpaceSeconds))
 	}
-	p := Problem{Type: ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail,
-		Instance: r.URL.Path, Code: string(code), Field: field}
+	writeProblemDoc(w, r, Problem{Status: status, Detail: detail, Code: string(code), Field: field})
+}
+
+// writeProblemDoc writes p, its type, title and instance filled in.
+func writeProblemDoc(w http.ResponseWriter, r *http.Request, p Problem) {
+	status := p.Status
+	p.Type, p.Title, p.Instance = ProblemType(errs.Code(p.Code)), http.StatusText(status), r.URL.Path
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +88,58 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestMaxOutputBytes: a job whose dry run estimates more output than the
+// key's max_output_bytes is refused with 413, the estimate and a split
+// into region groups that fit, which are then accepted; a key with a
+// larger limit (the configuration's) submits the whole job.
+func TestMaxOutputBytes(t *testing.T) {
+	state := t.TempDir()
+	config := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(config, []byte(`{"quota": {"max_output_bytes": 100000000}}`), 0o644)
+	small := createKey(t, state, "small", "--quota", "max_output_bytes=100KiB")
+	big := createKey(t, state, "big")
+	s := start(t, dataDir(t), state, nil, "--auth", "keys", "--config", config)
+	boxes := fourteen()
+	body := jobBody("global", names("r", 14), boxes, "")
+	r := s.do("POST", "/v1/jobs", body, auth(small)...)
+	var p api.Problem
+	r.json(t, &p)
+	if r.StatusCode != 413 || p.Code != "too_large" || p.MaxOutputBytes != 100<<10 || p.Estimate == nil || p.Estimate.EstimatedBytes <= 100<<10 || len(p.Split) < 2 {
+		t.Fatalf("want 413 with an estimate and a split: %d %s", r.StatusCode, r.body)
+	}
+	var l api.JobList
+	s.do("GET", "/v1/jobs", "", auth(small)...).json(t, &l)
+	if len(l.Jobs) != 0 {
+		t.Fatalf("a refused job was stored: %+v", l.Jobs)
+	}
+	// The dry run says the same.
+	var d api.DryRunDoc
+	s.do("POST", "/v1/jobs", strings.Replace(body, "{", `{"dry_run": true, `, 1), auth(small)...).json(t, &d)
+	if d.MaxOutputBytes != 100<<10 || len(d.Split) != len(p.Split) {
+		t.Fatalf("dry run: limit %d, %d parts; the 413 had %d", d.MaxOutputBytes, len(d.Split), len(p.Split))
+	}
+	// Every region in one part, in order, and each part accepted.
+	k := 0
+	for _, part := range p.Split {
+		var names []string
+		var bs []box
+		for _, n := range part.Regions {
+			if want := fmt.Sprintf("r%02d", k); n != want {
+				t.Fatalf("split %+v: region %s where %s was due", p.Split, n, want)
+			}
+			names = append(names, n)
+			bs = append(bs, boxes[k])
+			k++
+		}
+		if part.EstimatedBytes > 100<<10 {
+			t.Errorf("part %v is estimated at %d bytes", part.Regions, part.EstimatedBytes)
+		}
+		s.submit(jobBody("global", names, bs, ""), auth(small)...)
+	}
+	if k != 14 {
+		t.Fatalf("the split covers %d of 14 regions", k)
+	}
+	s.submit(body, auth(big)...)
 }

@@ -88,20 +88,20 @@ func secretHash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const keyCols = `name, role, hint, created_ms, revoked_ms, active_jobs, regions_per_job, requests_per_second, burst, output_bytes_per_day`
+const keyCols = `name, role, hint, created_ms, revoked_ms, active_jobs, regions_per_job, requests_per_second, burst, output_bytes_per_day, max_output_bytes`
 
 func scanKey(sc interface{ Scan(...any) error }) (*Key, error) {
 	var k Key
 	var role string
 	var c, r int64
-	var aj, rpj, burst, obd sql.NullInt64
+	var aj, rpj, burst, obd, mob sql.NullInt64
 	var rps sql.NullFloat64
-	if err := sc.Scan(&k.Name, &role, &k.Hint, &c, &r, &aj, &rpj, &rps, &burst, &obd); err != nil {
+	if err := sc.Scan(&k.Name, &role, &k.Hint, &c, &r, &aj, &rpj, &rps, &burst, &obd, &mob); err != nil {
 		return nil, err
 	}
 	k.Role, k.Created, k.Revoked = Role(role), fromMS(c), fromMS(r)
 	k.Quota = QuotaOverrides{ActiveJobs: nullInt(aj), RegionsPerJob: nullInt(rpj), RequestsPerSecond: nullFloat(rps), Burst: nullInt(burst),
-		OutputBytesPerDay: nullInt64(obd)}
+		OutputBytesPerDay: nullInt64(obd), MaxOutputBytes: nullInt64(mob)}
 	return &k, nil
 }
 
@@ -160,9 +160,9 @@ func (s *Store) CreateKey(ctx context.Context, name string, role Role, q QuotaOv
 		if n > 0 {
 			return errs.F(errs.Conflict, "name", "a key named %q is active: revoke it first to replace it", name)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO subsetd_key (hash, `+keyCols+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO subsetd_key (hash, `+keyCols+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
 			secretHash(secret), name, string(role), k.Hint, ms(k.Created),
-			sqlValue(q.ActiveJobs), sqlValue(q.RegionsPerJob), sqlValue(q.RequestsPerSecond), sqlValue(q.Burst), sqlValue(q.OutputBytesPerDay))
+			sqlValue(q.ActiveJobs), sqlValue(q.RegionsPerJob), sqlValue(q.RequestsPerSecond), sqlValue(q.Burst), sqlValue(q.OutputBytesPerDay), sqlValue(q.MaxOutputBytes))
 		return err
 	})
 	if err != nil {
@@ -240,9 +240,9 @@ func (s *Store) SetQuota(ctx context.Context, name string, q QuotaOverrides, cle
 		}
 		k.Quota = k.Quota.Merge(q)
 		o := k.Quota
-		_, err = tx.ExecContext(ctx, `UPDATE subsetd_key SET active_jobs = ?, regions_per_job = ?, requests_per_second = ?, burst = ?, output_bytes_per_day = ?
+		_, err = tx.ExecContext(ctx, `UPDATE subsetd_key SET active_jobs = ?, regions_per_job = ?, requests_per_second = ?, burst = ?, output_bytes_per_day = ?, max_output_bytes = ?
 			WHERE name = ? AND revoked_ms = 0`,
-			sqlValue(o.ActiveJobs), sqlValue(o.RegionsPerJob), sqlValue(o.RequestsPerSecond), sqlValue(o.Burst), sqlValue(o.OutputBytesPerDay), name)
+			sqlValue(o.ActiveJobs), sqlValue(o.RegionsPerJob), sqlValue(o.RequestsPerSecond), sqlValue(o.Burst), sqlValue(o.OutputBytesPerDay), sqlValue(o.MaxOutputBytes), name)
 		return err
 	})
 	if err != nil {

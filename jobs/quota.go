@@ -21,15 +21,16 @@ type Quota struct {
 	RequestsPerSecond float64 `json:"requests_per_second"`  // the rate of a token bucket...
 	Burst             int     `json:"burst"`                // ...of this many requests (0: max(1, 2 × the rate))
 	OutputBytesPerDay int64   `json:"output_bytes_per_day"` // bytes of output files per UTC day
+	MaxOutputBytes    int64   `json:"max_output_bytes"`     // bytes of output files one job may write, as its dry run estimates them
 }
 
 // QuotaFields are the names of a quota's fields, as the configuration and
 // `subsetd keys --quota` write them.
-var QuotaFields = []string{"active_jobs", "regions_per_job", "requests_per_second", "burst", "output_bytes_per_day"}
+var QuotaFields = []string{"active_jobs", "regions_per_job", "requests_per_second", "burst", "output_bytes_per_day", "max_output_bytes"}
 
 // Check refuses negative and non-finite values.
 func (q Quota) Check() error {
-	if q.ActiveJobs < 0 || q.RegionsPerJob < 0 || q.Burst < 0 || q.OutputBytesPerDay < 0 ||
+	if q.ActiveJobs < 0 || q.RegionsPerJob < 0 || q.Burst < 0 || q.OutputBytesPerDay < 0 || q.MaxOutputBytes < 0 ||
 		q.RequestsPerSecond < 0 || math.IsNaN(q.RequestsPerSecond) || math.IsInf(q.RequestsPerSecond, 0) {
 		return errs.F(errs.Invalid, "quota", "quota values must be zero (no limit) or positive: %+v", q)
 	}
@@ -52,6 +53,7 @@ type QuotaOverrides struct {
 	RequestsPerSecond *float64
 	Burst             *int
 	OutputBytesPerDay *int64
+	MaxOutputBytes    *int64
 }
 
 // Apply returns def with the overrides in place.
@@ -71,6 +73,9 @@ func (o QuotaOverrides) Apply(def Quota) Quota {
 	if o.OutputBytesPerDay != nil {
 		def.OutputBytesPerDay = *o.OutputBytesPerDay
 	}
+	if o.MaxOutputBytes != nil {
+		def.MaxOutputBytes = *o.MaxOutputBytes
+	}
 	return def
 }
 
@@ -81,6 +86,7 @@ func (o QuotaOverrides) Merge(p QuotaOverrides) QuotaOverrides {
 	o.RequestsPerSecond = cmpOr(p.RequestsPerSecond, o.RequestsPerSecond)
 	o.Burst = cmpOr(p.Burst, o.Burst)
 	o.OutputBytesPerDay = cmpOr(p.OutputBytesPerDay, o.OutputBytesPerDay)
+	o.MaxOutputBytes = cmpOr(p.MaxOutputBytes, o.MaxOutputBytes)
 	return o
 }
 
@@ -105,6 +111,8 @@ func (o *QuotaOverrides) clear(names []string) error {
 			o.Burst = nil
 		case "output_bytes_per_day":
 			o.OutputBytesPerDay = nil
+		case "max_output_bytes":
+			o.MaxOutputBytes = nil
 		default:
 			return unknownQuota(n)
 		}
@@ -133,6 +141,7 @@ func (o QuotaOverrides) String() string {
 	add("requests_per_second", o.RequestsPerSecond != nil, strconv.FormatFloat(q.RequestsPerSecond, 'g', -1, 64))
 	add("burst", o.Burst != nil, strconv.Itoa(q.Burst))
 	add("output_bytes_per_day", o.OutputBytesPerDay != nil, strconv.FormatInt(q.OutputBytesPerDay, 10))
+	add("max_output_bytes", o.MaxOutputBytes != nil, strconv.FormatInt(q.MaxOutputBytes, 10))
 	return strings.Join(parts, ",")
 }
 
@@ -168,12 +177,16 @@ func ParseQuota(s string) (o QuotaOverrides, clear []string, err error) {
 				return o, nil, bad()
 			}
 			o.RequestsPerSecond = &f
-		case "output_bytes_per_day":
+		case "output_bytes_per_day", "max_output_bytes":
 			n, err := parseBytes(val)
 			if err != nil {
 				return o, nil, bad()
 			}
-			o.OutputBytesPerDay = &n
+			if name == "max_output_bytes" {
+				o.MaxOutputBytes = &n
+			} else {
+				o.OutputBytesPerDay = &n
+			}
 		default:
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {

@@ -38,8 +38,9 @@ A key's name is the identity its jobs belong to: 1 to 64 letters, digits,
 and manages every job, reindexes datasets and reads /metrics.
 
 Q is NAME=VALUE,... of active_jobs (jobs queued or running at once),
-regions_per_job, requests_per_second, burst, output_bytes_per_day (a size:
-bytes, or with KiB, MiB, GiB, TiB); 0 is no limit, "default" the server's
+regions_per_job, requests_per_second, burst, output_bytes_per_day and
+max_output_bytes (sizes: bytes, or with KiB, MiB, GiB, TiB; the second bounds
+one job's output as its dry run estimates it); 0 is no limit, "default" the server's
 "quota" setting, which every value not given follows.
 
 Every operation is written to <state>/audit.log (the key's name, never its

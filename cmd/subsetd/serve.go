@@ -85,7 +85,7 @@ flag names with '_' for '-'), then the flags given on the command line:
    "metrics_addr": "", "tls_cert": "", "tls_key": "", "cors_origins": [], "link_ttl": "24h", "link_max_ttl": "168h",
    "webhook_allow": [], "webhook_attempts": 8, "webhook_backoff": "10s",
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
-             "burst": 0, "output_bytes_per_day": 0}}
+             "burst": 0, "output_bytes_per_day": 0, "max_output_bytes": 0}}
 
 Callers: with --auth keys (the default) every request but /healthz, /readyz
 and /v1/openapi.json carries "Authorization: Bearer <key>", a key made by

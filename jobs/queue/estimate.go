@@ -2,10 +2,13 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/cftime"
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/jobs"
@@ -24,6 +27,72 @@ func (s *Service) Estimate(ctx context.Context, spec *jobs.Spec, by jobs.Submitt
 	if err != nil {
 		return nil, err
 	}
+	est, err := s.estimate(ctx, spec, sel)
+	if err != nil {
+		return nil, err
+	}
+	if est.Limit = by.Quota.MaxOutputBytes; est.Limit > 0 && est.Bytes > est.Limit {
+		est.Split = s.split(spec, sel, est, est.Limit)
+	}
+	return est, nil
+}
+
+// checkOutput refuses a job whose dry run estimates more output than
+// limit (the owner's Quota.MaxOutputBytes), saying how to split it.
+func (s *Service) checkOutput(ctx context.Context, spec *jobs.Spec, sel *catalog.Selection, limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	est, err := s.estimate(ctx, spec, sel)
+	if err != nil {
+		return err
+	}
+	if est.Bytes <= limit {
+		return nil
+	}
+	split := s.split(spec, sel, est, limit)
+	how := "ask for fewer regions, a shorter time range or fewer variables"
+	switch {
+	case len(split) > 0 && split[0].Time != nil:
+		how = fmt.Sprintf("split its time range in %d (split lists them)", len(split))
+	case len(split) > 0:
+		how = fmt.Sprintf("submit its regions as %d jobs (split lists the groups)", len(split))
+	}
+	return &jobs.TooLargeError{Limit: limit, Estimate: est, Split: split,
+		Err: errs.E(errs.TooLarge, "the job would write about %d bytes of files (estimated by a dry run), more than the %d bytes one job may: %s", est.Bytes, limit, how)}
+}
+
+// split is the split hint of a job estimated to write more than limit:
+// its time range is the request's within the data's coverage.
+func (s *Service) split(spec *jobs.Spec, sel *catalog.Selection, est *jobs.Estimate, limit int64) []jobs.Split {
+	var from, to time.Time
+	if sel.Info != nil && sel.Info.Time != nil {
+		from, to = instant(sel.Info.Time.Start), instant(sel.Info.Time.End)
+	}
+	if spec.Time != nil {
+		if t := instant(spec.Time.Start); !t.IsZero() && t.After(from) {
+			from = t
+		}
+		if t := instant(spec.Time.End); !t.IsZero() && (to.IsZero() || t.Before(to)) {
+			to = t
+		}
+	}
+	return est.SplitHint(limit, from, to)
+}
+
+// instant reads an ISO 8601 date of the proleptic Gregorian calendar as
+// UTC (zero when it is not one).
+func instant(iso string) time.Time {
+	d, _, err := cftime.ParseISO(iso)
+	if err != nil || iso == "" {
+		return time.Time{}
+	}
+	sec := int(d.Second)
+	return time.Date(d.Year, time.Month(d.Month), d.Day, d.Hour, d.Minute, sec, 0, time.UTC)
+}
+
+// estimate is the dry run of a validated job whose files are chosen.
+func (s *Service) estimate(ctx context.Context, spec *jobs.Spec, sel *catalog.Selection) (*jobs.Estimate, error) {
 	tasks, decided := planTasks("", spec.Regions, sel, s.cfg.Workers, s.cfg.RegionsPerTask)
 	est := &jobs.Estimate{Kind: sel.Kind, Notes: slices.Clone(sel.Notes), Regions: make([]jobs.RegionEstimate, len(spec.Regions)),
 		Throughput: s.speed.model(), Workers: s.cfg.Workers}

@@ -397,6 +397,9 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 	if err != nil {
 		return nil, false, err
 	}
+	if err := s.checkOutput(ctx, spec, sel, by.Quota.MaxOutputBytes); err != nil {
+		return nil, false, err
+	}
 	now := s.store.Now().UTC()
 	job := &jobs.Job{ID: uuid.Must(uuid.NewV7()).String(), Owner: by.Owner, Dataset: spec.Dataset, Spec: *spec, Created: now,
 		Kind: sel.Kind, Notes: sel.Notes}
