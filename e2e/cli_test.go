@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -339,5 +340,58 @@ func TestSubsetProgressOnTerminal(t *testing.T) {
 		if drawn == quiet || !bytes.Contains(b, []byte("REGION")) {
 			t.Errorf("quiet %v: progress drawn %v:\n%q", quiet, drawn, b)
 		}
+	}
+}
+
+// TestCLISubmitDryRun: submit --dry-run prints the server's plan and runs
+// nothing; its boxes and shapes are those subset --dry-run gives locally.
+func TestCLISubmitDryRun(t *testing.T) {
+	s := start(t, dataDir(t), t.TempDir(), nil)
+	flags := []string{"--region", "a=0,0,20,20", "--region", "africa/benguela_current", "--vars", "sst"}
+	code, stdout, stderr := cli(t, nil, append(append([]string{"submit", "--server", s.url, "--dry-run"}, flags...), "global")...)
+	if code != 0 || !regexp.MustCompile(`(?m)^a +successful +a\.nc +time=0:0 lat=45:54 lon=90:99 +lat=10 lon=10 time=1 `).MatchString(stdout) ||
+		!regexp.MustCompile(`(?m)^total +2 files `).MatchString(stdout) {
+		t.Errorf("submit --dry-run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cli(t, nil, append(append([]string{"submit", "--server", s.url, "--dry-run", "--json"}, flags...), "global")...)
+	var remote struct {
+		Regions []struct {
+			Name  string
+			Files []struct {
+				Shape map[string]int
+				Box   []map[string]any
+			}
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &remote) != nil || len(remote.Regions) != 2 {
+		t.Fatalf("submit --dry-run --json: exit %d %s %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cli(t, nil, append(append([]string{"subset", "--dry-run", "--json"}, flags...), global)...)
+	var local struct {
+		Regions []struct {
+			Name  string
+			Files []struct {
+				Shape    map[string]int
+				Estimate struct{ Box []map[string]any }
+			}
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &local) != nil || len(local.Regions) != 2 {
+		t.Fatalf("subset --dry-run --json: exit %d %s %s", code, stdout, stderr)
+	}
+	for i, r := range remote.Regions {
+		l := local.Regions[i]
+		if r.Name != l.Name || len(r.Files) != 1 || len(l.Files) != 1 || fmt.Sprint(r.Files[0].Shape) != fmt.Sprint(l.Files[0].Shape) ||
+			fmt.Sprint(r.Files[0].Box) != fmt.Sprint(l.Files[0].Estimate.Box) || len(r.Files[0].Box) != 3 {
+			t.Errorf("region %d: server %+v, local %+v", i, r, l)
+		}
+	}
+	var list struct{ Jobs []job }
+	s.do("GET", "/v1/jobs", "").json(t, &list)
+	if len(list.Jobs) != 0 {
+		t.Errorf("a dry run made %d jobs", len(list.Jobs))
+	}
+	if code, _, stderr := cli(t, nil, "submit", "--server", s.url, "--dry-run", "--wait", "--region", "a=0,0,1,1", "global"); code != 2 || !strings.Contains(stderr, "--dry-run runs nothing to --wait for") {
+		t.Errorf("--dry-run --wait: exit %d %s", code, stderr)
 	}
 }

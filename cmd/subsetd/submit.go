@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -44,9 +45,15 @@ showing progress on a terminal (regions done, bytes, rate, estimated time
 left; nothing when standard error is not a terminal, or with --quiet), then
 the regions' results on standard error.
 
+With --dry-run nothing runs: the server plans the job as it would cut it
+and answers at once what each region would give (index box, files, shapes,
+bytes of values, estimated size on disk, input bytes read, estimated time),
+printed as a table (--json: the answer as it is).
+
 --server and --key default to $SUBSETD_SERVER and $SUBSETD_KEY.
 
-Exit status: 0 when the job was accepted (with --wait: when it ended
+Exit status: 0 when the job was accepted (--dry-run: planned without a
+region failing) (with --wait: when it ended
 successful), 1 when it failed or could not be submitted, 2 for usage errors,
 the server's answer to an invalid request included (said with the flag's
 name: --vars: unknown variable ...).`
@@ -57,6 +64,8 @@ func runSubmit(args []string, stdout, stderr io.Writer) int {
 	rf := addRequestFlags(fs)
 	wait := fs.Bool("wait", false, "wait until the job ends, showing its progress on a terminal")
 	quiet := fs.Bool("quiet", false, "with --wait, show neither progress nor the regions' results")
+	dryRun := fs.Bool("dry-run", false, "ask the server what the job would give (per region: index box, files, shapes, bytes read and written, estimated size and time) without running it")
+	asJSON := fs.Bool("json", false, "with --dry-run, print the server's answer as JSON")
 	if code, stop := parseFlags(fs, args, stdout); stop {
 		return code
 	}
@@ -75,6 +84,15 @@ func runSubmit(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	req.Dataset = fs.Arg(0)
+	if *dryRun && *wait {
+		usageError(stderr, "submit", "--dry-run runs nothing to --wait for")
+		return 2
+	}
+	if *asJSON && !*dryRun {
+		usageError(stderr, "submit", "--json goes with --dry-run (the job's id is the answer otherwise; subsetd status --json shows the job)")
+		return 2
+	}
+	req.DryRun = *dryRun
 	r, err := rem.remote()
 	if err != nil {
 		usageError(stderr, "submit", "%v", err)
@@ -90,6 +108,10 @@ func runSubmit(args []string, stdout, stderr io.Writer) int {
 	resp, err := r.do(ctx, http.MethodPost, "/v1/jobs", body, http.Header{"Idempotency-Key": {"cli-" + hex.EncodeToString(idem[:])}})
 	if err != nil {
 		return clientError(stderr, "submit", rf, err)
+	}
+	if *dryRun {
+		defer resp.Body.Close()
+		return printServerDryRun(ctx, r, resp, *asJSON, stdout, stderr)
 	}
 	var doc api.JobDoc
 	err = json.NewDecoder(resp.Body).Decode(&doc)
@@ -555,4 +577,87 @@ func shortID(id string) string {
 		return id[:12] + "…"
 	}
 	return id
+}
+
+// printServerDryRun prints a server's dry run of a job: a table of what
+// each region would give, the totals and the model of the estimated times.
+func printServerDryRun(ctx context.Context, r *remote, resp *http.Response, asJSON bool, stdout, stderr io.Writer) int {
+	if resp.StatusCode == http.StatusCreated {
+		// A server without dry runs started the job: stop it.
+		var doc api.JobDoc
+		json.NewDecoder(resp.Body).Decode(&doc)
+		if doc.ID != "" {
+			if del, err := r.do(ctx, http.MethodDelete, selfLink(doc), nil, nil); err == nil {
+				del.Body.Close()
+			}
+		}
+		fmt.Fprintf(stderr, "subsetd submit: the server ran job %s instead of planning it (it has no dry runs); the job was cancelled\n", doc.ID)
+		return 1
+	}
+	raw, err := io.ReadAll(resp.Body)
+	var d api.DryRunDoc
+	if err == nil {
+		err = json.Unmarshal(raw, &d)
+	}
+	if err != nil || !d.DryRun {
+		return clientError(stderr, "submit", nil, fmt.Errorf("the server's answer is not a dry run: %v", err))
+	}
+	failed := 0
+	for _, reg := range d.Regions {
+		if reg.Status == string(jobs.Failed) {
+			failed++
+		}
+	}
+	if asJSON {
+		stdout.Write(raw)
+	} else {
+		var table bytes.Buffer
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "REGION\tSTATUS\tFILE\tINDEX BOX\tSHAPE\tVALUES\tEST. SIZE\tINPUT READ\tEST. TIME")
+		for _, reg := range d.Regions {
+			if len(reg.Files) == 0 {
+				what := reg.Message
+				if reg.Statistics {
+					what = "statistics only"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\t%s\t%s\n", reg.Name, reg.Status, cmp.Or(what, "-"), humanBytes(reg.InputBytes), seconds(reg.EstimatedSeconds))
+				continue
+			}
+			for k, f := range reg.Files {
+				est := "" // the region's time, on its first file
+				if k == 0 {
+					est = seconds(reg.EstimatedSeconds)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", reg.Name, reg.Status, f.Name, fmtBox(f.Box), fmtShape(f.Shape),
+					humanBytes(f.OutputBytes), humanBytes(f.EstimatedBytes), humanBytes(f.InputBytes), est)
+			}
+		}
+		t := d.Totals
+		fmt.Fprintf(tw, "total\t\t%d files\t\t\t%s\t%s\t%s\t%s\n", t.Files, humanBytes(t.OutputBytes), humanBytes(t.EstimatedBytes), humanBytes(t.InputBytes), seconds(t.EstimatedSeconds))
+		tw.Flush()
+		for _, line := range strings.SplitAfter(table.String(), "\n") {
+			if line != "" {
+				fmt.Fprintln(stdout, strings.TrimRight(line, " \n"))
+			}
+		}
+		if tp := d.Throughput; tp != nil {
+			fmt.Fprintf(stdout, "times for %d workers at %s/s and %.2f s a task (from %d tasks measured)\n", tp.Workers, humanBytes(int64(tp.BytesPerSecond)), tp.OverheadSeconds, tp.MeasuredTasks)
+		}
+		for _, n := range d.Notes {
+			fmt.Fprintf(stderr, "note: %s\n", n)
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "subsetd submit: %d of %d regions would fail\n", failed, len(d.Regions))
+		return 1
+	}
+	return 0
+}
+
+// seconds writes an estimated duration.
+func seconds(s float64) string {
+	if s < 10 {
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return humanDuration(time.Duration(s * float64(time.Second)))
 }

@@ -52,19 +52,19 @@ func printDryRun(w io.Writer, res *engine.Result) {
 			if r.Statistics {
 				what = "statistics only"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t%s\n", r.Name, r.Status, what, fmtBytes(r.InputBytes))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t%s\n", r.Name, r.Status, what, humanBytes(r.InputBytes))
 			continue
 		}
 		for _, f := range r.Files {
 			e := f.Estimate
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Status, f.Name, fmtBox(e.Box), fmtShape(f.Shape),
-				fmtBytes(f.ValueBytes), fmtBytes(e.Bytes), fmtBytes(e.InputBytes))
+				humanBytes(f.ValueBytes), humanBytes(e.Bytes), humanBytes(e.InputBytes))
 			values += f.ValueBytes
 			size += e.Bytes
 			files++
 		}
 	}
-	fmt.Fprintf(tw, "total\t\t%d files\t\t\t%s\t%s\t%s\n", files, fmtBytes(values), fmtBytes(size), fmtBytes(res.BytesRead))
+	fmt.Fprintf(tw, "total\t\t%d files\t\t\t%s\t%s\t%s\n", files, humanBytes(values), humanBytes(size), humanBytes(res.BytesRead))
 	tw.Flush()
 }
 
@@ -82,20 +82,4 @@ func fmtBox(box []engine.IndexRange) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// fmtBytes prints a byte count with a binary unit.
-func fmtBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, u := float64(n)/unit, "KiB"
-	for _, next := range []string{"MiB", "GiB", "TiB"} {
-		if f < unit {
-			break
-		}
-		f, u = f/unit, next
-	}
-	return fmt.Sprintf("%.1f %s", f, u)
 }
