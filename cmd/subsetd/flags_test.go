@@ -50,6 +50,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"subset", "--frobnicate", in}, "subsetd subset: unknown flag --frobnicate\nRun 'subsetd subset --help' for its flags.\n"},
 		{[]string{"subset", "--out", t.TempDir(), "--region", "a=0,0,10,10", "--stride", "depth=2", in},
 			"subsetd subset: --stride: small.nc has no dimension \"depth\": use time, lat, lon, vertical or one of its dimensions (time, lat, lon)\n"},
+		{[]string{"subset", "--dry-run", "--region", "a=0,0,10,10", "--stride", "depth=2", in},
+			"subsetd subset: --stride: small.nc has no dimension \"depth\": use time, lat, lon, vertical or one of its dimensions (time, lat, lon)\n"},
 		{[]string{"subset", "--out", t.TempDir(), "--region", "a=0,0,10,10", "--vars", "sst,sst", in},
 			"subsetd subset: --vars: variable \"sst\" is listed twice\n"},
 		{[]string{"subset", "--region", "a=0,0,10", in},

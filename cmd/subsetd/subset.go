@@ -128,7 +128,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	engine.LimitMemory(int64(*memory) << 20)
 	if *dryRun {
-		return runDryRun(ctx, fs.Args(), req, *concat, *asJSON, stdout, stderr)
+		return runDryRun(ctx, fs.Args(), req, *concat, *asJSON, stdout, stderr, fail)
 	}
 	cuts := len(req.Regions) // a region's cut of one input each
 	if len(fs.Args()) > 1 && !*concat {

@@ -14,14 +14,15 @@ import (
 
 // runDryRun plans req over files (engine.Options.DryRun) and prints what
 // each region would give: a table, or the engine's result as JSON.
-func runDryRun(ctx context.Context, files []string, req *engine.Request, concat, asJSON bool, stdout, stderr io.Writer) int {
+// An error of the run is fail's (in the flags' words, exit status 2 for
+// the user's).
+func runDryRun(ctx context.Context, files []string, req *engine.Request, concat, asJSON bool, stdout, stderr io.Writer, fail func(error) int) int {
 	res, err := engine.Run(ctx, files, req, engine.Options{Open: open.Source, Concat: concat, DryRun: true})
 	if err != nil {
 		if asJSON {
 			writeJSON(stdout, map[string]any{"error": err.Error(), "code": errs.CodeOf(err), "field": errs.FieldOf(err)})
 		}
-		fmt.Fprintf(stderr, "subsetd subset: %v\n", err)
-		return 1
+		return fail(err)
 	}
 	if asJSON {
 		writeJSON(stdout, res)
