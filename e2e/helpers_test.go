@@ -23,6 +23,7 @@ import (
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/internal/testutil/fixtures"
 	"github.com/subsetd/subsetd/internal/testutil/openapitest"
+	"github.com/subsetd/subsetd/internal/testutil/pgtest"
 )
 
 var (
@@ -71,7 +72,7 @@ func setup(m *testing.M) (int, error) {
 	if apiDoc, err = openapitest.Load(api.OpenAPI()); err != nil {
 		return 1, err
 	}
-	return m.Run(), nil
+	return pgtest.Main(m), nil
 }
 
 // server is a running subsetd serve.

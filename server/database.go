@@ -3,9 +3,13 @@ package server
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -123,4 +127,30 @@ func OpenStoreURL(ctx context.Context, state, database string) (*jobs.Store, *sq
 		return nil, nil, err
 	}
 	return store, db, nil
+}
+
+// lockStartup waits for the start-up lock of a state directory that nodes
+// share (<state>/subsetd.start.lock) and returns its release: nodes start
+// one at a time until they are ready to serve.
+func lockStartup(ctx context.Context, state string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(state, "subsetd.start.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock state directory: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock state directory: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,14 +56,25 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
+	startedOnce := func() {}
 	// One server per state directory on SQLite; on PostgreSQL the nodes
 	// share it (database.go).
+	// share it (database.go), and take turns to start: the first one
+	// creates the files every node must read the same (the secrets of
+	// links and webhooks).
 	if !pgsql.IsURL(cfg.Database) {
 		unlock, err := lockDir(state)
 		if err != nil {
 			return err
 		}
 		defer unlock()
+	} else {
+		started, err := lockStartup(ctx, state)
+		if err != nil {
+			return err
+		}
+		startedOnce = sync.OnceFunc(started)
+		defer startedOnce()
 	}
 	dbs, err := openDatabases(ctx, cfg, state)
 	if err != nil {
@@ -152,6 +164,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	if err := svc.Recover(ctx); err != nil {
 		return err
 	}
+	startedOnce()
 
 	tlsConf, err := cfg.tlsConfig(log)
 	if err != nil {
