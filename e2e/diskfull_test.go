@@ -150,6 +150,8 @@ func TestDiskFull(t *testing.T) {
 		waitLog(t, s, 30*time.Second, id, "no space left on device: task will be retried")
 		if j := s.job(id); j.Status == "failed" {
 			t.Fatalf("failed at the first full disk: %+v", j)
+		} else if r := j.Regions[0]; r.Status == "accepted" && !strings.HasPrefix(r.Message, "no space left on device: waiting 1s for space (attempt 1 of 3)") {
+			t.Errorf("a region waiting for space says %q", r.Message)
 		}
 		if err := os.Remove(filler); err != nil {
 			t.Fatal(err)

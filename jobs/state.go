@@ -58,7 +58,7 @@ func (s *Store) StartTask(ctx context.Context, jobID string, taskID int) (*Job, 
 		if err := affected(res, err, "start task"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'running' WHERE job_id = ? AND task_id = ? AND status = 'accepted'`, jobID, taskID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'running', message = '' WHERE job_id = ? AND task_id = ? AND status = 'accepted'`, jobID, taskID); err != nil {
 			return err
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE subsetd_job SET status = 'running', started_ms = ?, updated_ms = ? WHERE id = ? AND status = 'accepted'`, now, now, jobID)
@@ -94,7 +94,9 @@ func (s *Store) RequeueTask(ctx context.Context, jobID string, taskID int, msg s
 		if err := affected(res, err, "requeue task"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'accepted' WHERE job_id = ? AND task_id = ? AND status = 'running'`, jobID, taskID); err != nil {
+		// The regions say why they wait (a full disk, a worker that died,
+		// a shutdown) until their outcome replaces it.
+		if _, err := tx.ExecContext(ctx, `UPDATE subsetd_region SET status = 'accepted', message = ? WHERE job_id = ? AND task_id = ? AND status = 'running'`, msg, jobID, taskID); err != nil {
 			return err
 		}
 		return s.touch(ctx, tx, jobID)

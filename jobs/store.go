@@ -512,6 +512,11 @@ func (s *Store) JobIDs(ctx context.Context) ([]string, error) {
 	return s.ids(ctx, `SELECT id FROM subsetd_job`)
 }
 
+// FinalJobIDs lists the ids of the jobs that ended.
+func (s *Store) FinalJobIDs(ctx context.Context) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM subsetd_job WHERE status NOT IN `+active)
+}
+
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

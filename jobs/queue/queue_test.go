@@ -284,6 +284,23 @@ func TestJobRunsToCompletion(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(e.state, "jobs", j.ID, tmpDir)); len(ents) != 0 {
 		t.Fatalf("temporary files left: %v", ents)
 	}
+	// A manifest lost (a disk that was full when the job ended) is
+	// written again by maintenance, and a file the job does not list is
+	// taken away from its final path.
+	manifest := filepath.Join(e.state, "jobs", j.ID, "manifest.json")
+	want, _ := os.ReadFile(manifest)
+	os.Remove(manifest)
+	stray := filepath.Join(e.state, "jobs", j.ID, "files", "stray.nc")
+	os.WriteFile(stray, []byte("x"), 0o644)
+	if err := e.svc.MaintainAt(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(manifest); err != nil || string(got) != string(want) {
+		t.Errorf("manifest after maintenance: %v\n%s\nwant\n%s", err, got, want)
+	}
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Errorf("an unlisted file stays at its final path: %v", err)
+	}
 }
 
 func TestSubmitValidates(t *testing.T) {

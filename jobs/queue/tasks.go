@@ -482,6 +482,16 @@ func (s *Service) MaintainAt(ctx context.Context, now time.Time) error {
 		s.assembleStats(ctx, id)
 		s.writeManifest(ctx, id)
 	}
+	// A manifest that could not be written (a full disk) is written now.
+	ids, err := s.store.FinalJobIDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := os.Stat(filepath.Join(s.jobDir(id), "manifest.json")); errors.Is(err, os.ErrNotExist) {
+			s.writeManifest(ctx, id)
+		}
+	}
 	expired, err := s.store.Expired(ctx, now.Add(-s.cfg.Retention))
 	if err != nil {
 		return err
