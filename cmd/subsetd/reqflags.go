@@ -254,9 +254,8 @@ func readRegionsFile(path string) ([]regions.Region, error) {
 	var doc struct {
 		Regions []regions.Region `json:"regions"`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
+	// Read as a job's body is: names as written, none twice.
+	if err := api.DecodeStrict(data, &doc); err != nil {
 		return nil, errs.F(errs.Invalid, "--regions", "%s: not a regions file (want {\"regions\": [{\"name\": ..., \"bbox\": [W, S, E, N]}]} or GeoJSON): %v", path, err)
 	}
 	if len(doc.Regions) == 0 {

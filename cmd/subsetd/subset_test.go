@@ -141,6 +141,15 @@ func TestSubsetErrors(t *testing.T) {
 	notDir := filepath.Join(dir, "file")
 	os.WriteFile(notDir, nil, 0o644)
 
+	regionsFile := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	caseFolded := regionsFile("folded.json", `{"regions": [{"Name": "a", "bbox": [0, 0, 10, 10]}]}`)
+	twice := regionsFile("twice.json", `{"regions": [{"name": "a", "name": "b", "bbox": [0, 0, 10, 10]}]}`)
+	dash := regionsFile("dash.json", `{"regions": [{"name": "-rf", "bbox": [0, 0, 10, 10]}]}`)
+	unclosed := regionsFile("unclosed.geojson", `{"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10]]]}`)
 	ok := "--region=a=0,-40,180,40"
 	tests := []struct {
 		name string
@@ -174,6 +183,12 @@ func TestSubsetErrors(t *testing.T) {
 		{"region named stats", []string{"--region", "stats=0,0,10,10", "--stats", "mean", in}, 2, `region name "stats" is the name of the statistics file stats.nc`},
 		{"stats flags without --stats", []string{ok, "--stats-only", in}, 2, "--stats-only: needs --stats"},
 		{"no region", []string{in}, 2, "give at least one --region"},
+		// What a server refuses of a job, refused by the same rules.
+		{"case-folded name", []string{"--regions", caseFolded, in}, 2, `regions[0].Name: unknown field "Name": names are case-sensitive ("name")`},
+		{"name twice", []string{"--regions", twice, in}, 2, `regions[0].name: "name" is given twice in one object`},
+		{"name starting with -", []string{"--regions", dash, in}, 2, `region name "-rf" must not start with '-'`},
+		{"region flag starting with -", []string{"--region", "-rf=0,0,10,10", in}, 2, `region name "-rf" must not start with '-'`},
+		{"unclosed ring", []string{"--regions", unclosed, in}, 2, "ring 0 is not closed: its last position [0 10] is not its first [0 0]"},
 		{"no file", []string{ok}, 2, "no input FILE"},
 	}
 	if os.Getuid() != 0 {
