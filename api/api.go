@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,6 +204,7 @@ func New(b Backend, opt Options) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", h.ready)
+	h.routesOGC(r) // ogc.go
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(h.rateLimit)
 		r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -448,60 +450,70 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 	return DecodeStrict(data, v)
 }
 
-func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
+// listParams are the filters and page of a listing of jobs (GET
+// /v1/jobs, GET /jobs): limit, status (comma-separated or repeated),
+// dataset, cursor, owner (an admin's); a key lists its own jobs.
+func listParams(r *http.Request) (jobs.ListParams, error) {
 	q := r.URL.Query()
 	p := jobs.ListParams{Limit: DefaultLimit, Dataset: q.Get("dataset"), Before: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
-			writeError(w, r, errs.F(errs.Invalid, "limit", "limit must be an integer from 1 to %d, got %q", MaxLimit, s))
-			return
+			return p, errs.F(errs.Invalid, "limit", "limit must be an integer from 1 to %d, got %q", MaxLimit, s)
 		}
 		p.Limit = n
 	}
-	if s := q.Get("status"); s != "" {
+	for _, s := range q["status"] {
 		for _, st := range strings.Split(s, ",") {
-			ok := false
-			for _, known := range jobs.JobStatuses {
-				ok = ok || jobs.Status(st) == known
-			}
-			if !ok {
-				writeError(w, r, errs.F(errs.Invalid, "status", "unknown status %q: use accepted, running, successful, failed or dismissed", st))
-				return
+			if !slices.Contains(jobs.JobStatuses, jobs.Status(st)) {
+				return p, errs.F(errs.Invalid, "status", "unknown status %q: use accepted, running, successful, failed or dismissed", st)
 			}
 			p.Statuses = append(p.Statuses, jobs.Status(st))
 		}
 	}
 	if p.Before != "" && (len(p.Before) > 64 || strings.ContainsAny(p.Before, "/?#% ")) {
-		writeError(w, r, errs.F(errs.Invalid, "cursor", "invalid cursor"))
-		return
+		return p, errs.F(errs.Invalid, "cursor", "invalid cursor")
 	}
 	// A key lists its own jobs; an admin everyone's, or one owner's.
 	c, owner := callerOf(r.Context()), q.Get("owner")
 	switch {
 	case owner != "" && !c.admin && owner != c.name:
-		writeError(w, r, errs.F(errs.Forbidden, "owner", "only a key with the admin role lists the jobs of other keys"))
-		return
+		return p, errs.F(errs.Forbidden, "owner", "only a key with the admin role lists the jobs of other keys")
 	case owner != "" || !c.admin:
 		p.Owner = cmp.Or(owner, c.name)
 	default:
 		p.AnyOwner = true
+	}
+	return p, nil
+}
+
+// pageLinks are the self and next links of a page of jobs at base.
+func (h *handler) pageLinks(r *http.Request, base string, p jobs.ListParams, list []*jobs.Job) []Link {
+	links := []Link{{Rel: "self", Href: h.u.to(r.URL.RequestURI()), Type: "application/json"}}
+	if len(list) == p.Limit {
+		nq := url.Values{}
+		for k, v := range r.URL.Query() {
+			nq[k] = v
+		}
+		nq.Set("cursor", list[len(list)-1].ID)
+		nq.Set("limit", strconv.Itoa(p.Limit))
+		links = append(links, Link{Rel: "next", Href: h.u.to(base + "?" + nq.Encode()), Type: "application/json"})
+	}
+	return links
+}
+
+func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
+	p, err := listParams(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	list, err := h.b.List(r.Context(), p)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	links := []Link{{Rel: "self", Href: h.u.to(r.URL.RequestURI()), Type: "application/json"}}
-	if len(list) == p.Limit {
-		nq := url.Values{}
-		for k, v := range q {
-			nq[k] = v
-		}
-		nq.Set("cursor", list[len(list)-1].ID)
-		nq.Set("limit", strconv.Itoa(p.Limit))
-		links = append(links, Link{Rel: "next", Href: h.u.to("/v1/jobs?" + nq.Encode()), Type: "application/json"})
-	}
+	links := h.pageLinks(r, "/v1/jobs", p, list)
 	// A JobList, written out around the cached documents: encoding/json
 	// would validate and compact each of them again.
 	var b bytes.Buffer

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -624,7 +625,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	h := New(&fake{}, Options{Log: zerolog.Nop(), Registry: prometheus.NewRegistry()}).(chi.Routes)
 	var routes []string
 	chi.Walk(h, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		route = strings.TrimSuffix(route, "/")
+		route = cmp.Or(strings.TrimSuffix(route, "/"), "/")
 		route = strings.Replace(route, "/*", "/{name}", 1)
 		routes = append(routes, method+" "+route)
 		return nil

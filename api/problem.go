@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -42,6 +43,18 @@ type Problem struct {
 	MaxOutputBytes int64         `json:"max_output_bytes,omitempty"`
 	Estimate       *DryRunTotals `json:"estimate,omitempty"`
 	Split          []jobs.Split  `json:"split,omitempty"`
+}
+
+type problemTypesKey struct{}
+
+// problemTypes makes the problems of the routes below it of the codes of
+// types have those type URIs (a standard's exception types).
+func problemTypes(types map[errs.Code]string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), problemTypesKey{}, types)))
+		})
+	}
 }
 
 // ProblemType is the type URI of problems of a code.
@@ -96,6 +109,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code errs.
 func writeProblemDoc(w http.ResponseWriter, r *http.Request, p Problem) {
 	status := p.Status
 	p.Type, p.Title, p.Instance = ProblemType(errs.Code(p.Code)), http.StatusText(status), r.URL.Path
+	if t, ok := r.Context().Value(problemTypesKey{}).(map[errs.Code]string); ok && t[errs.Code(p.Code)] != "" {
+		p.Type = t[errs.Code(p.Code)]
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
