@@ -133,6 +133,12 @@ func TestThreeNodesKill9(t *testing.T) {
 	if tmp := tmpFiles(state); len(tmp) > 0 {
 		t.Fatalf("temporary files left: %v", tmp)
 	}
+	// The index is in PostgreSQL too, not in a shared SQLite file.
+	for _, f := range []string{"index.db", "subsetd.db"} {
+		if _, err := os.Stat(filepath.Join(state, f)); !os.IsNotExist(err) {
+			t.Fatalf("%s in the shared state directory: %v", f, err)
+		}
+	}
 	// Node 2 comes back on the same database and directory: no reset, and
 	// every node lists the same jobs.
 	nodes[1] = start(t, data, state, nil, flags...)

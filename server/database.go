@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subsetd/subsetd/catalog"
+	"github.com/subsetd/subsetd/catalog/index"
 	"github.com/subsetd/subsetd/internal/pgsql"
 	"github.com/subsetd/subsetd/jobs"
 	"github.com/subsetd/subsetd/jobs/pool"
@@ -153,4 +154,23 @@ func lockStartup(ctx context.Context, state string) (func(), error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// openIndex opens the file index: <state>/index.db beside SQLite's store,
+// or, on PostgreSQL, the index tables of the same database (PostGIS boxes,
+// catalog/index/store_pg.go) on a pool of its own, which the nodes share.
+func (d *databases) openIndex(ctx context.Context, cfg Config, state string) (*index.Store, error) {
+	if !d.Postgres() {
+		return index.Open(ctx, state)
+	}
+	db, err := pgsql.Open(ctx, cfg.Database, 4)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := index.OpenPostgres(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return idx, nil
 }

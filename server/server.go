@@ -21,7 +21,6 @@ import (
 
 	"github.com/subsetd/subsetd/api"
 	"github.com/subsetd/subsetd/catalog"
-	"github.com/subsetd/subsetd/catalog/index"
 	"github.com/subsetd/subsetd/internal/pgsql"
 	"github.com/subsetd/subsetd/internal/webhook"
 	"github.com/subsetd/subsetd/jobs"
@@ -114,7 +113,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	// while every worker cuts.
 	planners := pool.New(cfg.WorkerCommand, nil, 2)
 	defer planners.KillAll()
-	idx, err := index.Open(ctx, state)
+	idx, err := dbs.openIndex(ctx, cfg, state)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"github.com/subsetd/subsetd/internal/testutil/pgtest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -35,7 +37,7 @@ func TestMain(m *testing.M) {
 		fakeInspector()
 		os.Exit(0)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}

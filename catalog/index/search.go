@@ -186,34 +186,32 @@ func (s *Store) Search(ctx context.Context, dataset string, bbox *regions.BBox, 
 		if bbox == nil {
 			parts = []span{{}}
 		}
+		var t0, t1 *float64
+		if end != nil {
+			v := float64(end.Unix())
+			t1 = &v
+		}
+		if start != nil {
+			v := float64(start.Unix())
+			t0 = &v
+		}
 		for i, sp := range parts {
 			if i > 0 {
 				cand.WriteString(" UNION ")
 			}
-			cand.WriteString("SELECT id >> 1 FROM files_rtree WHERE 1")
-			if ds >= 0 {
-				cand.WriteString(" AND ds0 <= ? AND ds1 >= ?")
-				args = append(args, ds, ds)
-			}
+			var part *span
+			var south, north float64
 			if bbox != nil {
-				cand.WriteString(" AND lon0 <= ? AND lon1 >= ? AND lat0 <= ? AND lat1 >= ?")
-				args = append(args, sp.e, sp.w, bbox.North, bbox.South)
+				part, south, north = &sp, bbox.South, bbox.North
 			}
-			if end != nil {
-				cand.WriteString(" AND t0 <= ?")
-				args = append(args, float64(end.Unix()))
-			}
-			if start != nil {
-				cand.WriteString(" AND t1 >= ?")
-				args = append(args, float64(start.Unix()))
-			}
+			args = s.candidateSQL(&cand, args, ds, part, south, north, t0, t1)
 		}
 	}
 	// Exact time test on the files table (the R*Tree's floats are rounded).
 	var where strings.Builder
 	where.WriteString("f.id IN (" + cand.String() + ")")
 	if start != nil || end != nil {
-		where.WriteString(" AND (f.t_start IS NULL OR (1")
+		where.WriteString(" AND (f.t_start IS NULL OR (1 = 1")
 		if end != nil {
 			where.WriteString(" AND f.t_start <= ?")
 			args = append(args, end.Unix())
@@ -232,7 +230,7 @@ func (s *Store) Search(ctx context.Context, dataset string, bbox *regions.BBox, 
 		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM files f WHERE "+where.String(), args...).Scan(&total); err != nil {
 			return nil, 0, err
 		}
-		page := " LIMIT -1 OFFSET ?"
+		page := s.noLimit() + " OFFSET ?"
 		pargs := append(append([]any(nil), args...), offset)
 		if limit > 0 {
 			page = " LIMIT ? OFFSET ?"
@@ -464,7 +462,7 @@ func (s *Store) Dataset(ctx context.Context, id string, kind Kind) (*DatasetSumm
 	var south, north sql.NullFloat64
 	err = s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE error = ''), count(*) FILTER (WHERE error != ''),
 		sum(size), count(DISTINCT CASE WHEN error = '' THEN grid_sig END),
-		min(south), max(north), sum(error = '' AND t_start IS NULL)
+		min(south), max(north), count(*) FILTER (WHERE error = '' AND t_start IS NULL)
 		FROM files WHERE dataset_id = ?`, ds).Scan(&sum.Files, &sum.Errors, &size, &sum.GridSignatures, &south, &north, &noTime)
 	if err != nil {
 		return nil, err
@@ -483,10 +481,10 @@ func (s *Store) Dataset(ctx context.Context, id string, kind Kind) (*DatasetSumm
 	}
 	var t0, t1 sql.NullInt64
 	var iso0, iso1 sql.NullString
-	if err := s.db.QueryRowContext(ctx, "SELECT min(t_start), t_start_iso FROM files WHERE dataset_id = ? AND error = '' AND t_start IS NOT NULL", ds).Scan(&t0, &iso0); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT t_start, t_start_iso FROM files WHERE dataset_id = ? AND error = '' AND t_start IS NOT NULL ORDER BY t_start LIMIT 1", ds).Scan(&t0, &iso0); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT max(t_end), t_end_iso FROM files WHERE dataset_id = ? AND error = '' AND t_end IS NOT NULL", ds).Scan(&t1, &iso1); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT t_end, t_end_iso FROM files WHERE dataset_id = ? AND error = '' AND t_end IS NOT NULL ORDER BY t_end DESC LIMIT 1", ds).Scan(&t1, &iso1); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	if t0.Valid && t1.Valid {

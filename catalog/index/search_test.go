@@ -22,6 +22,9 @@ import (
 
 func openTemp(t testing.TB) *Store {
 	t.Helper()
+	if onPostgres {
+		return openPostgres(t)
+	}
 	s, err := OpenFile(context.Background(), filepath.Join(t.TempDir(), FileName))
 	if err != nil {
 		t.Fatal(err)

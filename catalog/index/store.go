@@ -42,6 +42,7 @@ const (
 type Store struct {
 	db   *sql.DB
 	path string
+	pg   bool          // PostgreSQL (store_pg.go)
 	scan chan struct{} // held by the running scan
 
 	mu     sync.Mutex
@@ -98,7 +99,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	set := sqlmigrate.Set{Table: "index_migration", FS: files, Baseline: 1}
-	err = sqlmigrate.Migrate(ctx, s.db, sqlmigrate.SQLite, set)
+	err = sqlmigrate.Migrate(ctx, s.db, s.dialect(), set)
 	if errors.Is(err, sqlmigrate.ErrNewer) {
 		return fmt.Errorf("%w (the index is a cache of the files: remove it to rebuild it with this version)", err)
 	}
@@ -139,12 +140,12 @@ func (s *Store) Put(ctx context.Context, entries []Entry) error {
 		return err
 	}
 	defer upsert.Close()
-	unindex, err := tx.PrepareContext(ctx, "DELETE FROM files_rtree WHERE id = ?")
+	unindex, err := tx.PrepareContext(ctx, s.unindexSQL())
 	if err != nil {
 		return err
 	}
 	defer unindex.Close()
-	index, err := tx.PrepareContext(ctx, "INSERT INTO files_rtree (id, ds0, ds1, lon0, lon1, lat0, lat1, t0, t1, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	index, err := tx.PrepareContext(ctx, s.indexSQL())
 	if err != nil {
 		return err
 	}
@@ -208,8 +209,8 @@ func (s *Store) Put(ctx context.Context, entries []Entry) error {
 			// a zero extent (one dataset, one time step, one point) makes
 			// every volume 0 and the tree a heap. Searches re-check the
 			// exact values anyway.
-			_, err := index.ExecContext(ctx, 2*id+int64(k), float64(ds)-0.25, float64(ds)+0.25,
-				sp.w-padDeg, sp.e+padDeg, lat0-padDeg, lat1+padDeg, tlo-padTime, thi+padTime, id)
+			_, err := index.ExecContext(ctx, s.indexArgs(2*id+int64(k), ds,
+				sp.w-padDeg, sp.e+padDeg, lat0-padDeg, lat1+padDeg, tlo-padTime, thi+padTime, id)...)
 			if err != nil {
 				return fmt.Errorf("index %s: %w", e.Path, err)
 			}
@@ -247,7 +248,7 @@ func (s *Store) deleteFiles(ctx context.Context, ids []int64) error {
 	defer tx.Rollback()
 	for _, id := range ids {
 		for _, rid := range []int64{2 * id, 2*id + 1} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM files_rtree WHERE id = ?", rid); err != nil {
+			if _, err := tx.ExecContext(ctx, s.unindexSQL(), rid); err != nil {
 				return err
 			}
 		}
