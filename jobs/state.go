@@ -287,6 +287,17 @@ func (s *Store) ClaimStats(ctx context.Context, jobID string) (bool, error) {
 	return n == 1, err
 }
 
+// ReleaseStats gives back the claim on an active job's statistics (they
+// could not be written for now: a full disk), so that maintenance tries
+// again.
+func (s *Store) ReleaseStats(ctx context.Context, jobID string) error {
+	return s.change(ctx, jobID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subsetd_job SET stats = ?, updated_ms = ? WHERE id = ? AND stats = ? AND status IN `+active,
+			string(StatsPending), ms(s.Now()), jobID, string(StatsAssembling))
+		return affected(res, err, "release statistics")
+	})
+}
+
 // FinishStats records the files of a job's statistics (failure empty) or
 // why they could not be written, and ends the job: failed when they could
 // not, as finalize decides otherwise. ErrNotActive when the job ended

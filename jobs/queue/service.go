@@ -140,6 +140,9 @@ type Service struct {
 	// retryAt hands the time of a disk-full retry (by River job id) from
 	// Work to NextRetry, which River calls right after.
 	retryAt sync.Map
+	// statsNoSpace counts, by job id, the attempts to write a job's
+	// statistics that met a full disk.
+	statsNoSpace sync.Map
 }
 
 var (

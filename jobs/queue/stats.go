@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/subsetd/subsetd/engine"
 	"github.com/subsetd/subsetd/internal/errs"
@@ -61,6 +62,22 @@ func (s *Service) assembleStats(ctx context.Context, id string) {
 	}
 	files, err := s.writeStats(ctx, id)
 	failure := ""
+	if err != nil && (engine.IsNoSpace(err) || noSpaceErrno(err)) {
+		// A full disk: tried again by maintenance, at most MaxAttempts
+		// times (counted by this server).
+		v, _ := s.statsNoSpace.LoadOrStore(id, new(atomic.Int32))
+		if n := v.(*atomic.Int32).Add(1); int(n) < s.cfg.MaxAttempts {
+			for _, f := range files {
+				os.Remove(filepath.Join(s.filesDir(id), f.Name))
+			}
+			if rerr := s.store.ReleaseStats(ctx, id); rerr == nil {
+				log.Warn().Err(err).Int32("attempt", n).Msg("no space left on device: statistics will be written again at the next maintenance")
+				return
+			}
+		}
+		s.statsNoSpace.Delete(id)
+		err = fmt.Errorf("no space left on device: the server's disk was full at each of %d attempts to write the statistics (%w)", s.cfg.MaxAttempts, err)
+	}
 	if err != nil {
 		failure = s.userMessage(err.Error())
 		log.Warn().Err(err).Msg("statistics not written")
@@ -74,6 +91,7 @@ func (s *Service) assembleStats(ctx context.Context, id string) {
 		}
 		return
 	}
+	s.statsNoSpace.Delete(id)
 	log.Info().Int("files", len(files)).Msg("statistics written")
 }
 
