@@ -1,7 +1,10 @@
 -- The index on PostgreSQL: datasets, their files, and a PostGIS table of
 -- the files' boxes and time ranges under one GiST index (its layout is
 -- described in store_pg.go, beside the code that fills it). The columns of
--- datasets and files are those of SQLite's index.
+-- datasets and files are those of SQLite's index. PostGIS must be installed
+-- in the database (CREATE EXTENSION postgis, once, by a superuser: this
+-- statement does nothing when it is there).
+CREATE EXTENSION IF NOT EXISTS postgis;
 
 CREATE TABLE datasets (
 	id         BIGSERIAL PRIMARY KEY,
