@@ -262,7 +262,11 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	doc := map[string]any{"status": "ready"}
+	if ix, ok := h.b.(interface{ Indexed() bool }); ok {
+		doc["indexed"] = ix.Indexed()
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (h *handler) listDatasets(w http.ResponseWriter, r *http.Request) {

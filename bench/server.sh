@@ -26,7 +26,7 @@ url=http://127.0.0.1:$port
 bin/subsetd serve --data "$data" --state "$state" --addr "127.0.0.1:$port" --auth none --workers 2 --log-level warn 2>"$dir/serve.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
-for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -sf "$url/readyz" | grep -q '"indexed":true' && break; sleep 0.1; done
 cat "$in" >/dev/null   # warm the page cache for both sides
 
 echo "== 1. one region on a small file (90 x 180), $rounds rounds"

@@ -369,14 +369,15 @@ func TestScans(t *testing.T) {
 	c, idx := fixture(t, nil)
 	slow := &slowIndex{Store: idx, release: make(chan struct{})}
 	c.idx, c.opt.IndexInterval, c.opt.IndexWorkers = slow, 50*time.Millisecond, 3
-	if err := c.Ready(); err != nil {
-		t.Fatalf("ready before start: %v", err) // not started: scans are someone else's business
+	if _, err := c.Info(ctx, "one"); err != nil || !c.Indexed() {
+		t.Fatalf("before start: %v", err) // not started: scans are someone else's business
 	}
 	sctx, stop := context.WithCancel(ctx)
 	c.Start(sctx)
 	waitFor(t, "the first scan", func() bool { return len(slow.calls()) == 1 })
-	if err := c.Ready(); errs.CodeOf(err) != errs.Unavailable || !strings.Contains(err.Error(), "indexing") {
-		t.Fatalf("ready during the first scan: %v", err)
+	// Never scanned to the end, and in the scan running: being indexed.
+	if _, err := c.Info(ctx, "one"); errs.CodeOf(err) != errs.Unavailable || !strings.Contains(err.Error(), "is being indexed") || c.Indexed() {
+		t.Fatalf("during the first scan: %v", err)
 	}
 	if st, _ := c.IndexStatus(ctx, "ts"); st.Status != IndexRunning {
 		t.Fatalf("status %+v", st)
@@ -392,8 +393,8 @@ func TestScans(t *testing.T) {
 	}
 	slow.release <- struct{}{}
 	waitFor(t, "the forced scan", func() bool { return len(slow.calls()) == 2 })
-	if err := c.Ready(); err != nil {
-		t.Fatalf("ready after the first scan: %v", err)
+	if !c.Indexed() {
+		t.Fatal("not indexed after the first scan")
 	}
 	if got := slow.calls(); got[0] != `""/false` || got[1] != `"sw"/false` && got[1] != `"ts"/true` {
 		t.Fatalf("scans %v", got)

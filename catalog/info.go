@@ -113,6 +113,10 @@ type cachedInfo struct {
 // index does not have yet: a scan of it is asked for.
 func (c *Catalog) notIndexed(id string) error {
 	c.ensure(id)
+	return beingIndexed(id)
+}
+
+func beingIndexed(id string) error {
 	return errs.E(errs.Unavailable, "dataset %q is being indexed: try again in a few seconds", id)
 }
 
@@ -135,6 +139,11 @@ func (c *Catalog) lookup(ctx context.Context, id string) (*Dataset, *index.Datas
 	if err != nil {
 		return nil, nil, err
 	}
+	if sum.ScannedAt.Unix() <= 0 && c.scans.covers(id) {
+		// Some of its files are in, not all: the scan that has it has
+		// not reached its end yet.
+		return nil, nil, beingIndexed(id)
+	}
 	return d, sum, nil
 }
 
@@ -148,6 +157,9 @@ func (c *Catalog) Info(ctx context.Context, id string) (*Info, error) {
 	if ok && ci.gen == gen {
 		if _, err := c.exists(id); err != nil {
 			return nil, err
+		}
+		if ci.info.ScannedAt == nil && c.scans.covers(id) {
+			return nil, beingIndexed(id)
 		}
 		return ci.info, nil
 	}

@@ -118,18 +118,22 @@ func (c *Catalog) Wait() {
 	}
 }
 
-// Ready reports whether the first scan of the data directory ended (even
-// with errors); before, an Unavailable error says how far it is. Without
-// Start the catalog is ready: its index is kept by someone else.
-func (c *Catalog) Ready() error {
+// Indexed reports whether the first scan of the data directory ended (or
+// the catalog was not started: its index is kept by someone else). Until
+// then, datasets the scan has completed are served and a job on another
+// gets 503.
+func (c *Catalog) Indexed() bool {
 	s := c.scans
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.firstDone || !s.started {
-		return nil
-	}
-	p := s.progress
-	return errs.E(errs.Unavailable, "indexing the data directory: %d files found, %d unchanged, %d inspected so far", p.Found, p.Skipped, p.Inspected)
+	return s.firstDone || !s.started
+}
+
+// covers reports whether a running scan covers dataset id.
+func (s *scanner) covers(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scanAll || s.running == id
 }
 
 // Reindex asks for a scan of one dataset (force: every file inspected

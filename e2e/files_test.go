@@ -153,3 +153,51 @@ func TestServerFileFaults(t *testing.T) {
 		t.Errorf("g: %s %+v\nwant the region's message %q", j.Status, j.Regions, want)
 	}
 }
+
+// Readiness is not hostage to one dataset: while the first scan is stuck
+// on a file of one dataset, the server is ready, serves a dataset already
+// indexed and answers 503 with Retry-After for the one being indexed.
+func TestReadyWhileIndexing(t *testing.T) {
+	data := dataDir(t) // global.nc
+	copyFile(t, global, filepath.Join(data, "zhang", "a.nc"))
+	s := launch(t, nil, false, data, t.TempDir(), []string{open.TestFaultEnv + "=hang:/zhang/"}, "--file-timeout", "4s", "--index-workers", "1")
+	t0 := time.Now()
+	var h struct {
+		Status  string
+		Indexed bool
+	}
+	for {
+		r, err := s.send("GET", "/readyz", "")
+		if err == nil && r.StatusCode == 200 {
+			r.json(t, &h)
+			break
+		}
+		if time.Since(t0) > 10*time.Second {
+			t.Fatal("not ready after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if h.Indexed {
+		t.Fatalf("indexed already: the scan should be stuck on zhang/a.nc")
+	}
+	body := func(ds string) string {
+		return `{"dataset": "` + ds + `", "regions": [{"name": "a", "bbox": [0, 0, 10, 10]}]}`
+	}
+	for {
+		r := s.do("POST", "/v1/jobs", body("global"))
+		if r.StatusCode == 201 {
+			break
+		}
+		if r.StatusCode != 503 || time.Since(t0) > 3*time.Second {
+			t.Fatalf("global: %d %s", r.StatusCode, r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := s.do("POST", "/v1/jobs", body("zhang"))
+	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" || !strings.Contains(string(r.body), `dataset \"zhang\" is being indexed`) {
+		t.Errorf("zhang while indexed: %d %q %s", r.StatusCode, r.Header.Get("Retry-After"), r.body)
+	}
+	if time.Since(t0) > 4*time.Second {
+		t.Errorf("checks took %v: past the file timeout, the scan may be over", time.Since(t0))
+	}
+}

@@ -115,8 +115,9 @@ func start(t *testing.T, data, state string, env []string, flags ...string) *ser
 }
 
 // launch is start with the server's command line after prefix (nil:
-// none), waiting until /readyz answers 200, or, with ready unset, until it
-// answers at all.
+// none), waiting until /readyz answers 200 with the first scan of the data
+// directory over ("indexed"), or, with ready unset, until it answers at
+// all.
 func launch(t *testing.T, prefix []string, ready bool, data, state string, env []string, flags ...string) *server {
 	t.Helper()
 	addr := freePort(t)
@@ -158,8 +159,12 @@ func launch(t *testing.T, prefix []string, ready bool, data, state string, env [
 	for {
 		resp, err := s.client.Get(s.url + "/readyz")
 		if err == nil {
+			// Ready, and the first scan of the data directory over:
+			// every dataset is served.
+			var h struct{ Indexed bool }
+			json.NewDecoder(resp.Body).Decode(&h)
 			resp.Body.Close()
-			if resp.StatusCode == 200 || !ready {
+			if resp.StatusCode == 200 && h.Indexed || !ready {
 				return s
 			}
 		}

@@ -26,7 +26,7 @@ echo "== subsetd serve --data $data --state $state --addr 127.0.0.1:$port (log: 
 $bin serve --data "$data" --state "$state" --addr "127.0.0.1:$port" --log-level warn 2>var/sample/serve.log &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -sf "$url/readyz" | grep -q '"indexed":true' && break; sleep 0.1; done
 
 echo "== GET /v1/datasets/sst"
 curl -sf -H "$auth" "$url/v1/datasets/sst" | python3 -c 'import json,sys; d=json.load(sys.stdin); print({k: d[k] for k in d if k in ("id","kind","file_count","extent","time")})' || true

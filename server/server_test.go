@@ -147,12 +147,15 @@ func TestRunServesAndStops(t *testing.T) {
 	if err := Run(context.Background(), cfg, zerolog.Nop(), nil); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second server: %v", err)
 	}
-	// Ready once the first scan of the data directory ended.
+	// Ready at once; "indexed" once the first scan of the data directory
+	// ended.
 	for i := 0; ; i++ {
 		r, err := http.Get(base + "/readyz")
 		if err == nil {
+			var h struct{ Indexed bool }
+			json.NewDecoder(r.Body).Decode(&h)
 			r.Body.Close()
-			if r.StatusCode == 200 {
+			if r.StatusCode == 200 && h.Indexed {
 				break
 			}
 		}

@@ -171,6 +171,11 @@ type scanner struct {
 	unread   atomic.Int64
 	walking  atomic.Bool
 
+	// datasets complete (walker and writer)
+	doneMu  sync.Mutex
+	pending map[string]int  // files sent for inspection and not stored yet
+	listed  map[string]bool // walked, not yet complete
+
 	// inspectors
 	answered     atomic.Int64 // answers of any kind, from any inspector
 	earlyCrashes atomic.Int64 // crashes before any answer
@@ -219,7 +224,8 @@ func (s *Store) Scan(ctx context.Context, opts ScanOptions) (*Report, error) {
 	if opts.Sha256 {
 		argv = append(argv, "--sha256")
 	}
-	sc := &scanner{store: s, opts: opts, root: root, roots: roots, argv: argv, seen: map[string]bool{}}
+	sc := &scanner{store: s, opts: opts, root: root, roots: roots, argv: argv, seen: map[string]bool{},
+		pending: map[string]int{}, listed: map[string]bool{}}
 	if sc.known, err = s.loadKnown(ctx, opts.Dataset); err != nil {
 		return nil, err
 	}
@@ -387,10 +393,60 @@ func (sc *scanner) walk(jobs chan<- job, results chan<- result) {
 		}
 		if !st.IsDir() {
 			sc.consider(jobs, results, id, name, real, st)
-			continue
+		} else {
+			sc.walkDataset(jobs, results, id, name, real)
 		}
-		sc.walkDataset(jobs, results, id, name, real)
+		sc.walked(id)
 	}
+}
+
+// Datasets are complete one by one: once the walker has listed a
+// dataset's files and every one it sent for inspection is stored, its
+// scanned_at is set, and the catalog serves it while the scan goes on with
+// the others (a dataset never scanned to the end is "being indexed").
+
+// sent counts a file of dataset id sent for inspection.
+func (sc *scanner) sent(id string) {
+	sc.doneMu.Lock()
+	sc.pending[id]++
+	sc.doneMu.Unlock()
+}
+
+// walked says the walker listed every file of dataset id.
+func (sc *scanner) walked(id string) {
+	sc.doneMu.Lock()
+	sc.listed[id] = true
+	sc.doneMu.Unlock()
+}
+
+// stored counts files of datasets stored by the writer, and returns the
+// datasets complete since the last call.
+func (sc *scanner) stored(ids []string) []string {
+	sc.doneMu.Lock()
+	defer sc.doneMu.Unlock()
+	for _, id := range ids {
+		sc.pending[id]--
+	}
+	var done []string
+	for id := range sc.listed {
+		if sc.pending[id] == 0 {
+			done = append(done, id)
+			delete(sc.listed, id)
+		}
+	}
+	sort.Strings(done)
+	return done
+}
+
+// markScanned sets the scanned_at of complete datasets.
+func (sc *scanner) markScanned(ctx context.Context, ids []string) error {
+	now := time.Now().UnixNano()
+	for _, id := range ids {
+		if _, err := sc.store.db.ExecContext(ctx, "UPDATE datasets SET scanned_at = ? WHERE name = ?", now, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (sc *scanner) walkDataset(jobs chan<- job, results chan<- result, id, name, dir string) {
@@ -430,6 +486,7 @@ func (sc *scanner) consider(jobs chan<- job, results chan<- result, id, rel, abs
 		}
 		return
 	}
+	sc.sent(id)
 	if strings.ContainsAny(abs, "\n\r") {
 		// The inspector protocol is one path per line.
 		select {
@@ -532,6 +589,15 @@ func (sc *scanner) write(results <-chan result, rep *Report, t0 time.Time) error
 		if err := sc.store.Put(context.WithoutCancel(sc.ctx), batch); err != nil {
 			werr = fmt.Errorf("write index: %w", err)
 			sc.cancel(werr)
+		} else if sc.ctx.Err() == nil {
+			ids := make([]string, len(batch))
+			for i, e := range batch {
+				ids[i] = e.Dataset
+			}
+			if err := sc.markScanned(sc.ctx, sc.stored(ids)); err != nil {
+				werr = fmt.Errorf("write index: %w", err)
+				sc.cancel(werr)
+			}
 		}
 		batch, lastFlush = batch[:0], time.Now()
 	}
@@ -598,6 +664,12 @@ func (sc *scanner) write(results <-chan result, rep *Report, t0 time.Time) error
 		case <-tick.C:
 			if time.Since(lastFlush) >= time.Second {
 				flush()
+			}
+			if werr == nil && sc.ctx.Err() == nil { // datasets with nothing to inspect
+				if err := sc.markScanned(sc.ctx, sc.stored(nil)); err != nil {
+					werr = fmt.Errorf("write index: %w", err)
+					sc.cancel(werr)
+				}
 			}
 			progress(false)
 		}

@@ -65,6 +65,9 @@ func fakeInspector() {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		case bytes.HasPrefix(b, []byte("HANG")):
 			time.Sleep(time.Hour)
+		case bytes.HasPrefix(b, []byte("SLOW")):
+			time.Sleep(2 * time.Second)
+			rec.Error = "slow to say it is not a file"
 		case bytes.HasPrefix(b, []byte("CALLHANG")): // as readers/open reports a call that never returns
 			proc.BeginCall(p)
 			time.Sleep(time.Hour)
@@ -367,6 +370,43 @@ func TestScanFileFaults(t *testing.T) {
 	want := map[string]string{"g/a1.nc": hung, "g/a2.nc": crashed, "g/a3.nc": hung, "g/a4.nc": crashed}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors %v\nwant %v", got, want)
+	}
+}
+
+// A dataset is complete (scanned_at set) as soon as its own files are
+// stored, while the scan goes on with the others.
+func TestScanCompletesDatasetsOneByOne(t *testing.T) {
+	f := newFake(t)
+	ctx := context.Background()
+	f.write("a/x.nc", fileRecord(0, 0, 0))
+	f.write("b/slow.nc", []byte("SLOW"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.store.Scan(ctx, ScanOptions{Root: f.root, Command: []string{os.Args[0]}, Workers: 1, Timeout: time.Minute})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sum, err := f.store.Dataset(ctx, "a", "")
+		if err == nil && sum.ScannedAt.Unix() > 0 {
+			break
+		}
+		select {
+		case <-done:
+			t.Fatal("dataset a complete only at the end of the scan")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("dataset a never complete")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sum, err := f.store.Dataset(ctx, "b", ""); err == nil && sum.ScannedAt.Unix() > 0 {
+		t.Error("dataset b complete before its file was inspected")
+	}
+	<-done
+	if sum, err := f.store.Dataset(ctx, "b", ""); err != nil || sum.ScannedAt.Unix() <= 0 {
+		t.Errorf("b after the scan: %+v %v", sum, err)
 	}
 }
 

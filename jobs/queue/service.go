@@ -348,8 +348,13 @@ func (s *Service) Ready(ctx context.Context) error {
 	if err := s.lowSpace(); err != nil {
 		return errs.E(errs.Unavailable, "%s: new jobs get 507 until space is freed", err.Error())
 	}
-	return s.catalog.Ready()
+	// Scans of the data directory run behind: datasets already indexed
+	// are served meanwhile, a job on one being indexed gets 503.
+	return nil
 }
+
+// Indexed reports whether the first scan of the data directory ended.
+func (s *Service) Indexed() bool { return s.catalog.Indexed() }
 
 // Datasets lists the datasets.
 func (s *Service) Datasets(ctx context.Context) ([]*catalog.Dataset, error) {

@@ -94,7 +94,8 @@ def _serve(binary, data, state, log, args):
             if proc.poll() is not None:
                 pytest.exit("subsetd serve exited (%s): %s" % (proc.returncode, log.read_text()[-2000:]), returncode=1)
             try:
-                if requests.get(url + "/readyz", timeout=2).status_code == 200:
+                r = requests.get(url + "/readyz", timeout=2)
+                if r.status_code == 200 and r.json().get("indexed", True):
                     break
             except requests.ConnectionError:
                 pass
