@@ -70,6 +70,9 @@ func TestSignedLinks(t *testing.T) {
 	if out, err := exec.Command(binary, "keys", "rotate-link-secret", "--state", state).CombinedOutput(); err != nil {
 		t.Fatalf("rotate: %v %s", err, out)
 	}
+	if audit, _ := os.ReadFile(filepath.Join(state, "audit.log")); !bytes.Contains(audit, []byte(`"event":"link_secret.rotated"`)) {
+		t.Errorf("no audit line of the rotation:\n%s", audit)
+	}
 	time.Sleep(1100 * time.Millisecond) // the server looks at the file once a second
 	var after api.LinksDoc
 	s.do("POST", "/v1/jobs/"+j.ID+"/links", "", auth(alice)...).json(t, &after)

@@ -124,6 +124,14 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "subsetd keys rotate-link-secret: %v\n", err)
 			return 1
 		}
+		if audit, f, err := jobs.OpenAudit(*state, nil); err == nil {
+			by := "unknown"
+			if u, err := user.Current(); err == nil {
+				by = u.Username
+			}
+			audit.Info().Str("event", "link_secret.rotated").Str("by", by).Msg("link secret rotated")
+			f.Close()
+		}
 		fmt.Fprintln(stdout, "a new link secret signs from now on; links signed before work until they expire")
 		return 0
 	}
