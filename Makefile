@@ -32,14 +32,17 @@ serve: sample ## run the server on the sample data (127.0.0.1:8080, no keys: --a
 # Tests that need the third-party files of ../shared/realdata skip when it
 # is absent; each skip is listed in this file and printed once at the end.
 export SUBSETD_SKIPPED := $(CURDIR)/var/test-skipped.txt
+# The corrupt-file corpus test (e2e) writes its counts here; printed at the end.
+export SUBSETD_CORPUS_REPORT := $(CURDIR)/var/test-corpus.txt
 
 test: setup ## run every test, and the race detector on the concurrent packages
-	@mkdir -p var && : > $(SUBSETD_SKIPPED)
+	@mkdir -p var && : > $(SUBSETD_SKIPPED) && : > $(SUBSETD_CORPUS_REPORT)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
 	go test -count=1 -timeout 40m ./...
 	go test -count=1 -race -timeout 20m ./jobs/... ./catalog/... ./worker/... ./api/... ./server/... ./readers/netcdf ./readers/hdf5
 	$(MAKE) --no-print-directory test/python
+	@cat $(SUBSETD_CORPUS_REPORT)
 	@if [ -s $(SUBSETD_SKIPPED) ]; then echo "skipped (../shared/realdata absent): $$(sort -u $(SUBSETD_SKIPPED) | tr '\n' ' ')"; fi
 
 test/python: build ## the Python client's tests (clients/python) against bin/subsetd serve
