@@ -1,11 +1,15 @@
 package webhook
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The example of the Standard Webhooks libraries' tests.
@@ -102,5 +106,33 @@ func TestPolicy(t *testing.T) {
 	}
 	if _, err := NewPolicy([]string{"http://x/"}); err == nil || !strings.Contains(err.Error(), "webhook_allow") {
 		t.Fatalf("bad entry: %v", err)
+	}
+}
+
+// A redirect to another host (here another port) is not followed; one on
+// the same host is.
+func TestClientRedirects(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	defer other.Close()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/x", http.StatusTemporaryRedirect)
+		case "/here":
+			http.Redirect(w, r, srv.URL+"/ok", http.StatusTemporaryRedirect)
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer srv.Close()
+	p, _ := NewPolicy(nil)
+	c := p.Client(5 * time.Second)
+	s := Secret(make([]byte, 32))
+	if r := Send(context.Background(), c, s, srv.URL+"/away", "m1", []byte("{}"), time.Now()); r.Err == nil || !strings.Contains(r.Err.Error(), "another host") {
+		t.Fatalf("redirect away: %+v", r)
+	}
+	if r := Send(context.Background(), c, s, srv.URL+"/here", "m1", []byte("{}"), time.Now()); r.Err != nil || r.Status != 204 {
+		t.Fatalf("redirect on the same host: %+v", r)
 	}
 }

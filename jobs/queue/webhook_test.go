@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,5 +185,45 @@ func TestWebhookAddressRefusedAfterResolution(t *testing.T) {
 	}
 	if n := len(got()); n != 0 {
 		t.Fatalf("the receiver got %d requests", n)
+	}
+}
+
+// A notification waiting for its retry survives a restart: the new server
+// delivers it, the attempts of both kept.
+func TestWebhookRetrySurvivesRestart(t *testing.T) {
+	var up atomic.Bool
+	srv, got := receiver(t, func(int) int {
+		if up.Load() {
+			return http.StatusOK
+		}
+		return http.StatusServiceUnavailable
+	})
+	secret, _ := webhook.LoadSecret(t.TempDir())
+	state, data := t.TempDir(), setupData(t)
+	cfg := Config{WebhookSecret: secret, WebhookBackoff: 500 * time.Millisecond}
+	e := start(t, state, data, cfg)
+	sp := spec("sst", "a")
+	sp.Notify = &jobs.Notify{URL: srv.URL + "/hook"}
+	j, _, err := e.svc.Submit(context.Background(), sp, jobs.Submitter{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, j.ID, func(j *jobs.Job) bool { return len(j.Deliveries) == 1 && len(j.Deliveries[0].Attempts) == 1 })
+	e.stop()
+	up.Store(true)
+	e2 := start(t, state, data, cfg)
+	j = e2.wait(t, j.ID, func(j *jobs.Job) bool {
+		return len(j.Deliveries) == 1 && j.Deliveries[0].Status == jobs.DeliveryDelivered
+	})
+	d := j.Deliveries[0]
+	recv := got()
+	if len(d.Attempts) != 2 || d.Attempts[0].Status != 503 || d.Attempts[1].Status != 200 || len(recv) != 2 {
+		t.Fatalf("attempts %+v, %d requests", d.Attempts, len(recv))
+	}
+	for _, r := range recv {
+		verify(t, secret.String(), r)
+	}
+	if recv[0].id != recv[1].id || string(recv[0].body) != string(recv[1].body) {
+		t.Fatalf("the message changed across the restart")
 	}
 }
