@@ -34,15 +34,11 @@ import (
 // job's end), so its length is known before the first byte and its ETag
 // names its content.
 
-// ArchiveName is the name of a job's file in its archive and in its
-// sha256sums: <region>/<file> (a granule's output name already starts
-// with its region), the job's own files (statistics) at the top.
-func ArchiveName(region, name string) string {
-	if region == "" || strings.HasPrefix(name, region+"/") {
-		return name
-	}
-	return region + "/" + path.Base(name)
-}
+// A file is named in the archive and in sha256sums by its name in the job,
+// the layout `subsetd subset --out` and `subsetd fetch` write: <region>.nc,
+// <region>/<file stem>.nc for granules, the job's own files (statistics) at
+// the top. So `unzip` and `fetch` give the same folder, and sha256sums
+// checks either.
 
 // DownloadName is the file name a download of a job's file is offered
 // under (Content-Disposition): its name with '/' as '_', so that the
@@ -84,7 +80,7 @@ func (h *handler) members(ctx context.Context, j *jobs.Job) ([]member, error) {
 			fh, _, err := h.b.File(context.WithoutCancel(ctx), j.ID, name)
 			return fh, err
 		}
-		out = append(out, member{name: ArchiveName(e.Region, e.Name), open: open, f: *f})
+		out = append(out, member{name: e.Name, open: open, f: *f})
 	}
 	return out, nil
 }
@@ -94,7 +90,7 @@ func (h *handler) sha256sums(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
 	for _, e := range jobs.BuildManifest(j).Files {
 		// Two spaces: the text-mode separator of sha256sum.
-		fmt.Fprintf(&b, "%s  %s\n", e.Sha256, ArchiveName(e.Region, e.Name))
+		fmt.Fprintf(&b, "%s  %s\n", e.Sha256, e.Name)
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")

@@ -97,7 +97,7 @@ func TestArchiveIsTheManifest(t *testing.T) {
 	want := []string{"benguela/a.nc", "benguela/b.nc", "agulhas/a.nc", "stats.csv"}
 	for i, zf := range zr.File {
 		e := m.Files[i]
-		if zf.Name != want[i] || zf.Name != ArchiveName(e.Region, e.Name) || zf.Method != zip.Store || int64(zf.UncompressedSize64) != e.Size {
+		if zf.Name != want[i] || zf.Name != e.Name || zf.Method != zip.Store || int64(zf.UncompressedSize64) != e.Size {
 			t.Errorf("member %d: %s (method %d, %d bytes) for manifest %+v", i, zf.Name, zf.Method, zf.UncompressedSize64, e)
 		}
 		rc, err := zf.Open()

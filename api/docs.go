@@ -294,7 +294,7 @@ func jobDoc(j *jobs.Job, full bool, retention time.Duration, u urls) JobDoc {
 		{Rel: "sha256sums", Href: self + "/sha256sums", Type: "text/plain", Title: "checksums for sha256sum -c, named as in the archive"},
 	}
 	if j.Status.Final() {
-		d.Links = append(d.Links, Link{Rel: "archive", Href: self + "/files.zip", Type: "application/zip", Title: "every file in one ZIP archive, <region>/<file>"})
+		d.Links = append(d.Links, Link{Rel: "archive", Href: self + "/files.zip", Type: "application/zip", Title: "every file in one ZIP archive"})
 	}
 	if j.Spec.Statistics != nil {
 		d.Links = append(d.Links, Link{Rel: "statistics", Href: self + "/stats", Type: "application/json", Title: "the regions' statistics as a table"})

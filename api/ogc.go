@@ -246,7 +246,7 @@ func processOutputs() map[string]ParamDescription {
 		return map[string]any{"type": "string", "contentMediaType": mt}
 	}
 	return map[string]ParamDescription{
-		"archive":    {Title: "archive", Description: "Every file of the job in one ZIP archive, <region>/<file>.", Schema: link("application/zip")},
+		"archive":    {Title: "archive", Description: "Every file of the job in one ZIP archive, named as the job names them.", Schema: link("application/zip")},
 		"manifest":   {Title: "manifest", Description: "The files with their sizes and checksums.", Schema: link("application/json")},
 		"sha256sums": {Title: "sha256sums", Description: "The checksums in sha256sum -c format, named as in the archive.", Schema: link("text/plain")},
 		"regions": {Title: "regions", Description: "Each region's status and files (as the job document of /v1 lists them), in request order.",

@@ -170,6 +170,15 @@ func TestCLIClient(t *testing.T) {
 			t.Errorf("%s: values differ from the local cut", name)
 		}
 	}
+	// The job's sha256sums names the files as fetch lays them out.
+	sums := s.do("GET", "/v1/jobs/"+id+"/sha256sums", "", auth(key)...)
+	sumsPath := filepath.Join(t.TempDir(), "SHA256SUMS")
+	os.WriteFile(sumsPath, sums.body, 0o644)
+	check := exec.Command("sha256sum", "-c", sumsPath)
+	check.Dir = out
+	if res, err := check.CombinedOutput(); err != nil || strings.Count(string(res), ": OK") != len(m.Files) {
+		t.Errorf("sha256sum -c of the job's sha256sums in the fetched folder: %v\n%s", err, res)
+	}
 	a, _ := os.ReadFile(filepath.Join(local, "stats.csv"))
 	b, _ := os.ReadFile(filepath.Join(out, "stats.csv"))
 	if !bytes.Equal(a, b) {

@@ -29,7 +29,7 @@ func granulesServer(t *testing.T, flags ...string) *server {
 }
 
 // The packaged results of a granules job through the real binary: the
-// archive lists the manifest's files as <region>/<file>, each member's
+// archive lists the manifest's files under their names, each member's
 // sha256 is the manifest's, unzip and sha256sum -c agree, and downloads
 // have names of their own.
 func TestPackagedResults(t *testing.T) {
