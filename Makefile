@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/subsetd
 
-.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/large bench/stats bench/index bench/push bench/go fmt sample
+.PHONY: help setup build demo demo/cli serve test test/python test/race test/short lint bench bench/large bench/stats bench/nodes bench/index bench/push bench/go fmt sample
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench/polygon: build ## one large polygon through the server: POST time, server 
 
 bench/push: build ## polling throughput beside 500 open event streams, and files.zip vs plain downloads of the same files (MB/s)
 	bench/push.sh
+
+bench/nodes: build ## several nodes: queue cost per no-op task on SQLite vs PostgreSQL (round trips, connections), the 14-region job on 1 vs 3 nodes (prints figures)
+	bench/nodes.sh
 
 bench/index: setup ## index benchmark: 10,000 generated files indexed (files/s), search p50/p99 at 10k and 100k files
 	bench/index.sh

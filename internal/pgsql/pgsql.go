@@ -24,12 +24,16 @@ func IsURL(s string) bool {
 }
 
 // Open returns a database/sql handle of at most maxConns connections on
-// the database at url. Queries written with `?` placeholders are sent with
+// the database at url (opts may change the connections' settings: a
+// tracer...). Queries written with `?` placeholders are sent with
 // PostgreSQL's $1, $2...; queries that already use $n are sent as they are.
-func Open(ctx context.Context, url string, maxConns int) (*sql.DB, error) {
+func Open(ctx context.Context, url string, maxConns int, opts ...func(*pgx.ConnConfig)) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	db := sql.OpenDB(connector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(maxConns)
@@ -45,10 +49,13 @@ func Open(ctx context.Context, url string, maxConns int) (*sql.DB, error) {
 // Pool returns a pgx pool of at most maxConns connections on url: River's
 // own (River's documentation: a pool shared with the application caused
 // leader re-election errors).
-func Pool(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+func Pool(ctx context.Context, url string, maxConns int, opts ...func(*pgx.ConnConfig)) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg.ConnConfig)
 	}
 	cfg.MaxConns = int32(maxConns)
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
