@@ -255,7 +255,9 @@ class Job:
     def files(self, regions=None):
         """The job's files so far: dicts with region, name (``<region>.nc``,
         or ``<region>/<granule>.nc`` for granules), size, sha256, md5, href.
-        ``regions``: a region name or a list of them (default all)."""
+        ``regions``: a region name or a list of them (default all, and then
+        the job's own files too: ``stats.nc`` and ``stats.csv`` with region
+        ``""`` when the job asked for statistics)."""
         if not self.finished or "regions" not in self.doc:
             self.refresh()
         known = [r["name"] for r in self.regions]
@@ -268,11 +270,17 @@ class Job:
         for r in self.regions:
             if regions is None or r["name"] in want:
                 out.extend(dict(f, region=r["name"]) for f in r.get("files", []))
+        if regions is None:
+            # The job's own files (stats.nc, stats.csv), as the manifest
+            # and ``subsetd fetch`` list them after the regions' files.
+            out.extend(dict(f, region=f.get("region", "")) for f in self.doc.get("files", []))
         return out
 
     def download(self, dir=".", regions=None, workers=4, progress=True):
         """Downloads the job's files (those of ``regions`` only, when given)
-        into ``dir``, as ``<region>.nc`` or ``<region>/<granule>.nc``, and
+        into ``dir``, as ``<region>.nc`` or ``<region>/<granule>.nc`` (and
+        ``stats.nc``, ``stats.csv`` when the job has statistics: the layout
+        of ``subsetd fetch`` and of the job's ``sha256sums``), and
         returns their paths (pathlib.Path) in the job's order.
 
         ``workers`` files at a time. A file already there with the right

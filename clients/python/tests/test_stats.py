@@ -1,5 +1,6 @@
 """job.stats(): the statistics of a job's regions, against the real server."""
 
+import hashlib
 import importlib.util
 
 import pytest
@@ -26,6 +27,21 @@ def test_stats_values(client):
         ("mean", None, 0), ("min", None, 0), ("max", None, 0), ("count", 0, 0)]
     assert st.series("box", "sst") == [("2000-01-01T00:00:00Z", 47092.0)]
     assert st.series("box", "sst", op="max") == [("2000-01-01T00:00:00Z", 49094.0)]
+
+
+def test_download_with_statistics(client, tmp_path):
+    # The job's own files come with its regions', laid out as subsetd fetch
+    # and the job's sha256sums name them.
+    job = client.submit(dataset="global", regions=[("box", [0, 0, 10, 10])], variables=["sst"],
+                        statistics={"ops": ["mean"], "weights": "none"})
+    paths = job.wait(progress=False).download(tmp_path, progress=False)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in paths) == ["box.nc", "stats.csv", "stats.nc"]
+    sums = client.request("GET", "v1/jobs/%s/sha256sums" % job.id).text.splitlines()
+    assert sorted(line.split("  ")[1] for line in sums) == ["box.nc", "stats.csv", "stats.nc"]
+    for line in sums:
+        sha, name = line.split("  ")
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == sha
+    assert "mean" in (tmp_path / "stats.csv").read_text()
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pandas") is None, reason="python3-pandas is not installed")
