@@ -85,7 +85,8 @@ func TestFourteenRegionsMatchNcks(t *testing.T) {
 	boxes := fourteen()
 	body := jobBody("global", names("r", 14), boxes, `, "variables": ["sst"]`)
 	j := s.submit(body, "Idempotency-Key", "fourteen-1")
-	if j.Status != "accepted" || len(j.Regions) != 14 {
+	// A warm worker may take the first task before the answer is read.
+	if (j.Status != "accepted" && j.Status != "running") || len(j.Regions) != 14 {
 		t.Fatalf("%+v", j)
 	}
 	// The same key and body: the same job, not a new one.
