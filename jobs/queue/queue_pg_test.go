@@ -73,6 +73,8 @@ var queueSuite = map[string]func(*testing.T){
 	"TimeSeriesJob":              TestTimeSeriesJob,
 	"GranulesJob":                TestGranulesJob,
 	"StatisticsJob":              TestStatisticsJob,
+	"FairShares":                 TestFairShares,
+	"WebhooksSignedAndRetried":   TestWebhooksSignedAndRetried,
 	"StatisticsOnlyAndNoTask":    TestStatisticsOnlyAndNoTask,
 }
 
