@@ -119,6 +119,10 @@ func withServers(doc []byte, publicURL string) []byte {
 	return append(out, doc[i+1:]...)
 }
 
+// pollSeconds is the Retry-After of GET /v1/jobs/{id} of an unfinished
+// job: how often to poll (the events stream tells every change at once).
+const pollSeconds = 2
+
 // Page sizes of GET /v1/jobs.
 const (
 	DefaultLimit = 20
@@ -538,7 +542,12 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
-	doc := h.doc(jobOf(r.Context()), true)
+	j := jobOf(r.Context())
+	if !j.Status.Final() {
+		// A polling hint: a job seldom changes faster.
+		w.Header().Set("Retry-After", strconv.Itoa(pollSeconds))
+	}
+	doc := h.doc(j, true)
 	writeRawJSON(w, http.StatusOK, append(doc[:len(doc):len(doc)], '\n')) // a copy: doc is shared
 }
 

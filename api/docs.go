@@ -24,15 +24,25 @@ type JobDoc struct {
 	Dataset  string      `json:"dataset"`
 	Status   jobs.Status `json:"status"`
 	Progress int         `json:"progress"`
-	Message  string      `json:"message,omitempty"`
-	Created  time.Time   `json:"created"`
-	Started  *time.Time  `json:"started,omitempty"`
-	Finished *time.Time  `json:"finished,omitempty"`
-	Updated  time.Time   `json:"updated"`
-	Deadline *time.Time  `json:"deadline,omitempty"`
-	Expires  *time.Time  `json:"expires,omitempty"`
-	Request  *JobRequest `json:"request,omitempty"`
-	Regions  []RegionDoc `json:"regions,omitempty"`
+	// RegionsDone counts the regions that reached a final status (but
+	// dismissed); BytesDone and BytesTotal the bytes of values its tasks
+	// have read of those their plans read (of the tasks started so far).
+	RegionsDone int   `json:"regions_done"`
+	BytesDone   int64 `json:"bytes_done"`
+	BytesTotal  int64 `json:"bytes_total"`
+	// QueuePosition of an accepted job: 1 when it is next; EstimatedFinish
+	// of a running one, from the pace of its progress so far.
+	QueuePosition   int         `json:"queue_position,omitempty"`
+	EstimatedFinish *time.Time  `json:"estimated_finish,omitempty"`
+	Message         string      `json:"message,omitempty"`
+	Created         time.Time   `json:"created"`
+	Started         *time.Time  `json:"started,omitempty"`
+	Finished        *time.Time  `json:"finished,omitempty"`
+	Updated         time.Time   `json:"updated"`
+	Deadline        *time.Time  `json:"deadline,omitempty"`
+	Expires         *time.Time  `json:"expires,omitempty"`
+	Request         *JobRequest `json:"request,omitempty"`
+	Regions         []RegionDoc `json:"regions,omitempty"`
 	// Kind is the dataset's kind when the job was submitted; Notes tell
 	// what the user should know about its inputs (files left out, time
 	// steps found twice, gaps); FilesOpened counts the input files its
@@ -283,7 +293,15 @@ func ptime(t time.Time) *time.Time {
 func jobDoc(j *jobs.Job, full bool, retention time.Duration, u urls) JobDoc {
 	d := JobDoc{ID: j.ID, Owner: j.Owner, Dataset: j.Dataset, Status: j.Status, Progress: j.Progress(), Message: j.Message,
 		Created: j.Created, Started: ptime(j.Started), Finished: ptime(j.Finished), Updated: j.Updated, Deadline: ptime(j.Deadline),
-		Kind: j.Kind, Notes: j.Notes, FilesOpened: j.FilesOpened}
+		Kind: j.Kind, Notes: j.Notes, FilesOpened: j.FilesOpened,
+		RegionsDone: j.RegionsDone(), BytesDone: j.BytesDone, BytesTotal: j.BytesTotal, QueuePosition: j.QueuePosition}
+	if f := j.Fraction(); j.Status == jobs.Running && !j.Started.IsZero() && f > 0.01 {
+		// The pace so far, from the last change (Updated), not from now:
+		// the document is the same at every read until the job changes.
+		took := j.Updated.Sub(j.Started)
+		t := j.Started.Add(time.Duration(float64(took) / f)).UTC().Truncate(time.Second)
+		d.EstimatedFinish = &t
+	}
 	if !j.Finished.IsZero() && retention > 0 {
 		d.Expires = ptime(j.Finished.Add(retention))
 	}

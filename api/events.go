@@ -60,6 +60,8 @@ type ProgressEvent struct {
 	Progress     int    `json:"progress"`
 	RegionsDone  int    `json:"regions_done"`
 	RegionsTotal int    `json:"regions_total"`
+	BytesDone    int64  `json:"bytes_done"`
+	BytesTotal   int64  `json:"bytes_total"`
 }
 
 // RegionEvent is the data of a region event: a region that reached its
@@ -345,7 +347,8 @@ func stateOf(j *jobs.Job) state {
 			done++
 		}
 	}
-	st.progress = ProgressEvent{Job: j.ID, Progress: j.Progress(), RegionsDone: done, RegionsTotal: len(j.Regions)}
+	st.progress = ProgressEvent{Job: j.ID, Progress: j.Progress(), RegionsDone: j.RegionsDone(), RegionsTotal: len(j.Regions),
+		BytesDone: j.BytesDone, BytesTotal: j.BytesTotal}
 	return st
 }
 

@@ -75,6 +75,46 @@ func boxSpan(b box) (lo, hi []int) {
 	return lo, hi
 }
 
+// unionRead is the box copyVar reads once for all the boxes of a
+// variable (its first index and count), or nil when it reads them one by
+// one: when the union costs no more than the boxes.
+func unionRead(v *ncmodel.Var, all []box) (ulo, ucount []int) {
+	if len(all) < 2 {
+		return nil, nil
+	}
+	rank := len(v.Dims)
+	ulo, uhi := boxSpan(all[0])
+	sum := 0.0
+	for _, b := range all {
+		lo, hi := boxSpan(b)
+		for i := 0; i < rank; i++ {
+			ulo[i], uhi[i] = min(ulo[i], lo[i]), max(uhi[i], hi[i])
+		}
+		sum += readCost(v, lo, hi)
+	}
+	if readCost(v, ulo, uhi) > sum {
+		return nil, nil
+	}
+	ucount = make([]int, rank)
+	for i := range ucount {
+		ucount[i] = uhi[i] - ulo[i] + 1
+	}
+	return ulo, ucount
+}
+
+// plannedRead are the bytes of values copyVar reads for these boxes of v.
+func plannedRead(v *ncmodel.Var, all []box) int64 {
+	elem := int64(max(v.Type.Size(), 1))
+	if _, ucount := unionRead(v, all); ucount != nil {
+		return int64(ncmodel.Product(ucount)) * elem
+	}
+	var n int64
+	for _, b := range all {
+		n += int64(ncmodel.Product(b.count)) * elem
+	}
+	return n
+}
+
 // target is where a region's part of a variable goes: its output file
 // and its statistics (either may be nil).
 type target struct {
@@ -96,20 +136,7 @@ func (r *runner) copyVar(ctx context.Context, p *filePlan, v *ncmodel.Var, targe
 		return nil
 	}
 	rank := len(v.Dims)
-	ulo, uhi := boxSpan(all[0])
-	sum := 0.0
-	for _, b := range all {
-		lo, hi := boxSpan(b)
-		for i := 0; i < rank; i++ {
-			ulo[i], uhi[i] = min(ulo[i], lo[i]), max(uhi[i], hi[i])
-		}
-		sum += readCost(v, lo, hi)
-	}
-	if len(all) > 1 && readCost(v, ulo, uhi) <= sum {
-		ucount := make([]int, rank)
-		for i := range ucount {
-			ucount[i] = uhi[i] - ulo[i] + 1
-		}
+	if ulo, ucount := unionRead(v, all); ulo != nil {
 		return r.slabs(ctx, v, ulo, ucount, nil, func(start, count []int, a *ncmodel.Array) error {
 			for _, t := range targets {
 				for _, b := range t.boxes {

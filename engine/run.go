@@ -302,6 +302,13 @@ func runFile(ctx context.Context, src ncmodel.Source, req *Request, areas []regi
 	}
 	opt.progress(Progress{Done: len(p.regions) - len(live)}) // failed or empty from the plan
 	queue := p.clusters(live)
+	if opt.Progress != nil && !opt.DryRun {
+		var planned int64
+		for _, cl := range queue {
+			planned += r.plannedBytes(cl)
+		}
+		opt.progress(Progress{Planned: planned})
+	}
 	for len(queue) > 0 {
 		cl := queue[0]
 		queue = queue[1:]

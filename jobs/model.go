@@ -144,6 +144,14 @@ type Job struct {
 	// Deliveries are the notifications of a job with Spec.Notify, with
 	// their attempts.
 	Deliveries []Delivery
+	// Work is the sum over its tasks of the share each has done (1 for a
+	// task that succeeded); BytesDone and BytesTotal add up the bytes of values
+	// its tasks have read of those their plans read (progress.go).
+	Work                  float64
+	BytesDone, BytesTotal int64
+	// QueuePosition, of an accepted job, is 1 + the accepted jobs
+	// submitted before it.
+	QueuePosition int
 }
 
 // StatsState is where a job's statistics are. A job with statistics
@@ -187,21 +195,48 @@ func NewFile(f engine.OutFile) File {
 	return File{Name: f.Name, Size: f.Size, Sha256: f.Sha256, Md5: f.Md5, Crc32: f.Crc32, Shape: f.Shape, Variables: f.Variables}
 }
 
-// Progress is the percentage of regions that reached a final status.
+// Progress is the percentage of the job done: 100 once successful, else
+// the share of its tasks' work done (Fraction), which stays where it was
+// when the job was dismissed or failed.
 func (j *Job) Progress() int {
-	if j.Status.Final() {
+	if j.Status == Successful {
 		return 100
+	}
+	return min(int(j.Fraction()*100), 99)
+}
+
+// Fraction is the share of the job's work done, 0..1: of its tasks'
+// (Work), or of its regions that reached a final status when it has no
+// task; 1 for a successful job.
+func (j *Job) Fraction() float64 {
+	if j.Status == Successful {
+		return 1
+	}
+	if j.Tasks > 0 {
+		return min(j.Work/float64(j.Tasks), 1)
 	}
 	if len(j.Regions) == 0 {
 		return 0
 	}
 	done := 0
 	for _, r := range j.Regions {
-		if r.Status.Final() {
+		if r.Status.Final() && r.Status != Dismissed {
 			done++
 		}
 	}
-	return done * 100 / len(j.Regions)
+	return float64(done) / float64(len(j.Regions))
+}
+
+// RegionsDone counts the regions that reached a final status other than
+// dismissed.
+func (j *Job) RegionsDone() int {
+	n := 0
+	for _, r := range j.Regions {
+		if r.Status.Final() && r.Status != Dismissed {
+			n++
+		}
+	}
+	return n
 }
 
 // Task is the unit a worker process runs: some regions of a job and the

@@ -333,6 +333,14 @@ func (s *Store) get(ctx context.Context, q querier, id string) (*Job, error) {
 			return nil, err
 		}
 	}
+	if err := s.taskProgress(ctx, q, j); err != nil {
+		return nil, err
+	}
+	if j.Status == Accepted {
+		if err := q.QueryRowContext(ctx, `SELECT count(*) + 1 FROM subsetd_job WHERE status = 'accepted' AND id < ?`, j.ID).Scan(&j.QueuePosition); err != nil {
+			return nil, fmt.Errorf("queue position: %w", err)
+		}
+	}
 	return j, nil
 }
 

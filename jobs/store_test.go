@@ -84,7 +84,7 @@ func TestLifecycleSuccessful(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := mustGet(t, s, "j1"); j.Status != Running || j.Progress() != 66 {
+	if j := mustGet(t, s, "j1"); j.Status != Running || j.Progress() != 50 { // one task of two
 		t.Fatalf("after task 0: %s %d", j.Status, j.Progress())
 	}
 	if _, _, err := s.StartTask(ctx, "j1", 1); err != nil {
@@ -154,7 +154,7 @@ func TestDismissRacesCompletion(t *testing.T) {
 		t.Fatalf("requeue after dismiss: %v", err)
 	}
 	j := mustGet(t, s, "j")
-	if j.Status != Dismissed || j.Progress() != 100 {
+	if j.Status != Dismissed || j.Progress() != 0 { // a dismissed job is not done
 		t.Fatalf("%+v", j)
 	}
 	for _, r := range j.Regions {
@@ -321,5 +321,38 @@ func TestTaskInputsAndDecidedRegions(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatal("mismatched region files accepted")
+	}
+}
+
+// Progress by bytes: a running task's share only grows (a lower one, as a
+// retried task starts again, is ignored), the job adds its tasks up, a
+// task not running takes none, and a dismissed job keeps what it had.
+func TestTaskProgress(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	insertJob(t, s, "j", 4, 2)
+	if j := mustGet(t, s, "j"); j.Progress() != 0 || j.QueuePosition != 1 {
+		t.Fatalf("accepted: %d%%, position %d", j.Progress(), j.QueuePosition)
+	}
+	insertJob(t, s, "k", 1, 1)
+	if k := mustGet(t, s, "k"); k.QueuePosition != 2 {
+		t.Fatalf("second in the queue at %d", k.QueuePosition)
+	}
+	s.SetTaskProgress(ctx, "j", 0, TaskProgress{Fraction: 0.5}) // not running: ignored
+	s.StartTask(ctx, "j", 0)
+	for _, f := range []float64{0.2, 0.6, 0.4} {
+		if err := s.SetTaskProgress(ctx, "j", 0, TaskProgress{Fraction: f, BytesDone: int64(f * 1000), BytesTotal: 1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := mustGet(t, s, "j")
+	if j.Progress() != 30 || j.BytesDone != 600 || j.BytesTotal != 1000 || j.QueuePosition != 0 {
+		t.Fatalf("running: %d%% %d/%d, position %d", j.Progress(), j.BytesDone, j.BytesTotal, j.QueuePosition)
+	}
+	if _, err := s.DismissJob(ctx, "j", "dismissed"); err != nil {
+		t.Fatal(err)
+	}
+	if j := mustGet(t, s, "j"); j.Status != Dismissed || j.Progress() != 30 {
+		t.Fatalf("dismissed: %s %d%%", j.Status, j.Progress())
 	}
 }

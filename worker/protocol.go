@@ -72,10 +72,29 @@ func (t *Task) Request() *engine.Request {
 
 // Reply is what a worker prints: the result of a cutting task, the files of
 // a statistics task (StatsTable), or an error.
+//
+// Before its reply a cutting task prints progress lines, a Reply with only
+// Progress set ({"progress": ...}, ProgressPrefix), as its cut advances.
 type Reply struct {
-	Result *engine.Result   `json:"result,omitempty"`
-	Files  []engine.OutFile `json:"files,omitempty"`
-	Error  *ReplyError      `json:"error,omitempty"`
+	Result   *engine.Result   `json:"result,omitempty"`
+	Files    []engine.OutFile `json:"files,omitempty"`
+	Error    *ReplyError      `json:"error,omitempty"`
+	Progress *Progress        `json:"progress,omitempty"`
+}
+
+// ProgressPrefix starts a progress line.
+const ProgressPrefix = `{"progress":`
+
+// Progress is how far a task's cut is: bytes of values read of those its
+// plan reads (of the input files planned so far: granules are planned one
+// by one), regions' cuts ended (with granules, one per region and file),
+// and the share of the task done, which only grows and stays below 1
+// until the reply.
+type Progress struct {
+	BytesDone   int64   `json:"bytes_done"`
+	BytesTotal  int64   `json:"bytes_total"`
+	RegionsDone int     `json:"regions_done"`
+	Fraction    float64 `json:"fraction"`
 }
 
 // ReplyError carries an errs.Error across the process boundary.

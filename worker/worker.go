@@ -61,7 +61,7 @@ func Main(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
 		if task.StatsTable != "" {
 			reply.Files, err = runStats(&task, env)
 		} else {
-			reply.Result, err = runTask(ctx, &task, env)
+			reply.Result, err = runTask(ctx, &task, env, newProgressLines(&task, out))
 		}
 		if err != nil {
 			reply.Result, reply.Files = nil, nil
@@ -84,7 +84,7 @@ func write(out io.Writer, reply *Reply, log zerolog.Logger) int {
 	return 0
 }
 
-func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
+func runTask(ctx context.Context, task *Task, env Env, progress func(engine.Progress)) (*engine.Result, error) {
 	if task.DryRun {
 		return dryRun(ctx, task, env)
 	}
@@ -118,6 +118,7 @@ func runTask(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 		Concat:       task.Concat,
 		Version:      env.Version,
 		Command:      task.Command,
+		Progress:     progress,
 		Panic: func(what string, v any, stack []byte) {
 			env.Log.Error().Str("job_id", task.JobID).Int("task_id", task.TaskID).Str("stack", string(stack)).Msgf("internal error %s: %v", what, v)
 		},

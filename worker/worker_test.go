@@ -46,8 +46,19 @@ func run(t *testing.T, env worker.Env, task worker.Task) *worker.Reply {
 	if code := worker.Main(context.Background(), bytes.NewReader(in), &out, env); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
+	// Progress lines, then the reply: its share done only grows, below 1.
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := 0.0
+	for _, l := range lines[:len(lines)-1] {
+		var p worker.Reply
+		if !strings.HasPrefix(l, worker.ProgressPrefix) || json.Unmarshal([]byte(l), &p) != nil || p.Progress == nil ||
+			p.Progress.Fraction < last || p.Progress.Fraction >= 1 || p.Progress.BytesDone > p.Progress.BytesTotal {
+			t.Fatalf("not a progress line after the last: %q", l)
+		}
+		last = p.Progress.Fraction
+	}
 	var r worker.Reply
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil || r.Progress != nil {
 		t.Fatalf("reply %q: %v", out.String(), err)
 	}
 	return &r

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/internal/proc"
+	"github.com/subsetd/subsetd/worker"
 )
 
 // Pool runs worker processes, at most Size at a time.
@@ -99,6 +100,13 @@ const stdoutMax = 64 << 20
 // error is ctx's cause (context.Cause). A process that dies or exits
 // non-zero gives an *ExitError.
 func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
+	return p.run(ctx, task, reply, nil)
+}
+
+// run is Run telling onLine of each line of the process's standard output
+// starting with worker.ProgressPrefix, as it arrives (such lines are not
+// part of the reply).
+func (p *Pool) run(ctx context.Context, task any, reply any, onLine func([]byte)) (Stats, error) {
 	var st Stats
 	in, err := json.Marshal(task)
 	if err != nil {
@@ -115,16 +123,17 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 
 	t1 := time.Now()
 	var pr *proc.Process
-	var stdout *bytes.Buffer
+	var stdout *replyBuffer
 	if wp := p.takeWarm(); wp != nil {
 		pr, stdout = wp.pr, wp.stdout
+		stdout.listen(onLine)
 		_, werr := wp.stdin.Write(in)
 		wp.stdin.Close()
 		if werr != nil { // it died after all: the reply check below reports how
 			pr.Kill()
 		}
 	} else {
-		stdout = &bytes.Buffer{}
+		stdout = &replyBuffer{onLine: onLine}
 		pr, err = proc.Start(p.command, proc.Options{Env: p.env, Stdin: bytes.NewReader(in),
 			Stdout: &limitWriter{w: stdout, n: stdoutMax}, CallLimit: p.callLimit})
 		if err != nil {
@@ -156,7 +165,7 @@ func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 		}
 		return st, fmt.Errorf("wait for worker: %w", err)
 	}
-	dec := json.NewDecoder(stdout)
+	dec := json.NewDecoder(stdout.reply())
 	if err := dec.Decode(reply); err != nil {
 		return st, &ExitError{Reason: "unreadable reply: " + err.Error(), Stderr: st.Stderr}
 	}
@@ -184,4 +193,54 @@ func (l *limitWriter) Write(b []byte) (int, error) {
 	}
 	l.n -= len(b)
 	return l.w.Write(b)
+}
+
+// replyBuffer keeps a worker's standard output: its progress lines go to
+// a listener as they arrive, the rest is the reply.
+type replyBuffer struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	line   []byte
+	onLine func([]byte)
+}
+
+var progressPrefix = []byte(worker.ProgressPrefix)
+
+func (b *replyBuffer) listen(fn func([]byte)) {
+	b.mu.Lock()
+	b.onLine = fn
+	b.mu.Unlock()
+}
+
+func (b *replyBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			b.line = append(b.line, p...)
+			break
+		}
+		b.line = append(b.line, p[:i+1]...)
+		p = p[i+1:]
+		if bytes.HasPrefix(b.line, progressPrefix) {
+			if b.onLine != nil {
+				b.onLine(b.line)
+			}
+		} else {
+			b.buf.Write(b.line)
+		}
+		b.line = b.line[:0]
+	}
+	return n, nil
+}
+
+// reply is everything but the progress lines.
+func (b *replyBuffer) reply() *bytes.Buffer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(b.line)
+	b.line = nil
+	return &b.buf
 }

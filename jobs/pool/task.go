@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -22,8 +23,23 @@ import (
 // library did not answer within 15 s"), as a file the libraries refuse,
 // once per such file.
 func (p *Pool) RunTask(ctx context.Context, t worker.Task) (*engine.Result, Stats, error) {
+	return p.RunTaskProgress(ctx, t, nil)
+}
+
+// RunTaskProgress is RunTask telling onProgress of the worker's progress
+// lines as they arrive (one call at a time).
+func (p *Pool) RunTaskProgress(ctx context.Context, t worker.Task, onProgress func(worker.Progress)) (*engine.Result, Stats, error) {
+	var onLine func([]byte)
+	if onProgress != nil {
+		onLine = func(line []byte) {
+			var r worker.Reply
+			if json.Unmarshal(line, &r) == nil && r.Progress != nil {
+				onProgress(*r.Progress)
+			}
+		}
+	}
 	for {
-		reply, st, err := p.reply(ctx, t, func(r *worker.Reply) bool { return r.Result != nil }, "a result")
+		reply, st, err := p.reply(ctx, t, onLine, func(r *worker.Reply) bool { return r.Result != nil }, "a result")
 		file, reason := FileFault(err)
 		if file == "" || !slices.Contains(t.Files, file) || t.Unreadable[file] != "" {
 			return reply.Result, st, err
@@ -57,14 +73,14 @@ func FileFault(err error) (file, reason string) {
 // RunStats runs a statistics task (worker.Task.StatsTable) in a process, as
 // RunTask runs a cut, and returns the files it wrote.
 func (p *Pool) RunStats(ctx context.Context, t worker.Task) ([]engine.OutFile, Stats, error) {
-	reply, st, err := p.reply(ctx, t, func(r *worker.Reply) bool { return len(r.Files) > 0 }, "the statistics files")
+	reply, st, err := p.reply(ctx, t, nil, func(r *worker.Reply) bool { return len(r.Files) > 0 }, "the statistics files")
 	return reply.Files, st, err
 }
 
 // reply runs t and returns its reply when it holds what is wanted.
-func (p *Pool) reply(ctx context.Context, t worker.Task, has func(*worker.Reply) bool, what string) (worker.Reply, Stats, error) {
+func (p *Pool) reply(ctx context.Context, t worker.Task, onLine func([]byte), has func(*worker.Reply) bool, what string) (worker.Reply, Stats, error) {
 	var reply worker.Reply
-	st, err := p.Run(ctx, t, &reply)
+	st, err := p.run(ctx, t, &reply, onLine)
 	switch {
 	case err != nil:
 		return worker.Reply{}, st, err

@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"bytes"
 	"os"
 
 	"github.com/subsetd/subsetd/internal/proc"
@@ -18,7 +17,7 @@ import (
 type warmProc struct {
 	pr     *proc.Process
 	stdin  *os.File // the write end of its standard input
-	stdout *bytes.Buffer
+	stdout *replyBuffer
 }
 
 // Warm keeps n processes started ahead (0: none, the default). Call it
@@ -46,7 +45,7 @@ func (p *Pool) startWarm() {
 	if err != nil {
 		return
 	}
-	out := &bytes.Buffer{}
+	out := &replyBuffer{}
 	pr, err := proc.Start(p.command, proc.Options{Env: p.env, Stdin: r, Stdout: &limitWriter{w: out, n: stdoutMax}, CallLimit: p.callLimit})
 	r.Close() // the child has its copy
 	if err != nil {

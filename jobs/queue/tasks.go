@@ -101,7 +101,7 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		return nil
 	}
 	log.Info().Int("regions", len(wt.Regions)).Int("files", len(files)).Bool("concat", task.Concat).Msg("task started")
-	result, st, err := s.pool.RunTask(tctx, wt)
+	result, st, err := s.pool.RunTaskProgress(tctx, wt, s.progressOf(ctx, job.ID, task.ID))
 	log = log.With().Int("pid", st.PID).Dur("duration", st.Duration).Dur("wait", st.Wait).Logger()
 	outcome := "successful"
 	defer func() { s.metrics.observe(outcome, st.Duration) }()
