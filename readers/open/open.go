@@ -88,6 +88,17 @@ func (w watchedChunks) ReadChunk(v *ncmodel.Var, at []int) (*ncmodel.Array, erro
 	return w.cs.ReadChunk(v, at)
 }
 
+// StoredChunkSize passes the chunk layout on (ncmodel.ChunkSizer), what a
+// dry run estimates sizes from.
+func (w watchedChunks) StoredChunkSize(v *ncmodel.Var, at []int) (int64, bool) {
+	cz, ok := w.cs.(ncmodel.ChunkSizer)
+	if !ok {
+		return 0, false
+	}
+	defer proc.BeginCall(w.path)()
+	return cz.StoredChunkSize(v, at)
+}
+
 func open(path string) (ncmodel.Source, error) {
 	// netCDF-C opens HDF5 files with HDF5's own driver, which would loop
 	// forever on some damaged heaps: the HDF5 reader vets them first.

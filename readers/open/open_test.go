@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/subsetd/subsetd/internal/testutil/fixtures"
+	"github.com/subsetd/subsetd/ncmodel"
 )
 
 // ncFile is a small NetCDF-4 file whose int v(n) is 1, 2, 3.
@@ -103,5 +104,29 @@ func TestCacheBound(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("cache holds %d files, want 1", len(entries))
+	}
+}
+
+// A source opened here keeps the capabilities of the reader beneath:
+// direct chunk reads, and the stored sizes of chunks that dry runs
+// estimate from (global2deg's sst is deflated in chunks of 1 x 45 x 90).
+func TestCapabilitiesPassedOn(t *testing.T) {
+	src, err := Source(fixtures.Build(t, "global2deg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	v := src.File().FindVar("/sst")
+	cs, ok := src.(ncmodel.ChunkSource)
+	if !ok || v == nil || !cs.ReadsChunks(v) {
+		t.Fatalf("%T: no direct chunk reads of sst", src)
+	}
+	cz, ok := src.(ncmodel.ChunkSizer)
+	if !ok {
+		t.Fatalf("%T does not tell the stored size of chunks", src)
+	}
+	n, known := cz.StoredChunkSize(v, make([]int, len(v.Dims)))
+	if raw := int64(ncmodel.Product(v.Chunks) * v.Type.Size()); !known || n <= 0 || n >= raw {
+		t.Fatalf("stored size of the first chunk: %d (known %v), %d bytes raw", n, known, raw)
 	}
 }
