@@ -374,3 +374,38 @@ func TestZigzagPreparationIsBounded(t *testing.T) {
 	}
 	t.Logf("20,000 cell tests: %v", took)
 }
+
+// Goroutines testing one polygon at once, each along its own rows, get the
+// answers one alone gets (the row cache is shared).
+func TestConcurrentContains(t *testing.T) {
+	a, err := ParseGeometry("g", json.RawMessage(zigzag(2000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.(*Polygon)
+	ring := [][2]float64{}
+	for _, q := range p.parts[0].rings[0] {
+		ring = append(ring, [2]float64{q[0], q[1]})
+	}
+	errc := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 40 {
+				y := -88 + float64(4*i+g)*1.1
+				for j := range 200 {
+					x := -180 + float64(j)*1.8 + 0.01
+					if got, want := p.Contains(x, y), naive(ring, x, y); got != want {
+						errc <- fmt.Errorf("(%v, %v): %v, naive %v", x, y, got, want)
+						return
+					}
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
