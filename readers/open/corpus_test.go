@@ -33,6 +33,7 @@ var (
 
 // A child of the corpus tests opens a file as the server and the CLI do.
 func TestMain(m *testing.M) {
+	inspectorMain()
 	corrupt.ChildMain(Source)
 	os.Exit(m.Run())
 }
