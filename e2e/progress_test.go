@@ -1,27 +1,43 @@
 package e2e
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
 
 // multiSlab makes a data directory holding mid.nc: 24 steps of 360 x 720
-// (testdata/gensample), which a worker with 4 MiB reads in dozens of
-// slabs.
+// (testdata/gensample, made once for the tests), which a worker with 4 MiB
+// reads in dozens of slabs.
 func multiSlab(t *testing.T) string {
 	t.Helper()
+	midOnce.Do(func() {
+		gen := filepath.Join(workDir, "gensample")
+		mid = filepath.Join(workDir, "mid.nc")
+		if out, err := exec.Command("go", "build", "-o", gen, "github.com/subsetd/subsetd/testdata/gensample").CombinedOutput(); err != nil {
+			midErr = fmt.Errorf("build gensample: %v: %s", err, out)
+			return
+		}
+		if out, err := exec.Command(gen, "-out", mid, "-nt", "24", "-nlat", "360", "-nlon", "720", "-chunks", "1,90,180").CombinedOutput(); err != nil {
+			midErr = fmt.Errorf("gensample: %v: %s", err, out)
+		}
+	})
+	if midErr != nil {
+		t.Fatal(midErr)
+	}
 	dir := t.TempDir()
-	gen := filepath.Join(t.TempDir(), "gensample")
-	if out, err := exec.Command("go", "build", "-o", gen, "github.com/subsetd/subsetd/testdata/gensample").CombinedOutput(); err != nil {
-		t.Fatalf("build gensample: %v: %s", err, out)
-	}
-	if out, err := exec.Command(gen, "-out", filepath.Join(dir, "mid.nc"), "-nt", "24", "-nlat", "360", "-nlon", "720", "-chunks", "1,90,180").CombinedOutput(); err != nil {
-		t.Fatalf("gensample: %v: %s", err, out)
-	}
+	copyFile(t, mid, filepath.Join(dir, "mid.nc"))
 	return dir
 }
+
+var (
+	midOnce sync.Once
+	mid     string
+	midErr  error
+)
 
 // TestProgressByBytes: a job's progress, polled as it runs, only grows and
 // takes at least 10 values before 100 (the worker reports every slab);
@@ -92,5 +108,47 @@ func TestProgressByBytes(t *testing.T) {
 	j, _ := s.wait(second.ID, 20*time.Second, final)
 	if j.Status != "dismissed" || j.Progress < 20 || j.Progress >= 100 || j.Progress < at {
 		t.Fatalf("dismissed at %d%%: %s %d%%", at, j.Status, j.Progress)
+	}
+}
+
+// TestRegionFilesWhileRunning: the files of a region are downloadable as
+// soon as its task has ended, while the job's other tasks still run (a
+// region is final, and listed, once the task that cut it has placed its
+// files; regions of one task become final together).
+func TestRegionFilesWhileRunning(t *testing.T) {
+	s := start(t, multiSlab(t), t.TempDir(), nil, "--workers", "1", "--regions-per-task", "1", "--memory-budget", "4194304")
+	j := s.submit(`{"dataset": "mid", "regions": [{"name": "west", "bbox": [-170, -80, -10, 80]}, {"name": "east", "bbox": [10, -80, 170, 80]}]}`)
+	var got job
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got = s.job(j.ID)
+		if got.Regions[0].Status == "successful" || got.Regions[1].Status == "successful" || final(got) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no region finished: %+v", got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if final(got) {
+		t.Fatalf("the job ended before a region was seen finished: %+v", got)
+	}
+	for _, r := range got.Regions {
+		if r.Status != "successful" {
+			if len(r.Files) != 0 {
+				t.Errorf("region %s (%s) lists files", r.Name, r.Status)
+			}
+			continue
+		}
+		f := r.Files[0]
+		if b := s.download(f.Href); sha(b) != f.Sha256 || int64(len(b)) != f.Size {
+			t.Errorf("%s: %d bytes, sha256 %s; listed %d, %s", f.Name, len(b), sha(b), f.Size, f.Sha256)
+		}
+		if j := s.job(j.ID); final(j) {
+			t.Logf("the job ended while %s was downloaded", f.Name)
+		}
+	}
+	if j, _ := s.wait(j.ID, 60*time.Second, final); j.Status != "successful" {
+		t.Fatalf("%+v", j)
 	}
 }
