@@ -35,6 +35,13 @@ func TestHelpFlags(t *testing.T) {
 	if !strings.Contains(stdout, "  --workers processes\n      worker processes running tasks at once (default: the number of CPUs)\n") {
 		t.Errorf("serve --help, --workers:\n%s", stdout)
 	}
+	// A usage text that mentions "default" must not hide the flag's own.
+	if !strings.Contains(stdout, "/v1/jobs/{id}/links without ?ttl= (duration) (default 24h0m0s)\n") {
+		t.Errorf("serve --help, --link-ttl does not say its default:\n%s", stdout)
+	}
+	if n := strings.Count(stdout, `"public_url"`); n != 1 {
+		t.Errorf("serve --help: the configuration example names public_url %d times", n)
+	}
 }
 
 // TestUsageErrors: a usage error is one line and a pointer to --help,

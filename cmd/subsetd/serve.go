@@ -76,7 +76,6 @@ flag names with '_' for '-'), then the flags given on the command line:
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
    "allowed_roots": [],
    "min_free_space": "1GiB", "disk_full_delay": "30s",
-   "public_url": "",
    "public_url": "", "database": "", "db_pool": 10, "river_pool": 8,
    "rescue_after": "30s",
    "read_header_timeout": "10s", "read_timeout": "1m", "write_timeout": "1m",
@@ -179,7 +178,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Int("max-header-bytes", def.MaxHeaderBytes, "HTTP: largest request headers in `bytes` (431 beyond)")
 	fs.String("auth", def.Auth, "who may call: `keys` (API keys made by 'subsetd keys create') or none (every caller is an administrator; loopback addresses only)")
 	fs.Bool("insecure-no-auth", false, "allow --auth none on an address that is not a loopback one (something in front authenticates the callers)")
-	fs.Duration("link-ttl", time.Duration(def.LinkTTL), "lifetime of the signed download links in job documents, and the default of POST /v1/jobs/{id}/links (`duration`)")
+	fs.Duration("link-ttl", time.Duration(def.LinkTTL), "lifetime of the signed download links in job documents, also that of POST /v1/jobs/{id}/links without ?ttl= (`duration`)")
 	fs.Duration("link-max-ttl", time.Duration(def.LinkMaxTTL), "the longest lifetime POST /v1/jobs/{id}/links?ttl= gives a link (`duration`)")
 	fs.String("metrics-addr", "", "`address` host:port serving /metrics without a key, for a scraper (on --addr /metrics needs an admin key)")
 	fs.String("tls-cert", "", "PEM certificate (chain) `FILE`: serve HTTPS, with --tls-key (read again when it changes)")
