@@ -91,12 +91,19 @@ func DeliveryID(jobID, event string, region int) string {
 // event once the job is final. Each is handed to Enqueue in the same
 // transaction, so that a committed change has its notifications queued.
 func (s *Store) queueNotices(ctx context.Context, tx *sql.Tx, jobID string) error {
-	var status, spec string
-	err := tx.QueryRowContext(ctx, `SELECT status, spec FROM subsetd_job WHERE id = ?`, jobID).Scan(&status, &spec)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !strings.Contains(spec, `"notify":`) {
+	// Most jobs ask for none: the spec (a polygon's can be a megabyte) is
+	// read only when it names notify.
+	var status string
+	var asks bool
+	err := tx.QueryRowContext(ctx, `SELECT status, spec LIKE '%"notify":%' FROM subsetd_job WHERE id = ?`, jobID).Scan(&status, &asks)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !asks {
 		return nil
 	}
 	if err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
+	var spec string
+	if err := tx.QueryRowContext(ctx, `SELECT spec FROM subsetd_job WHERE id = ?`, jobID).Scan(&spec); err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	var sp Spec
