@@ -5,7 +5,9 @@
 # that made every edge land in thousands of latitude bands) it prints the
 # time of the POST, the server's peak RSS after it, the time of the cut and
 # the peak RSS of the worker that cut it (a 720 x 1440 grid, overlap rule
-# so that every cell is tested against the polygon's edges).
+# so that every cell is tested against the polygon's edges), each with the
+# CPU time it took (the server's during the POST, the worker's: figures that
+# a loaded machine changes less than wall-clock times).
 # Targets: the 60,000-vertex POST < 1 s, server RSS < 256 MiB.
 # Usage: bench/polygon.sh [VERTICES...]   (default 20000 60000; env BENCH_DIR, default bench/data)
 set -euo pipefail
@@ -40,6 +42,15 @@ def hwm(pid):
         pass
     return 0.0
 
+def cpu(pid):
+    """CPU seconds (user + system) a process has used."""
+    try:
+        st = open("/proc/%d/stat" % pid).read()
+        f = st[st.rindex(")") + 2:].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
 def workers():
     out = []
     for p in os.listdir("/proc"):
@@ -61,11 +72,12 @@ def zigzag(n):
     pos += [[179, -85], [90, -85], [0, -85], [-90, -85], [-179, -85], [-179, -80]]
     return {"type": "Polygon", "coordinates": [pos]}
 
-print("vertices  body      POST      server peak RSS  cut      worker peak RSS  status")
+print("vertices  body      POST (server CPU)     server peak RSS  cut (worker CPU)    worker peak RSS  status")
 for n in sizes:
     body = json.dumps({"dataset": "grid", "select": "overlap", "regions": [{"name": "zigzag%d" % n, "geometry": zigzag(n)}]},
                       separators=(",", ":")).encode()
     req = urllib.request.Request(url + "/v1/jobs", data=body, headers={"Content-Type": "application/json"})
+    c0 = cpu(server)
     t0 = time.monotonic()
     try:
         resp = urllib.request.urlopen(req)
@@ -74,11 +86,13 @@ for n in sizes:
         print("%-9d %-9s POST answered %d: %s" % (n, "%.0f KB" % (len(body) / 1000), e.code, e.read().decode()[:300]))
         continue
     post = time.monotonic() - t0
+    pcpu = cpu(server) - c0
     srss = hwm(server)
-    peak, t1 = 0.0, time.monotonic()
+    peak, t1, wcpu = 0.0, time.monotonic(), {}
     while True:
         for w in workers():
             peak = max(peak, hwm(w))
+            wcpu[w] = cpu(w)
         d = json.load(urllib.request.urlopen(url + "/v1/jobs/" + doc["id"]))
         if d["status"] in ("successful", "failed", "dismissed"):
             break
@@ -87,6 +101,6 @@ for n in sizes:
     msg = d["status"]
     if d["status"] != "successful":
         msg += ": " + "; ".join(r.get("message", "") for r in d["regions"])
-    print("%-9d %-9s %-9s %-16s %-8s %-16s %s" % (n, "%.0f KB" % (len(body) / 1000), "%.3f s" % post, "%.0f MiB" % srss,
-                                                   "%.1f s" % cut, "%.0f MiB" % peak, msg))
+    print("%-9d %-9s %-21s %-16s %-19s %-16s %s" % (n, "%.0f KB" % (len(body) / 1000), "%.3f s (%.2f s)" % (post, pcpu), "%.0f MiB" % srss,
+                                                     "%.1f s (%.1f s)" % (cut, sum(wcpu.values())), "%.0f MiB" % peak, msg))
 PY
