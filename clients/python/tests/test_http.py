@@ -1,6 +1,7 @@
-"""What the client does with features the server has not got yet (keys,
-event streams, Retry-After on jobs, estimates): against a small fake server,
-and the estimate against the real one."""
+"""What the client does in cases a real server does not readily show (where
+the key is sent, an event stream that drops, Retry-After while polling, a
+server that ignores dry_run): against a small fake server; and the estimate
+against the real one."""
 
 import json
 import time
