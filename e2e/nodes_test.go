@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -171,4 +172,10 @@ func TestThreeNodesKill9(t *testing.T) {
 	nodes[1].kill()
 	nodes[2].kill()
 	waitNoWorkers(t, 3*time.Second)
+	// The command line indexes into the same database: the nodes indexed
+	// the file already.
+	out, err := exec.Command(binary, "index", "--data", data, "--database", url, "--quiet").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "into postgres") || !strings.Contains(string(out), "1 files: 0 new, 0 changed, 0 deleted, 1 unchanged") {
+		t.Fatalf("subsetd index --database: %v\n%s", err, out)
+	}
 }

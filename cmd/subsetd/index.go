@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/subsetd/subsetd/catalog/index"
+	"github.com/subsetd/subsetd/internal/pgsql"
 )
 
-const indexAbout = `Indexes the data directory into <state>/index.db: for every NetCDF/HDF5 file
+const indexAbout = `Indexes the data directory into <state>/index.db (or, with --database, into
+the PostgreSQL database that nodes share): for every NetCDF/HDF5 file
 (.nc .nc4 .netcdf .cdf .h5 .hdf5 .he5 .hdf in any case, also compressed .gz
 .gzip .bz2 .zst .zstd) its size, time, format, variables, dimensions, lat/lon
 box W,S,E,N (a footprint polygon for 2-D coordinates), decoded time coverage and, on
@@ -44,6 +46,7 @@ func runIndex(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("index", "subsetd index --data DIR [--state DIR] [--workers N] [--sha256] [flags]", indexAbout, stderr)
 	data := fs.String("data", "", "data directory to index (required)")
 	state := fs.String("state", "./var", "state directory: the index is <state>/"+index.FileName)
+	database := fs.String("database", "", "the nodes' PostgreSQL `URL` (postgres://...): index into the database they share instead of <state>/"+index.FileName)
 	workers := fs.Int("workers", runtime.NumCPU(), "inspector processes run at once")
 	withSha := fs.Bool("sha256", false, "record the sha256 of every file (files indexed without one are read again)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "time allowed for one file; its inspector is then killed and the file recorded as failed")
@@ -70,7 +73,13 @@ func runIndex(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := index.Open(ctx, *state)
+	var store *index.Store
+	var err error
+	if *database != "" {
+		store, err = openPostgresIndex(ctx, *database)
+	} else {
+		store, err = index.Open(ctx, *state)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "subsetd index: %v\n", err)
 		return 1
@@ -185,4 +194,20 @@ func printIndexReport(ctx context.Context, w io.Writer, store *index.Store, rep 
 	if n := len(index.Links(rep.Refused)); n > 0 {
 		fmt.Fprintf(w, "%d symbolic links refused (allowed roots: %s)\n", n, strings.Join(rep.Roots, ", "))
 	}
+}
+
+// openPostgresIndex opens the index of nodes on PostgreSQL.
+func openPostgresIndex(ctx context.Context, url string) (*index.Store, error) {
+	if !pgsql.IsURL(url) {
+		return nil, fmt.Errorf("--database: not a postgres:// URL")
+	}
+	db, err := pgsql.Open(ctx, url, 4)
+	if err != nil {
+		return nil, err
+	}
+	s, err := index.OpenPostgres(ctx, db)
+	if err != nil {
+		db.Close()
+	}
+	return s, err
 }
