@@ -48,7 +48,7 @@ func TestOGCProcessesJob(t *testing.T) {
 	}
 	zb := s.download(res.Archive.Href)
 	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	if err != nil || len(zr.File) != 1 || zr.File[0].Name != "a/"+v1.Regions[0].Files[0].Name {
+	if err != nil || len(zr.File) != 1 || zr.File[0].Name != v1.Regions[0].Files[0].Name {
 		t.Fatalf("archive: %v %v", err, zr)
 	}
 	r = s.do("DELETE", "/jobs/"+st.JobID, "")
