@@ -86,8 +86,9 @@ flag names with '_' for '-'), then the flags given on the command line:
    "quota": {"active_jobs": 0, "regions_per_job": 0, "requests_per_second": 0,
              "burst": 0, "output_bytes_per_day": 0, "max_output_bytes": 0}}
 
-Callers: with --auth keys (the default) every request but /healthz, /readyz
-and /v1/openapi.json carries "Authorization: Bearer <key>", a key made by
+Callers: with --auth keys (the default) every request but /healthz, /readyz,
+/v1/openapi.json and the OGC descriptions (/, /conformance, /processes...)
+carries "Authorization: Bearer <key>", a key made by
 'subsetd keys create --state <the same state dir>'. Each key sees and
 manages its own jobs (another key's job is 404); a key with the admin role
 sees all (GET /v1/jobs?owner=NAME), reindexes datasets and reads /metrics
