@@ -1,9 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/subsetd/subsetd/server"
 )
 
 // TestHelpFlags: every command's --help lists its flags with two dashes,
@@ -84,5 +90,42 @@ func TestFlagName(t *testing.T) {
 		if got := f.flagName(field); got != want {
 			t.Errorf("flagName(%q) = %q, want %q", field, got, want)
 		}
+	}
+}
+
+// TestServeHelpConfigExample: the configuration file shown by serve --help
+// names every setting of the file once and loads as it is.
+func TestServeHelpConfigExample(t *testing.T) {
+	_, stdout, _ := runCLI("serve", "--help")
+	start := strings.Index(stdout, `  {"data":`)
+	end := strings.Index(stdout, `"max_output_bytes": 0}}`)
+	if start < 0 || end < 0 {
+		t.Fatalf("serve --help has no configuration example:\n%s", stdout)
+	}
+	example := stdout[start : end+len(`"max_output_bytes": 0}}`)]
+	var named map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(example), &named); err != nil {
+		t.Fatalf("the example is not JSON: %v\n%s", err, example)
+	}
+	ct := reflect.TypeOf(server.Config{})
+	for i := 0; i < ct.NumField(); i++ {
+		name, _, _ := strings.Cut(ct.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if _, ok := named[name]; !ok {
+			t.Errorf("serve --help's configuration example lacks %q", name)
+		}
+		if n := strings.Count(example, `"`+name+`":`); n != 1 {
+			t.Errorf("serve --help's configuration example names %q %d times", name, n)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "subsetd.json")
+	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := server.Default()
+	if err := c.LoadFile(path); err != nil {
+		t.Fatalf("the example does not load: %v", err)
 	}
 }
