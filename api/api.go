@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -612,8 +613,40 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", ctype)
 	hdr.Set("Content-Disposition", attachment(DownloadName(name)))
 	hdr.Set("Cache-Control", "private, max-age=3600")
-	http.ServeContent(progressWriter(w, h.opt.WriteTimeout), r, path.Base(name), st.ModTime(), fh)
+	http.ServeContent(&rangeProblemWriter{ResponseWriter: progressWriter(w, h.opt.WriteTimeout), r: r, size: st.Size()}, r, path.Base(name), st.ModTime(), fh)
 }
+
+// rangeProblemWriter turns the plain-text 416 of http.ServeContent (a Range
+// the file cannot give) into problem+json like every other error; its
+// Content-Range (bytes */size) stays.
+type rangeProblemWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	size     int64
+	answered bool // the problem is written: ServeContent's text is dropped
+}
+
+func (p *rangeProblemWriter) WriteHeader(status int) {
+	if status != http.StatusRequestedRangeNotSatisfiable {
+		p.ResponseWriter.WriteHeader(status)
+		return
+	}
+	p.answered = true
+	p.Header().Del("X-Content-Type-Options")
+	p.Header().Del("Content-Disposition")
+	writeProblem(p.ResponseWriter, p.r, status, errs.Invalid, "Range",
+		fmt.Sprintf("the range %q is outside the file's %d bytes", p.r.Header.Get("Range"), p.size))
+}
+
+func (p *rangeProblemWriter) Write(b []byte) (int, error) {
+	if p.answered {
+		return len(b), nil
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (p *rangeProblemWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // progressWriter lets a download (a file, an archive) outlive the server's
 // write timeout as long as it makes progress: each write first moves the

@@ -552,9 +552,10 @@ func TestDownload(t *testing.T) {
 	if resp.StatusCode != 304 {
 		t.Fatalf("If-None-Match: %d", resp.StatusCode)
 	}
-	resp, _ = c.do("GET", "/v1/jobs/job001/files/benguela/a.nc", "", "Range", "bytes=100-")
-	if resp.StatusCode != 416 {
-		t.Fatalf("bad range: %d", resp.StatusCode)
+	resp, body = c.do("GET", "/v1/jobs/job001/files/benguela/a.nc", "", "Range", "bytes=100-")
+	if resp.StatusCode != 416 || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("Content-Range") != "bytes */16" ||
+		!bytes.Contains(body, []byte(`"field":"Range"`)) || !bytes.Contains(body, []byte(`outside the file's 16 bytes`)) {
+		t.Fatalf("bad range: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
 	for _, p := range []string{"../../etc/passwd", "benguela/../benguela/a.nc", "%2e%2e/x", "b.nc"} {
 		resp, _ := c.do("GET", "/v1/jobs/job001/files/"+p, "")
