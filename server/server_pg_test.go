@@ -70,10 +70,14 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	waitReady := func(b string) {
 		for i := 0; ; i++ {
+			// Ready, and its first scan of the data directory ended: a
+			// job on a dataset not yet scanned is a 503.
 			r, err := http.Get(b + "/readyz")
 			if err == nil {
+				var h struct{ Indexed bool }
+				json.NewDecoder(r.Body).Decode(&h)
 				r.Body.Close()
-				if r.StatusCode == 200 {
+				if r.StatusCode == 200 && h.Indexed {
 					return
 				}
 			}

@@ -40,7 +40,8 @@ func TestCallLimitKillsAStalledCall(t *testing.T) {
 // Calls that each return in time do not add up to a stall, and time
 // outside calls is not bounded.
 func TestCallLimitBoundsEachCall(t *testing.T) {
-	p, err := runCalls(t, "call-busy b.nc", 100*time.Millisecond)
+	// A limit well above one call, so a loaded machine pausing one is not a stall.
+	p, err := runCalls(t, "call-busy b.nc", 500*time.Millisecond)
 	if err != nil {
 		t.Fatalf("err = %v (%s)", err, p.Stderr())
 	}
