@@ -133,7 +133,36 @@ func (s *Service) rescue(ctx context.Context) error {
 			s.metrics.TaskRetries.Inc()
 		}
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// A node can die after River gave it a job and before the job's task
+	// was recorded as started (or while it ran periodic work): no task of
+	// the store names it, but River's job stays running until River's own
+	// rescuer, a task timeout later. Such jobs, last taken by a node not
+	// seen since the cutoff, are made available again too.
+	n, err := releaseStranded(ctx, s.store.DB(), cutoff)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Warn().Int64("entries", n).Msg("queue entries of a stopped node made available again")
+	}
+	return nil
+}
+
+// releaseStranded makes available again the running River jobs last taken
+// (before cutoff) by a node not seen since cutoff, and says how many.
+func releaseStranded(ctx context.Context, db *sql.DB, cutoff time.Time) (int64, error) {
+	res, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE state = 'running' AND attempted_at < ?
+		AND attempted_by[cardinality(attempted_by)] NOT IN (SELECT id FROM subsetd_node WHERE seen_ms >= ?)`,
+		cutoff, cutoff.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("make the queue entries of stopped nodes available: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // removeStaleShared removes, in a state directory that other nodes use at

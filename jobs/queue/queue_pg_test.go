@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -83,5 +84,41 @@ func TestQueueSuiteOnPostgres(t *testing.T) {
 	defer func() { onPostgres = false }()
 	for name, fn := range queueSuite {
 		t.Run(name, fn)
+	}
+}
+
+// A node killed after River gave it a job but before the job's task was
+// recorded as started leaves a running queue entry that no task names: it
+// is made available again once its node is unseen for the rescue delay,
+// and entries of live nodes or taken just now are left alone.
+func TestReleaseStrandedEntries(t *testing.T) {
+	ctx := context.Background()
+	db, store, _ := postgresBackend(t, t.TempDir())
+	defer db.Close()
+	now := time.Now()
+	if err := store.Heartbeat(ctx, "alive", "h", 1, now); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for name, c := range map[string]struct {
+		node string
+		ago  time.Duration
+	}{"dead": {"dead", time.Hour}, "live": {"alive", time.Hour}, "recent": {"dead", 0}} {
+		var id int64
+		if err := db.QueryRowContext(ctx, `INSERT INTO river_job (args, kind, max_attempts, priority, queue, state, attempt, attempted_at, attempted_by)
+			VALUES ('{}', 'subsetd_task', 5, 1, 'default', 'running', 1, ?, ARRAY[?]) RETURNING id`, now.Add(-c.ago), c.node).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = id
+	}
+	n, err := releaseStranded(ctx, db, now.Add(-3*time.Second))
+	if err != nil || n != 1 {
+		t.Fatalf("released %d, %v; want 1", n, err)
+	}
+	for name, want := range map[string]string{"dead": "available", "live": "running", "recent": "running"} {
+		var state string
+		if err := db.QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = ?`, ids[name]).Scan(&state); err != nil || state != want {
+			t.Errorf("%s: %s %v, want %s", name, state, err, want)
+		}
 	}
 }
