@@ -68,27 +68,8 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 			t.Fatalf("node %d: %v", i, err)
 		}
 	}
-	waitReady := func(b string) {
-		for i := 0; ; i++ {
-			// Ready, and its first scan of the data directory ended: a
-			// job on a dataset not yet scanned is a 503.
-			r, err := http.Get(b + "/readyz")
-			if err == nil {
-				var h struct{ Indexed bool }
-				json.NewDecoder(r.Body).Decode(&h)
-				r.Body.Close()
-				if r.StatusCode == 200 && h.Indexed {
-					return
-				}
-			}
-			if i > 1000 {
-				t.Fatalf("%s not ready", b)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitReady(base[0])
-	waitReady(base[1])
+	waitIndexed(t, base[0])
+	waitIndexed(t, base[1])
 	resp, err := http.Post(base[0]+"/v1/jobs", "application/json", strings.NewReader(`{"dataset": "sst", "regions": [{"name": "a", "bbox": [0, 0, 1, 1]}]}`))
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("submit: %v %v", err, resp)

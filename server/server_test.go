@@ -119,6 +119,28 @@ func TestAuthNoneOnLoopback(t *testing.T) {
 	}
 }
 
+// waitIndexed waits until the server at base is ready ("indexed" too: its
+// first scan of the data directory ended; a job on a dataset not yet
+// scanned is a 503).
+func waitIndexed(t *testing.T, base string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/readyz")
+		if err == nil {
+			var h struct{ Indexed bool }
+			json.NewDecoder(r.Body).Decode(&h)
+			r.Body.Close()
+			if r.StatusCode == 200 && h.Indexed {
+				return
+			}
+		}
+		if i > 1000 {
+			t.Fatalf("%s not ready: %v", base, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestRunServesAndStops(t *testing.T) {
 	data, state := t.TempDir(), t.TempDir()
 	if err := fakeworker.WriteGrid(filepath.Join(data, "sst.nc"), fakeworker.Grid{}); err != nil {
@@ -147,23 +169,7 @@ func TestRunServesAndStops(t *testing.T) {
 	if err := Run(context.Background(), cfg, zerolog.Nop(), nil); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second server: %v", err)
 	}
-	// Ready at once; "indexed" once the first scan of the data directory
-	// ended.
-	for i := 0; ; i++ {
-		r, err := http.Get(base + "/readyz")
-		if err == nil {
-			var h struct{ Indexed bool }
-			json.NewDecoder(r.Body).Decode(&h)
-			r.Body.Close()
-			if r.StatusCode == 200 && h.Indexed {
-				break
-			}
-		}
-		if i > 500 {
-			t.Fatalf("not ready: %v %v", err, r)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitIndexed(t, base)
 	r, err := http.Get(base + "/v1/datasets/sst")
 	if err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ func (s *Service) recoverNode(ctx context.Context) error {
 		return err
 	}
 	s.log.Info().Str("node", n.id).Dur("rescue_after", n.rescueAfter).Msg("node joined")
-	return s.removeStaleShared(ctx)
+	return s.removeStale(ctx, true)
 }
 
 func (n *node) start(s *Service) {
@@ -163,62 +163,6 @@ func releaseStranded(ctx context.Context, db *sql.DB, cutoff time.Time) (int64, 
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
-}
-
-// removeStaleShared removes, in a state directory that other nodes use at
-// the same time, what no running task and no job owns: temporary folders of
-// attempts that are not running, temporary files older than a minute, and
-// folders of jobs gone for more than ten minutes (a job's folder can appear
-// a moment before this node sees the job).
-func (s *Service) removeStaleShared(ctx context.Context) error {
-	root := filepath.Join(s.cfg.StateDir, "jobs")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
-	}
-	ids, err := s.store.JobIDs(ctx)
-	if err != nil {
-		return err
-	}
-	known := map[string]bool{}
-	for _, id := range ids {
-		known[id] = true
-	}
-	running, err := s.store.RunningAttempts(ctx)
-	if err != nil {
-		return err
-	}
-	ents, err := os.ReadDir(root)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	removed := 0
-	for _, e := range ents {
-		p := filepath.Join(root, e.Name())
-		if !known[e.Name()] {
-			if st, err := os.Stat(p); err == nil && now.Sub(st.ModTime()) > 10*time.Minute {
-				if os.RemoveAll(p) == nil {
-					removed++
-				}
-			}
-			continue
-		}
-		removed += removeOtherAttempts(filepath.Join(p, tmpDir), func(task, attempt int) bool {
-			return running[fmt.Sprintf("%s/%d", e.Name(), task)] == attempt
-		})
-		_ = filepath.WalkDir(p, func(q string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".tmp") {
-				if st, err := d.Info(); err == nil && now.Sub(st.ModTime()) > time.Minute && os.Remove(q) == nil {
-					removed++
-				}
-			}
-			return nil
-		})
-	}
-	if removed > 0 {
-		s.log.Info().Int("removed", removed).Msg("stale temporary files removed")
-	}
-	return nil
 }
 
 // removeOtherAttempts removes the folders task-<task>-<attempt> of dir for

@@ -251,12 +251,17 @@ func (s *Service) Recover(ctx context.Context) error {
 	if n > 0 {
 		s.log.Info().Int64("tasks", n).Msg("tasks of a previous run put back in the queue")
 	}
-	return s.removeStale(ctx)
+	return s.removeStale(ctx, false)
 }
 
 // removeStale removes temporary directories and files of interrupted work,
-// and job directories whose job is gone.
-func (s *Service) removeStale(ctx context.Context) error {
+// and job directories whose job is gone. On a server alone (shared false)
+// nothing runs yet: every temporary folder and file goes. In a state
+// directory other nodes use at the same time (shared), it keeps what a
+// running task's attempt owns, temporary files younger than a minute, and
+// folders of unknown jobs younger than ten minutes (a job's folder can
+// appear a moment before this node sees the job).
+func (s *Service) removeStale(ctx context.Context, shared bool) error {
 	root := filepath.Join(s.cfg.StateDir, "jobs")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
@@ -269,28 +274,47 @@ func (s *Service) removeStale(ctx context.Context) error {
 	for _, id := range ids {
 		known[id] = true
 	}
+	var running map[string]int
+	var jobGrace, fileGrace time.Duration
+	if shared {
+		if running, err = s.store.RunningAttempts(ctx); err != nil {
+			return err
+		}
+		jobGrace, fileGrace = 10*time.Minute, time.Minute
+	}
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return err
+	}
+	now := time.Now()
+	old := func(info func() (os.FileInfo, error), grace time.Duration) bool {
+		if grace == 0 {
+			return true
+		}
+		st, err := info()
+		return err == nil && now.Sub(st.ModTime()) > grace
 	}
 	removed := 0
 	for _, e := range ents {
 		p := filepath.Join(root, e.Name())
 		if !known[e.Name()] {
-			if err := os.RemoveAll(p); err == nil {
+			if old(func() (os.FileInfo, error) { return os.Stat(p) }, jobGrace) && os.RemoveAll(p) == nil {
 				removed++
 			}
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(p, tmpDir)); err == nil {
-			os.RemoveAll(filepath.Join(p, tmpDir))
+		tmp := filepath.Join(p, tmpDir)
+		if shared {
+			removed += removeOtherAttempts(tmp, func(task, attempt int) bool {
+				return running[fmt.Sprintf("%s/%d", e.Name(), task)] == attempt
+			})
+		} else if _, err := os.Stat(tmp); err == nil {
+			os.RemoveAll(tmp)
 			removed++
 		}
 		_ = filepath.WalkDir(p, func(q string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".tmp") {
-				if os.Remove(q) == nil {
-					removed++
-				}
+			if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".tmp") && old(d.Info, fileGrace) && os.Remove(q) == nil {
+				removed++
 			}
 			return nil
 		})
