@@ -196,6 +196,22 @@ func spec(dataset string, names ...string) *jobs.Spec {
 	return s
 }
 
+// waitManifest waits for job id's manifest.json, written after the commit
+// of its final status (and after the writer's sweep of unlisted files).
+func (e *env) waitManifest(t *testing.T, id string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		_, err := os.Stat(filepath.Join(e.state, "jobs", id, "manifest.json"))
+		if err == nil {
+			return
+		}
+		if i == 200 {
+			t.Fatalf("manifest: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (e *env) wait(t *testing.T, id string, ok func(*jobs.Job) bool) *jobs.Job {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -271,16 +287,7 @@ func TestJobRunsToCompletion(t *testing.T) {
 		}
 	}
 	// The manifest file follows the commit of the final status.
-	for i := 0; ; i++ {
-		_, err := os.Stat(filepath.Join(e.state, "jobs", j.ID, "manifest.json"))
-		if err == nil {
-			break
-		}
-		if i == 200 {
-			t.Fatalf("manifest: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitManifest(t, j.ID)
 	if ents, _ := os.ReadDir(filepath.Join(e.state, "jobs", j.ID, tmpDir)); len(ents) != 0 {
 		t.Fatalf("temporary files left: %v", ents)
 	}
@@ -554,6 +561,7 @@ func TestGranulesJob(t *testing.T) {
 	} else {
 		fh.Close()
 	}
+	e.waitManifest(t, j.ID) // the manifest's writer is done with the folder
 	// A directory of the job replaced by a symbolic link to the same
 	// files elsewhere in the state directory: the download resolves
 	// beneath the state directory at every component, so it is refused.
