@@ -254,13 +254,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeRawJSON writes JSON already encoded as writeJSON would write it.
-func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
+// writeRawJSON writes JSON already encoded as writeJSON would write it, given
+// in parts: a listing is written around its cached documents, gathered in
+// a pooled buffer so that it goes out in one write without garbage.
+func writeRawJSON(w http.ResponseWriter, status int, parts ...[]byte) {
+	b := rawBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= maxPooledBuf {
+			rawBufs.Put(b)
+		}
+	}()
+	b.Reset()
+	for _, p := range parts {
+		b.Write(p)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(status)
-	w.Write(b)
+	w.Write(b.Bytes())
 }
+
+var rawBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuf bounds what the pool keeps: a rare huge listing is not held.
+const maxPooledBuf = 1 << 20
 
 func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 	if err := h.b.Ready(r.Context()); err != nil {
@@ -525,22 +543,25 @@ func (h *handler) listJobs(w http.ResponseWriter, r *http.Request) {
 	links := h.pageLinks(r, "/v1/jobs", p, list)
 	// A JobList, written out around the cached documents: encoding/json
 	// would validate and compact each of them again.
-	var b bytes.Buffer
-	b.WriteString(`{"jobs":[`)
+	parts := make([][]byte, 0, 2*len(list)+2)
+	parts = append(parts, []byte(`{"jobs":[`))
 	for i, j := range list {
 		if i > 0 {
-			b.WriteByte(',')
+			parts = append(parts, comma)
 		}
-		b.Write(h.doc(j, false))
+		parts = append(parts, h.doc(j, false))
 	}
+	var b bytes.Buffer
 	b.WriteString(`],"links":`)
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(links)
 	b.Truncate(b.Len() - 1) // the encoder's newline
 	b.WriteString("}\n")
-	writeRawJSON(w, http.StatusOK, b.Bytes())
+	writeRawJSON(w, http.StatusOK, append(parts, b.Bytes())...)
 }
+
+var comma, newline = []byte(","), []byte("\n")
 
 func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
 	j := jobOf(r.Context())
@@ -549,7 +570,7 @@ func (h *handler) getJob(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(pollSeconds))
 	}
 	doc := h.doc(j, true)
-	writeRawJSON(w, http.StatusOK, append(doc[:len(doc):len(doc)], '\n')) // a copy: doc is shared
+	writeRawJSON(w, http.StatusOK, doc, newline)
 }
 
 // deleteJob dismisses an active job (200 with its document) or deletes a

@@ -272,7 +272,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*Key, error) {
 	if e, ok := s.keys.Load(h); ok && time.Since(e.(keyEntry).at) < KeyCacheTTL {
 		return e.(keyEntry).key, nil
 	}
-	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyCols+` FROM subsetd_key WHERE hash = ? AND revoked_ms = 0`, h))
+	k, err := scanKey(s.rdb.QueryRowContext(ctx, `SELECT `+keyCols+` FROM subsetd_key WHERE hash = ? AND revoked_ms = 0`, h))
 	if errors.Is(err, sql.ErrNoRows) {
 		s.keys.Delete(h)
 		return nil, errs.E(errs.Unauthorized, "the key is unknown or revoked")

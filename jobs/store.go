@@ -27,6 +27,7 @@ import (
 // the pool while it holds a transaction.
 type Store struct {
 	db      *sql.DB
+	rdb     *sql.DB            // reads outside transactions: db, or a pool of read-only connections (SetReadDB)
 	dialect sqlmigrate.Dialect // SQLite unless NewPostgresStore (store_pg.go)
 	Now     func() time.Time
 	// Changed, when set, is told the id of a job after each transaction
@@ -66,8 +67,15 @@ type JobEvent struct {
 
 // NewStore returns a store on db. Call Migrate before use.
 func NewStore(db *sql.DB) *Store {
-	return &Store{db: db, dialect: sqlmigrate.SQLite, Now: time.Now}
+	return &Store{db: db, rdb: db, dialect: sqlmigrate.SQLite, Now: time.Now}
 }
+
+// SetReadDB gives the store a pool of read-only connections to the same
+// database for the reads the API makes outside transactions (documents,
+// listings, keys, counts): SQLite's write connection is a single one that
+// River shares, while readers of a WAL database run side by side and see
+// every committed transaction. Call it before the store is used.
+func (s *Store) SetReadDB(db *sql.DB) { s.rdb = db }
 
 // DB is the store's database.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -289,7 +297,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Job, error) {
 		return j.(*Job), nil
 	}
 	gen := s.gen.Load()
-	j, err := s.get(ctx, s.db, id)
+	j, err := s.get(ctx, s.rdb, id)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +389,7 @@ func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, p.Limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
@@ -409,7 +417,7 @@ func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
 	if len(missing) == 0 {
 		return out, nil
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM subsetd_job WHERE id IN (?`+strings.Repeat(",?", len(missing)-1)+`)`, missing...)
+	rows, err = s.rdb.QueryContext(ctx, `SELECT `+jobCols+` FROM subsetd_job WHERE id IN (?`+strings.Repeat(",?", len(missing)-1)+`)`, missing...)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
@@ -433,7 +441,7 @@ func (s *Store) List(ctx context.Context, p ListParams) ([]*Job, error) {
 
 // Tasks returns the tasks of a job.
 func (s *Store) Tasks(ctx context.Context, jobID string) ([]Task, error) {
-	return s.tasks(ctx, s.db, jobID, "")
+	return s.tasks(ctx, s.rdb, jobID, "")
 }
 
 func (s *Store) tasks(ctx context.Context, q querier, jobID string, only string) ([]Task, error) {
@@ -475,7 +483,7 @@ func (s *Store) tasks(ctx context.Context, q querier, jobID string, only string)
 
 // Counts returns the number of jobs by status and of tasks waiting to run.
 func (s *Store) Counts(ctx context.Context) (jobs map[Status]int, queued int, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM subsetd_job GROUP BY status`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT status, count(*) FROM subsetd_job GROUP BY status`)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -492,7 +500,7 @@ func (s *Store) Counts(ctx context.Context) (jobs map[Status]int, queued int, er
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_task WHERE status = ?`, string(Accepted)).Scan(&queued)
+	err = s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM subsetd_task WHERE status = ?`, string(Accepted)).Scan(&queued)
 	return jobs, queued, err
 }
 

@@ -15,7 +15,7 @@ import (
 // runs under an advisory lock, so the first of several nodes starting at
 // once applies each migration and the others wait for it.
 func NewPostgresStore(db *sql.DB) *Store {
-	return &Store{db: db, dialect: sqlmigrate.Postgres, Now: time.Now}
+	return &Store{db: db, rdb: db, dialect: sqlmigrate.Postgres, Now: time.Now}
 }
 
 // Postgres reports whether the store is on PostgreSQL: several servers may

@@ -30,6 +30,7 @@ import (
 // and one of River's own.
 type databases struct {
 	db        *sql.DB
+	rdb       *sql.DB // SQLite only: read-only connections for the store's reads
 	store     *jobs.Store
 	riverPool *pgxpool.Pool // PostgreSQL only
 }
@@ -41,6 +42,9 @@ func (d *databases) Postgres() bool { return d.riverPool != nil }
 func (d *databases) Close() {
 	if d.riverPool != nil {
 		d.riverPool.Close()
+	}
+	if d.rdb != nil {
+		d.rdb.Close()
 	}
 	d.db.Close()
 }
@@ -66,7 +70,13 @@ func openDatabases(ctx context.Context, cfg Config, state string) (*databases, e
 			db.Close()
 			return nil, err
 		}
-		return &databases{db: db, store: store}, nil
+		rdb, err := openReadDB(ctx, filepath.Join(state, DBFile))
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		store.SetReadDB(rdb)
+		return &databases{db: db, rdb: rdb, store: store}, nil
 	}
 	db, err := pgsql.Open(ctx, cfg.Database, cfg.DBPool)
 	if err != nil {

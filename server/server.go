@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -318,6 +319,29 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	}
 	// River's SQLite driver needs a single connection.
 	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// readConns is the size of the pool of read-only connections to SQLite's
+// database: readers of a WAL file run side by side, one per core and a few
+// waiting on I/O.
+var readConns = max(4, 2*runtime.GOMAXPROCS(0))
+
+// openReadDB opens read-only connections to the database at path (openDB
+// made it a WAL file): the job store reads documents and listings through
+// them, so that they neither wait for nor delay the single connection that
+// writes and River polls on.
+func openReadDB(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	db.SetMaxOpenConns(readConns)
+	db.SetMaxIdleConns(readConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
