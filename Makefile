@@ -62,7 +62,7 @@ bench: build ## benchmarks: CLI and server vs 14 ncks calls (and xarray), one-re
 	bench/engine.sh
 	bench/server.sh
 
-bench/large: build ## the 300-step input (3.2 GB; generated once, minutes): CLI and server vs ncks, peak RSS per process
+bench/large: build ## the 520-step input (5.6 GB on disk, 20 GB of values; generated once, minutes): CLI and server vs ncks, peak RSS per process
 	bench/large.sh
 
 bench/stats: build ## statistics benchmark: with the cut vs the cut alone, --stats-only vs 14 cdo fldmean calls (prints figures)

@@ -85,7 +85,7 @@ type Event struct {
 const (
 	eventLog      = 256                    // events kept per job for Last-Event-ID
 	streamBuffer  = 64                     // events a stream may lag behind
-	loadInterval  = 100 * time.Millisecond // a changed job is read at most this often
+	loadInterval  = 100 * time.Millisecond // a job whose progress changed is read at most this often
 	feedIdle      = 10 * time.Minute       // a job nobody follows is forgotten after this
 	hubSweepEvery = time.Minute
 )
@@ -101,6 +101,7 @@ type Hub struct {
 	feeds  map[string]*feed
 	dirty  map[string]bool
 	wake   chan struct{}
+	urgent chan struct{} // a transition since the last pass: no pause
 	closed bool
 	done   chan struct{}
 }
@@ -135,19 +136,33 @@ type stream struct {
 // change of a job and Close at shutdown.
 func NewHub(load func(ctx context.Context, id string) (*jobs.Job, error), publicURL string) *Hub {
 	h := &Hub{load: load, u: urls{base: strings.TrimSuffix(publicURL, "/")}, boot: strconv.FormatInt(time.Now().UnixMilli(), 36), interval: loadInterval,
-		feeds: map[string]*feed{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		feeds: map[string]*feed{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1), done: make(chan struct{})}
 	go h.run()
 	return h
 }
 
-// Changed tells the hub that job id changed. It never blocks.
-func (h *Hub) Changed(id string) {
+// Changed tells the hub that job id changed (its status, a region): the
+// change is read at once, without waiting out loadInterval. It never
+// blocks.
+func (h *Hub) Changed(id string) { h.mark(id, true) }
+
+// Progressed tells the hub that the progress of job id changed: read at
+// most every loadInterval, however often it changes. It never blocks.
+func (h *Hub) Progressed(id string) { h.mark(id, false) }
+
+func (h *Hub) mark(id string, urgent bool) {
 	h.mu.Lock()
 	if _, followed := h.feeds[id]; followed && !h.closed {
 		h.dirty[id] = true
 		select {
 		case h.wake <- struct{}{}:
 		default:
+		}
+		if urgent {
+			select {
+			case h.urgent <- struct{}{}:
+			default:
+			}
 		}
 	}
 	h.mu.Unlock()
@@ -172,8 +187,10 @@ func (h *Hub) Close() {
 	}
 }
 
-// run reads the jobs that changed, at most every loadInterval each, and
-// forgets the jobs nobody followed for feedIdle.
+// run reads the jobs that changed, and forgets the jobs nobody followed
+// for feedIdle. After each pass it waits loadInterval, unless a job's
+// status or a region changed meanwhile (Changed): progress alone is read at
+// that pace, a transition at once.
 func (h *Hub) run() {
 	sweep := time.NewTicker(hubSweepEvery)
 	defer sweep.Stop()
@@ -189,14 +206,22 @@ func (h *Hub) run() {
 		h.mu.Lock()
 		ids := h.dirty
 		h.dirty = map[string]bool{}
+		select {
+		case <-h.urgent: // this pass reads it
+		default:
+		}
 		h.mu.Unlock()
 		for id := range ids {
 			h.refresh(id)
 		}
+		pause := time.NewTimer(h.interval)
 		select {
 		case <-h.done:
+			pause.Stop()
 			return
-		case <-time.After(h.interval):
+		case <-pause.C:
+		case <-h.urgent:
+			pause.Stop()
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -288,4 +289,29 @@ func (f *feed) seqNow() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.seq
+}
+
+// A transition is read at once; progress alone waits for the hub's pace.
+func TestEventsTransitionsNotPaced(t *testing.T) {
+	c, f, hub := eventsSetup(t)
+	hub.interval = time.Hour // before anything wakes the hub
+	c.do("POST", "/v1/jobs", goodJob)
+	s := openEvents(t, c, "job001", "")
+	s.expect(c, 2)
+	for i := range 3 {
+		f.change(hub, "job001", func(j *jobs.Job) { j.Message = fmt.Sprint("step ", i) })
+		waitFor(t, func() bool { return hub.feedOf("job001").seqNow() == uint64(i+1) })
+	}
+	// Progress alone is read at the next pass: an hour from the last one.
+	f.mu.Lock()
+	f.jobs["job001"].BytesDone += 100
+	f.mu.Unlock()
+	hub.Progressed("job001")
+	time.Sleep(200 * time.Millisecond)
+	if n := hub.feedOf("job001").seqNow(); n != 3 {
+		t.Fatalf("progress read within the pause: %d events", n)
+	}
+	// A transition ends the pause, and the progress goes with it.
+	f.change(hub, "job001", func(j *jobs.Job) { j.Message = "done" })
+	waitFor(t, func() bool { return hub.feedOf("job001").seqNow() == 5 })
 }

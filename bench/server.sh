@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server benchmark (not a test): prints figures and ratios, in one run.
-#  1. a one-region job on a small file (POST -> successful, polled every
-#     5 ms) versus one ncks call on the same box (target <= 1.5);
+#  1. a one-region job on a small file (POST -> the final status event of
+#     the job's event stream) versus one ncks call on the same box (target <= 1.5);
 #  2. the 14-region job of the engine benchmark (bench/africa14.json on a
 #     16 x 1800 x 3600 NetCDF-4 file) through the server with 2 workers
 #     versus 14 sequential ncks calls (target <= 0.20), and the peak RSS of

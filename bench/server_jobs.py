@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Times jobs through a running subsetd server against a reference command,
-in turn: POST /v1/jobs, then GET /v1/jobs/{id} every 5 ms until the job is
-final; then the command. While a job runs, the peak RSS (VmHWM) of every
+in turn: POST /v1/jobs, then the job's event stream (GET
+/v1/jobs/{id}/events, as `subsetd submit --wait` and the Python client
+follow a job) until its final status event; then the command. While a job runs, the peak RSS (VmHWM) of every
 `subsetd worker` process is sampled. Prints medians, the paired ratio and
 the largest worker peak.
 
@@ -29,15 +30,29 @@ def worker_peaks(stop, peaks):
         time.sleep(0.01)
 
 
+FINAL = ("successful", "failed", "dismissed")
+
+
 def job():
     t0 = time.perf_counter()
     req = urllib.request.Request(url + "/v1/jobs", data=body.encode(), headers={"Content-Type": "application/json"})
     j = json.load(urllib.request.urlopen(req))
-    while j["status"] in ("accepted", "running"):
-        time.sleep(0.005)
-        j = json.load(urllib.request.urlopen(url + "/v1/jobs/" + j["id"]))
-    if j["status"] != "successful":
-        sys.exit("job %s: %s %s" % (j["id"], j["status"], j.get("message", "")))
+    status, message = j["status"], j.get("message", "")
+    if status not in FINAL:
+        stream = urllib.request.urlopen(urllib.request.Request(url + "/v1/jobs/%s/events" % j["id"], headers={"Accept": "text/event-stream"}))
+        event = None
+        for line in stream:
+            line = line.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "status":
+                d = json.loads(line[6:])
+                status, message = d["status"], d.get("message", "")
+                if status in FINAL:
+                    break
+        stream.close()
+    if status != "successful":
+        sys.exit("job %s: %s %s" % (j["id"], status, message))
     return time.perf_counter() - t0, j["id"]
 
 

@@ -22,7 +22,7 @@ type TaskProgress struct {
 
 // SetTaskProgress records the progress of a running task; a share below
 // the one recorded (a retried task starting again) leaves it as it was.
-// It tells Changed.
+// It tells Progressed (else Changed).
 func (s *Store) SetTaskProgress(ctx context.Context, jobID string, taskID int, p TaskProgress) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE subsetd_task SET progress = ?, bytes_done = ?, bytes_total = ?
 		WHERE job_id = ? AND task_id = ? AND status = 'running' AND progress <= ?`,
@@ -31,7 +31,11 @@ func (s *Store) SetTaskProgress(ctx context.Context, jobID string, taskID int, p
 		return fmt.Errorf("task progress: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
-		s.told(jobID)
+		if s.Progressed != nil {
+			s.Progressed(jobID)
+		} else {
+			s.told(jobID)
+		}
 	}
 	return nil
 }

@@ -34,6 +34,10 @@ type Store struct {
 	// that changed it is committed (the API's event hub listens). It is
 	// called on the transition's goroutine and must not block.
 	Changed func(jobID string)
+	// Progressed, when set, is told instead of Changed when only the
+	// progress of a job's running task changed: a listener may read such
+	// changes at its own pace.
+	Progressed func(jobID string)
 	// Enqueue, when set, is given each notification a change of a job
 	// owes (Spec.Notify), in the transaction of the change: the queue
 	// inserts the task that delivers it.

@@ -145,7 +145,7 @@ func Default() Config {
 		MaxBodyBytes:   1 << 20,
 		MaxRegions:     1000,
 		MaxVertices:    200000,
-		RegionsPerTask: 8,
+		RegionsPerTask: 16,
 		MaxAttempts:    3,
 		ShutdownGrace:  Duration(30 * time.Second),
 		LogLevel:       "info",

@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, ready func(addr st
 	}
 	// One hub feeds every event stream, told by the store of each change.
 	hub := api.NewHub(svc.Get, cfg.PublicURL)
-	store.Changed = hub.Changed
+	store.Changed, store.Progressed = hub.Changed, hub.Progressed
 	srv := &http.Server{
 		Handler: api.New(svc, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, MaxRegions: cfg.MaxRegions, MaxVertices: cfg.MaxVertices, Retention: time.Duration(cfg.Retention),
 			WriteTimeout: time.Duration(cfg.WriteTimeout), Log: log.With().Str("component", "http").Logger(), Registry: reg, PublicURL: cfg.PublicURL, Hub: hub,

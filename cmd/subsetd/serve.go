@@ -71,7 +71,7 @@ flag names with '_' for '-'), then the flags given on the command line:
   {"data": "/srv/data", "addr": "0.0.0.0:8080", "state": "/var/lib/subsetd",
    "workers": 4, "warm_workers": 4, "task_timeout": "30m", "file_timeout": "15s", "job_deadline": "6h",
    "retention": "168h", "queue_limit": 1000, "max_body_bytes": 1048576,
-   "max_regions": 1000, "max_vertices": 200000, "regions_per_task": 8, "max_attempts": 3,
+   "max_regions": 1000, "max_vertices": 200000, "regions_per_task": 16, "max_attempts": 3,
    "memory_budget": 0, "shutdown_grace": "30s", "log_level": "info",
    "regions_dir": "", "index_interval": "10m", "index_workers": 2,
    "allowed_roots": [],

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/subsetd/subsetd/jobs/pool"
 	"github.com/subsetd/subsetd/readers/open"
 	"github.com/subsetd/subsetd/worker"
 )
@@ -39,6 +40,12 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	env := readersEnv(zerolog.New(stderr).With().Timestamp().Str("component", "worker").Int("pid", os.Getpid()).Logger())
+	if os.Getenv(pool.WarmEnv) == "1" {
+		// Started ahead of its task: ready the libraries while waiting.
+		if err := worker.Warm(env); err != nil {
+			env.Log.Warn().Err(err).Msg("warm up")
+		}
+	}
 	return worker.Main(context.Background(), os.Stdin, stdout, env)
 }
 

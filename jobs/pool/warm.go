@@ -13,6 +13,10 @@ import (
 // still one task per process: it exits after its reply, so nothing of one
 // task, and no error, outlives it.
 
+// WarmEnv is set to 1 in the environment of a warm process: while it
+// waits, it readies the C libraries and the code of a cut (worker.Warm).
+const WarmEnv = "SUBSETD_WARM"
+
 // warmProc is a started process waiting for its task.
 type warmProc struct {
 	pr     *proc.Process
@@ -46,7 +50,12 @@ func (p *Pool) startWarm() {
 		return
 	}
 	out := &replyBuffer{}
-	pr, err := proc.Start(p.command, proc.Options{Env: p.env, Stdin: r, Stdout: &limitWriter{w: out, n: stdoutMax}, CallLimit: p.callLimit})
+	env := p.env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append(env[:len(env):len(env)], WarmEnv+"=1")
+	pr, err := proc.Start(p.command, proc.Options{Env: env, Stdin: r, Stdout: &limitWriter{w: out, n: stdoutMax}, CallLimit: p.callLimit})
 	r.Close() // the child has its copy
 	if err != nil {
 		w.Close()

@@ -233,7 +233,7 @@ func (e *env) wait(t *testing.T, id string, ok func(*jobs.Job) bool) *jobs.Job {
 func final(j *jobs.Job) bool { return j.Status.Final() }
 
 func TestJobRunsToCompletion(t *testing.T) {
-	e := start(t, t.TempDir(), setupData(t), Config{})
+	e := start(t, t.TempDir(), setupData(t), Config{RegionsPerTask: 2})
 	ctx := context.Background()
 	j, created, err := e.svc.Submit(ctx, spec("sst", "a", "empty1", "fail1"), jobs.Submitter{}, "")
 	// A worker may have started a task before Submit read the job back.
@@ -362,7 +362,7 @@ func TestSubmitValidates(t *testing.T) {
 }
 
 func TestCancelKillsWorkers(t *testing.T) {
-	e := start(t, t.TempDir(), setupData(t), Config{}, "SUBSETD_TEST_TASK_DELAY=30s")
+	e := start(t, t.TempDir(), setupData(t), Config{RegionsPerTask: 2}, "SUBSETD_TEST_TASK_DELAY=30s")
 	ctx := context.Background()
 	j, _, err := e.svc.Submit(ctx, spec("sst", "a", "b", "c", "d"), jobs.Submitter{}, "")
 	if err != nil {
@@ -436,7 +436,7 @@ func TestTaskTimeout(t *testing.T) {
 
 func TestRestartFinishesJob(t *testing.T) {
 	state, data := t.TempDir(), setupData(t)
-	e := start(t, state, data, Config{}, "SUBSETD_TEST_TASK_DELAY=30s")
+	e := start(t, state, data, Config{RegionsPerTask: 1}, "SUBSETD_TEST_TASK_DELAY=30s")
 	j, _, _ := e.svc.Submit(context.Background(), spec("sst", "a", "b"), jobs.Submitter{}, "")
 	e.wait(t, j.ID, func(j *jobs.Job) bool { return j.Status == jobs.Running && e.pool.Busy() == 2 })
 	// A stale temporary file, as a killed server leaves.
@@ -495,14 +495,18 @@ func TestTimeSeriesJob(t *testing.T) {
 	if j.Kind != catalog.KindTimeSeries {
 		t.Fatalf("kind %q", j.Kind)
 	}
+	// Both regions in one task: its files are read once.
 	ts, _ := e.store.Tasks(ctx, j.ID)
+	if len(ts) != 1 {
+		t.Fatalf("%d tasks for 2 regions of a time series", len(ts))
+	}
 	for _, task := range ts {
 		if !task.Concat || strings.Join(task.Files, " ") != "ts/d2.nc.gz ts/d3.nc" || task.RegionFiles != nil {
 			t.Fatalf("task %+v", task)
 		}
 	}
 	j = e.wait(t, j.ID, final)
-	if j.Status != jobs.Successful || j.FilesOpened != 4 {
+	if j.Status != jobs.Successful || j.FilesOpened != 2 {
 		t.Fatalf("job %s %q, %d files opened", j.Status, j.Message, j.FilesOpened)
 	}
 	fh, _, err := e.svc.File(ctx, j.ID, "b.nc")
@@ -624,6 +628,17 @@ func TestPlanTasks(t *testing.T) {
 	tasks, decided = planTasks("j", rs, ts, 2, 2)
 	if decided != nil || len(tasks) != 3 || !tasks[0].Concat || len(tasks[2].Files) != 2 {
 		t.Fatalf("time series tasks %+v", tasks)
+	}
+	// A file or a time series is not spread over the workers: its tasks
+	// would read the same chunks. Granules are.
+	for _, kind := range []string{catalog.KindFile, catalog.KindTimeSeries} {
+		if tasks, _ := planTasks("j", rs, &catalog.Selection{Kind: kind, Files: []string{"x"}}, 4, 8); len(tasks) != 1 {
+			t.Errorf("%s: %d tasks for 5 regions, 4 workers, 8 per task", kind, len(tasks))
+		}
+	}
+	sel.RegionFiles[2] = []int{2}
+	if tasks, _ := planTasks("j", rs, sel, 4, 8); len(tasks) != 4 {
+		t.Errorf("granules: %d tasks for 5 regions, 4 workers, want 4", len(tasks))
 	}
 }
 

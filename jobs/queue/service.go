@@ -88,7 +88,7 @@ func (c *Config) Defaults() {
 		c.QueueLimit = 1000
 	}
 	if c.RegionsPerTask < 1 {
-		c.RegionsPerTask = 8
+		c.RegionsPerTask = 16
 	}
 	if c.MaxAttempts < 1 {
 		c.MaxAttempts = 3
@@ -158,6 +158,7 @@ type riverClient interface {
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
 	JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
 // inserter enqueues River jobs in a transaction of the store.
@@ -194,6 +195,7 @@ func (s *Service) riverConfig() (*river.Config, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &taskWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
+	river.AddWorker(workers, wakeWorker{})
 	if err := s.initWebhooks(workers); err != nil {
 		return nil, err
 	}
@@ -209,9 +211,9 @@ func (s *Service) riverConfig() (*river.Config, error) {
 		JobTimeout:           cfg.TaskTimeout + time.Minute,
 		RescueStuckJobsAfter: cfg.TaskTimeout + 5*time.Minute,
 		FetchCooldown:        20 * time.Millisecond,
-		// On SQLite River has no listener and learns of tasks inserted in a
-		// transaction only by polling: a small job waited for the next poll.
-		FetchPollInterval: 25 * time.Millisecond,
+		// On SQLite River has no listener: Submit wakes it (wake.go), and
+		// polling finds what nothing announces (retries coming due).
+		FetchPollInterval: 250 * time.Millisecond,
 		Logger:            slog.New(zerolog.NewSlogHandler(rlog)),
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Maintenance),
 			func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil },
@@ -472,6 +474,9 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 			}
 		}
 		return nil, false, err
+	}
+	if len(tasks) > 0 {
+		s.wake(ctx)
 	}
 	s.log.Info().Str("job_id", job.ID).Str("owner", job.Owner).Str("dataset", job.Dataset).Str("kind", job.Kind).Int("regions", len(spec.Regions)).
 		Int("tasks", len(tasks)).Int("files", len(sel.Files)).Msg("job accepted")
