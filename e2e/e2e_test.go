@@ -350,7 +350,7 @@ func TestWarmWorkers(t *testing.T) {
 // same state directory finishes the job with exact files and no leftovers.
 func TestKill9AndRestart(t *testing.T) {
 	data, state := dataDir(t), t.TempDir()
-	s := start(t, data, state, []string{"SUBSETD_TEST_TASK_DELAY=30s"}, "--warm-workers", "0")
+	s := start(t, data, state, []string{"SUBSETD_TEST_TASK_DELAY=30s"}, "--warm-workers", "0", "--regions-per-task", "2")
 	boxes := fourteen()[:4]
 	j := s.submit(jobBody("global", names("z", 4), boxes, ""))
 	s.wait(j.ID, 10*time.Second, func(j job) bool { return j.Status == "running" && len(workers(t)) == 2 })
