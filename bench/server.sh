@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Server benchmark (not a test): prints figures and ratios, in one run.
+#  0. the CPU the idle server uses (River's polling, maintenance);
 #  1. a one-region job on a small file (POST -> the final status event of
 #     the job's event stream) versus one ncks call on the same box (target <= 1.5);
 #  2. the 14-region job of the engine benchmark (bench/africa14.json on a
@@ -28,6 +29,11 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
 for _ in $(seq 300); do curl -sf "$url/readyz" | grep -q '"indexed":true' && break; sleep 0.1; done
 cat "$in" >/dev/null   # warm the page cache for both sides
+
+echo "== 0. the idle server's CPU (its workers waiting), over 5 s"
+ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
+t0=$(ticks); sleep 5; t1=$(ticks)
+echo "idle CPU: $(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) * 100 / (5 * hz)}')% of a core"
 
 echo "== 1. one region on a small file (90 x 180), $rounds rounds"
 echo '{"dataset": "small", "regions": [{"name": "benguela", "bbox": [8, -35, 20, -15]}]}' > "$dir/one.json"
