@@ -124,7 +124,10 @@ func (p *Pool) run(ctx context.Context, task any, reply any, onLine func([]byte)
 	t1 := time.Now()
 	var pr *proc.Process
 	var stdout *replyBuffer
-	if wp := p.takeWarm(); wp != nil {
+	if wp, later := p.takeWarm(); wp != nil {
+		if later {
+			defer func() { go p.startWarm() }()
+		}
 		pr, stdout = wp.pr, wp.stdout
 		stdout.listen(onLine)
 		_, werr := wp.stdin.Write(in)

@@ -64,27 +64,39 @@ func (p *Pool) startWarm() {
 	p.warm <- &warmProc{pr: pr, stdin: w, stdout: out}
 }
 
-// takeWarm returns a warm process still alive, or nil.
-func (p *Pool) takeWarm() *warmProc {
+// takeWarm returns a warm process still alive, or nil. The one that
+// replaces it is started now when no other waits (later is true: the
+// caller starts it once its task ends, with startWarm). Starting a
+// process and its warm-up take CPU from the task just handed out, which a
+// small job feels on a machine of few cores.
+func (p *Pool) takeWarm() (wp *warmProc, later bool) {
 	p.mu.Lock()
 	warm := p.warm
 	p.mu.Unlock()
 	if warm == nil {
-		return nil
+		return nil, false
 	}
 	for {
 		select {
 		case wp := <-warm:
-			go p.startWarm()
+			if len(warm) == 0 {
+				go p.startWarm()
+			} else {
+				later = true
+			}
 			select {
 			case <-wp.pr.Done(): // died waiting (killed from outside): not used
 				wp.stdin.Close()
+				if later {
+					go p.startWarm()
+					later = false
+				}
 				continue
 			default:
-				return wp
+				return wp, later
 			}
 		default:
-			return nil
+			return nil, false
 		}
 	}
 }
