@@ -192,7 +192,7 @@ func (r *runner) slabs(ctx context.Context, v *ncmodel.Var, start, count, stride
 		}
 	}
 	elem := int64(max(v.Type.Size(), 1))
-	budget := max(r.budget/4, 1) // the slab, and as much again for the parts cut from it (memory.go)
+	budget := max(r.budget/16*3, 1) // the slab, and as much again for the parts cut from it (memory.go)
 	// Split along dimension k with step: everything after k is whole.
 	k, step := rank, 1
 	inner := elem

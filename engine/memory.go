@@ -6,7 +6,7 @@ import (
 )
 
 // A process cutting files holds, besides the values of one slab and the
-// parts cut from it (at most a quarter of the budget each, copy.go), what
+// parts cut from it (at most three sixteenths of the budget each, copy.go), what
 // Go's collector lets grow before it runs (by default as much again as is
 // live), the C libraries' caches and metadata, and the program itself.
 // Bounding the slab alone let a cut of a long series grow to twice its
@@ -17,9 +17,9 @@ import (
 // left to the C libraries (their caches and metadata of each open input
 // and output), the runtime and the program's own pages, and never below
 // 32 MiB. Measured at the default budget on 20 GB of values (bench/large.sh:
-// 14 regions in one process, 520 steps of 1800 x 3600): a worker reached
-// 258-260 MiB with five eighths or nine sixteenths, 254 MiB with half, no
-// slower (the live heap stays near 75 MiB).
+// 14 regions in one process, 520 steps of 1800 x 3600) the process stays
+// near 220 MiB with slabs of three sixteenths and this half; with slabs of
+// a quarter and five eighths it reached 243-260 MiB.
 func MemoryLimit(budget int64) int64 {
 	if budget <= 0 {
 		budget = DefaultMemoryBudget

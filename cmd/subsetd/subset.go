@@ -74,7 +74,7 @@ func runSubset(args []string, stdout, stderr io.Writer) int {
 	concat := fs.Bool("concat", false, "the FILEs split one time series (one per day, say): write one file per region, concatenated along time in time order")
 	out := fs.String("out", ".", "output `DIR`")
 	asJSON := fs.Bool("json", false, "print the result of every region as JSON (file, shape, bytes, sha256)")
-	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most a quarter)")
+	memory := fs.Int("memory", engine.DefaultMemoryBudget>>20, "memory budget of the process in `MiB` (slabs of values take at most three sixteenths)")
 	quiet := fs.Bool("quiet", false, "no progress line (it shows only when standard error is a terminal)")
 	dryRun := fs.Bool("dry-run", false, "plan only: print what each region would give (index box, variables and shapes, bytes to read and write) without reading data values or writing files")
 	fileTimeout := fs.Duration("file-timeout", defaultFileTimeout, "time allowed for one call of the C libraries on a file: the file is then unreadable (\"file X: the C library did not answer within 15 s\")")
