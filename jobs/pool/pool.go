@@ -124,9 +124,12 @@ func (p *Pool) run(ctx context.Context, task any, reply any, onLine func([]byte)
 	t1 := time.Now()
 	var pr *proc.Process
 	var stdout *replyBuffer
-	if wp, later := p.takeWarm(); wp != nil {
-		if later {
+	if wp, othersWait := p.takeWarm(); wp != nil {
+		// Its replacement: now when none waits, else when this task ends.
+		if othersWait {
 			defer func() { go p.startWarm() }()
+		} else {
+			go p.startWarm()
 		}
 		pr, stdout = wp.pr, wp.stdout
 		stdout.listen(onLine)

@@ -64,12 +64,11 @@ func (p *Pool) startWarm() {
 	p.warm <- &warmProc{pr: pr, stdin: w, stdout: out}
 }
 
-// takeWarm returns a warm process still alive, or nil. The one that
-// replaces it is started now when no other waits (later is true: the
-// caller starts it once its task ends, with startWarm). Starting a
-// process and its warm-up take CPU from the task just handed out, which a
-// small job feels on a machine of few cores.
-func (p *Pool) takeWarm() (wp *warmProc, later bool) {
+// takeWarm returns a warm process still alive, or nil, and whether others
+// still wait (the caller then starts its replacement once its task ends:
+// starting a process and its warm-up take CPU from the task just handed
+// out, which a small job feels on a machine of few cores).
+func (p *Pool) takeWarm() (wp *warmProc, othersWait bool) {
 	p.mu.Lock()
 	warm := p.warm
 	p.mu.Unlock()
@@ -79,21 +78,13 @@ func (p *Pool) takeWarm() (wp *warmProc, later bool) {
 	for {
 		select {
 		case wp := <-warm:
-			if len(warm) == 0 {
-				go p.startWarm()
-			} else {
-				later = true
-			}
 			select {
 			case <-wp.pr.Done(): // died waiting (killed from outside): not used
 				wp.stdin.Close()
-				if later {
-					go p.startWarm()
-					later = false
-				}
+				go p.startWarm()
 				continue
 			default:
-				return wp, later
+				return wp, len(warm) > 0
 			}
 		default:
 			return nil, false

@@ -21,11 +21,9 @@ import (
 // calls as one task, 0.23-0.25x as two). Such a job has as few tasks as
 // perTask allows; the workers run other jobs' tasks beside it.
 func planTasks(jobID string, rs []regions.Fixed, sel *catalog.Selection, workers, perTask int) (tasks []jobs.Task, decided []jobs.Region) {
-	if sel.RegionFiles == nil {
-		workers = 1
-	}
 	var live []int // regions that get a task
 	if sel.RegionFiles == nil {
+		workers = 1
 		for i := range rs {
 			live = append(live, i)
 		}
