@@ -310,6 +310,33 @@ func TestJobRunsToCompletion(t *testing.T) {
 	}
 }
 
+// On SQLite River runs without its polling listener (wake.go): a submit
+// wakes it with a job inserted outside the transaction, and no insert
+// leaves a notification row for a poller.
+func TestSQLiteWakesWithoutListener(t *testing.T) {
+	if onPostgres {
+		t.Skip("SQLite only")
+	}
+	e := start(t, t.TempDir(), setupData(t), Config{})
+	j, _, err := e.svc.Submit(context.Background(), spec("sst", "a"), jobs.Submitter{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j = e.wait(t, j.ID, final); j.Status != jobs.Successful {
+		t.Fatalf("job %s %q", j.Status, j.Message)
+	}
+	var wakes, notes int
+	if err := e.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'subsetd_wake'`).Scan(&wakes); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.QueryRow(`SELECT count(*) FROM river_notification`).Scan(&notes); err != nil {
+		t.Fatal(err)
+	}
+	if wakes != 1 || notes != 0 {
+		t.Fatalf("%d wake jobs (want 1), %d notification rows (want 0)", wakes, notes)
+	}
+}
+
 func TestSubmitValidates(t *testing.T) {
 	e := start(t, t.TempDir(), setupData(t), Config{QueueLimit: 2}, "SUBSETD_TEST_TASK_DELAY=5s")
 	ctx := context.Background()

@@ -171,6 +171,9 @@ type inserter interface {
 func New(driver riverdriver.Driver[*sql.Tx], store *jobs.Store, cat *catalog.Catalog, p *pool.Pool, cfg Config, log zerolog.Logger, m *Metrics) (*Service, error) {
 	s := newService(store, cat, p, cfg, log, m)
 	s.sqlite = driver.DatabaseName() == riverdriver.DatabaseNameSQLite
+	if s.sqlite {
+		driver = pollOnlyDriver{driver} // wake.go
+	}
 	rc, err := s.riverConfig()
 	if err != nil {
 		return nil, err
