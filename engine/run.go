@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -137,9 +138,8 @@ type OutFile struct {
 	// subsetd_source does: the file cut, or of files joined along time
 	// those its time steps come from, in time order.
 	Source string `json:"source"`
-	// Variables are the file's variables with their shapes; Crc32 (the
-	// IEEE CRC-32 of its bytes, for ZIP archives of a job's files) is
-	// filled in by the worker's check of the file.
+	// Variables are the file's variables with their shapes; Crc32 is the
+	// IEEE CRC-32 of its bytes (for ZIP archives of a job's files).
 	Variables []OutVar `json:"variables,omitempty"`
 	Crc32     uint32   `json:"crc32,omitempty"`
 	// AllFill is set when every value of its data variables is fill
@@ -561,73 +561,105 @@ func outFor(outs []*output, rp *regionPlan, v *ncmodel.Var) *output {
 // finish checks a written file by reading it back, checksums it and moves
 // it to its final name.
 func (r *runner) finish(o *output) error {
-	if err := r.verify(o); err != nil {
+	if err := readBack(r.opt.Open, o.tmp, o.desc, o.first); err != nil {
 		return errs.Wrap(errs.Internal, err, "checking output of region %s", o.rp.name)
 	}
-	n, sha, md, err := checksums(r.opt.Files, o.tmp)
+	sum, err := checksums(r.opt.Files, o.tmp)
 	if err != nil {
 		return err
 	}
 	if err := r.opt.Files.Rename(o.tmp, o.final); err != nil {
 		return errs.Wrap(errs.Internal, err, "moving output into place")
 	}
+	o.file = OutFile{Name: o.name, Path: o.final, Size: sum.n, Sha256: sum.sha, Md5: sum.md5, Crc32: sum.crc, Shape: shapeOf(o.desc),
+		Source: joinNames(o.sources), Variables: OutVars(o.desc), ValueBytes: valueBytes(o.desc), AllFill: len(o.missing) > 0 && !o.valued}
+	return nil
+}
+
+// shapeOf is what OutFile.Shape holds of a description: every dimension's
+// length by name (DimName).
+func shapeOf(desc *ncmodel.File) map[string]int {
 	shape := map[string]int{}
-	o.desc.Root.Walk(func(g *ncmodel.Group) {
+	desc.Root.Walk(func(g *ncmodel.Group) {
 		for _, d := range g.Dims {
 			shape[DimName(d)] = d.Len
 		}
 	})
-	o.file = OutFile{Name: o.name, Path: o.final, Size: n, Sha256: sha, Md5: md, Shape: shape, Source: joinNames(o.sources),
-		Variables: OutVars(o.desc), ValueBytes: valueBytes(o.desc), AllFill: len(o.missing) > 0 && !o.valued}
-	return nil
+	return shape
 }
 
-// checksums returns the size, sha256 and md5 of a written file.
-func checksums(files Files, path string) (n int64, sha, md string, err error) {
+// sums are a written file's size and checksums, read once.
+type sums struct {
+	n        int64
+	sha, md5 string
+	crc      uint32
+}
+
+// checksums returns the size, sha256, md5 and CRC-32 of a written file.
+func checksums(files Files, path string) (sums, error) {
 	f, err := files.Open(path)
 	if err != nil {
-		return 0, "", "", errs.Wrap(errs.Internal, err, "checksum")
+		return sums{}, errs.Wrap(errs.Internal, err, "checksum")
 	}
 	defer f.Close()
-	sh, m5 := sha256.New(), md5.New()
-	if n, err = io.Copy(io.MultiWriter(sh, m5), f); err != nil {
-		return 0, "", "", errs.Wrap(errs.Internal, err, "checksum")
+	sh, m5, c := sha256.New(), md5.New(), crc32.NewIEEE()
+	n, err := io.Copy(io.MultiWriter(sh, m5, c), f)
+	if err != nil {
+		return sums{}, errs.Wrap(errs.Internal, err, "checksum")
 	}
-	return n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(m5.Sum(nil)), nil
+	return sums{n: n, sha: hex.EncodeToString(sh.Sum(nil)), md5: hex.EncodeToString(m5.Sum(nil)), crc: c.Sum32()}, nil
 }
 
-// verify re-opens a written file: every variable with its shape, and the
-// first value of each as written.
-func (r *runner) verify(o *output) error {
-	src, err := r.opt.Open(o.tmp)
+// readBack is the check of every file the engine writes, before it is
+// moved to its final name: it re-opens with want's dimensions and
+// variables, each variable of its shape; the first value of each
+// variable in first reads back as written, and the last value of every
+// variable reads.
+func readBack(open func(string) (ncmodel.Source, error), path string, want *ncmodel.File, first map[string][]byte) error {
+	src, err := open(path)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	got := src.File()
-	for _, want := range o.vars {
-		v := got.FindVar(want.Path())
-		if v == nil {
-			return fmt.Errorf("variable %s missing", want.Path())
-		}
-		ws, gs := want.Shape(), v.Shape()
-		if fmt.Sprint(ws) != fmt.Sprint(gs) {
-			return fmt.Errorf("variable %s has shape %v, want %v", want.Path(), gs, ws)
-		}
-		first, ok := o.first[want.Path()]
+	gotDims := shapeOf(got)
+	for name, n := range shapeOf(want) {
+		m, ok := gotDims[name]
 		if !ok {
+			return fmt.Errorf("dimension %s missing", name)
+		}
+		if m != n {
+			return fmt.Errorf("dimension %s has length %d, want %d", name, m, n)
+		}
+	}
+	for _, w := range want.Vars() {
+		v := got.FindVar(w.Path())
+		if v == nil {
+			return fmt.Errorf("variable %s missing", w.Path())
+		}
+		ws, gs := w.Shape(), v.Shape()
+		if fmt.Sprint(ws) != fmt.Sprint(gs) {
+			return fmt.Errorf("variable %s has shape %v, want %v", w.Path(), gs, ws)
+		}
+		if ncmodel.Product(gs) == 0 {
 			continue
 		}
 		one := make([]int, len(gs))
-		for i := range one {
-			one[i] = 1
+		last := make([]int, len(gs))
+		for i := range gs {
+			one[i], last[i] = 1, gs[i]-1
 		}
-		a, err := src.Read(v, make([]int, len(gs)), one, nil)
-		if err != nil {
-			return err
+		if b, ok := first[w.Path()]; ok {
+			a, err := src.Read(v, make([]int, len(gs)), one, nil)
+			if err != nil {
+				return fmt.Errorf("read back %s: %w", w.Path(), err)
+			}
+			if !bytes.Equal(a.Data, b) {
+				return fmt.Errorf("variable %s: first value reads back as %x, wrote %x", w.Path(), a.Data, b)
+			}
 		}
-		if !bytes.Equal(a.Data, first) {
-			return fmt.Errorf("variable %s: first value reads back as %x, wrote %x", want.Path(), a.Data, first)
+		if _, err := src.Read(v, last, one, nil); err != nil {
+			return fmt.Errorf("read back %s at %v: %w", w.Path(), last, err)
 		}
 	}
 	return nil

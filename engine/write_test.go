@@ -369,7 +369,10 @@ func TestRunVerifiesWhatItWrote(t *testing.T) {
 		}, "variable /sst missing"},
 		{"dimension resized", faultySink{define: func(f *ncmodel.File) {
 			f.Root.Dims[1].Len++
-		}}, "has shape"},
+		}}, "dimension lat has length"},
+		{"dimension renamed", faultySink{define: func(f *ncmodel.File) {
+			f.Root.Dims[1].Name += "_x"
+		}}, "dimension lat missing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,17 +2,10 @@ package worker
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -133,9 +126,6 @@ func runTask(ctx context.Context, task *Task, env Env, progress func(engine.Prog
 	if err != nil {
 		return nil, err
 	}
-	for i := range res.Regions {
-		Verify(task.OutDir, &res.Regions[i], env.Open)
-	}
 	if task.Statistics != nil {
 		if err := writeStatsPart(task, res); err != nil {
 			return nil, err
@@ -151,114 +141,4 @@ func dryRun(ctx context.Context, task *Task, env Env) (*engine.Result, error) {
 		return engine.Granules(ctx, engine.Run, task.Files, task.RegionFiles, task.Request(), opt)
 	}
 	return engine.Run(ctx, task.Files, task.Request(), opt)
-}
-
-// Verify checks the files of a region after writing: each is inside outDir,
-// has the reported size and checksums (filled in when missing), re-opens,
-// has the reported dimension lengths, and a sample of values of every
-// variable (first and last element) reads back. A region whose check fails
-// becomes failed and its files are removed.
-func Verify(outDir string, r *engine.RegionResult, open func(string) (ncmodel.Source, error)) {
-	if r.Status != engine.StatusSuccessful {
-		return
-	}
-	for i := range r.Files {
-		if err := verifyFile(outDir, &r.Files[i], open); err != nil {
-			for _, f := range r.Files {
-				_ = os.Remove(filepath.Join(outDir, filepath.FromSlash(f.Name)))
-			}
-			r.Status = engine.StatusFailed
-			r.Message = fmt.Sprintf("output check failed for %s: %v", r.Files[i].Name, err)
-			r.Files = nil
-			return
-		}
-	}
-}
-
-func verifyFile(outDir string, f *engine.OutFile, open func(string) (ncmodel.Source, error)) error {
-	rel := filepath.FromSlash(f.Name)
-	if f.Name == "" || filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
-		return fmt.Errorf("file name %q is not inside the output directory", f.Name)
-	}
-	path := filepath.Join(outDir, rel)
-	f.Path = path
-	st, err := os.Lstat(path)
-	if err != nil {
-		return err
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("not a regular file")
-	}
-	if f.Size != 0 && st.Size() != f.Size {
-		return fmt.Errorf("size is %d, the engine reported %d", st.Size(), f.Size)
-	}
-	f.Size = st.Size()
-	sha, md, crc, err := checksums(path)
-	if err != nil {
-		return err
-	}
-	if f.Sha256 != "" && f.Sha256 != sha {
-		return fmt.Errorf("sha256 is %s, the engine reported %s", sha, f.Sha256)
-	}
-	if f.Md5 != "" && f.Md5 != md {
-		return fmt.Errorf("md5 is %s, the engine reported %s", md, f.Md5)
-	}
-	if f.Crc32 != 0 && f.Crc32 != crc {
-		return fmt.Errorf("crc32 is %08x, the engine reported %08x", crc, f.Crc32)
-	}
-	f.Sha256, f.Md5, f.Crc32 = sha, md, crc
-	src, err := open(path)
-	if err != nil {
-		return fmt.Errorf("re-open: %w", err)
-	}
-	defer src.Close()
-	file := src.File()
-	for name, n := range f.Shape {
-		var found *ncmodel.Dim
-		file.Root.Walk(func(g *ncmodel.Group) {
-			for _, d := range g.Dims {
-				if found == nil && engine.DimName(d) == name {
-					found = d
-				}
-			}
-		})
-		if found == nil {
-			return fmt.Errorf("dimension %s is missing", name)
-		}
-		if found.Len != n {
-			return fmt.Errorf("dimension %s has length %d, expected %d", name, found.Len, n)
-		}
-	}
-	for _, v := range file.Vars() {
-		shape := v.Shape()
-		if ncmodel.Product(shape) == 0 {
-			continue
-		}
-		one := make([]int, len(shape))
-		last := make([]int, len(shape))
-		for k := range shape {
-			one[k] = 1
-			last[k] = shape[k] - 1
-		}
-		for _, start := range [][]int{make([]int, len(shape)), last} {
-			if _, err := src.Read(v, start, one, nil); err != nil {
-				return fmt.Errorf("read back %s at %v: %w", v.Path(), start, err)
-			}
-		}
-	}
-	return nil
-}
-
-// checksums returns the sha256, md5 and CRC-32 (IEEE) of a file, read once.
-func checksums(path string) (sha, md string, crc uint32, err error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", "", 0, err
-	}
-	defer fh.Close()
-	s, m, c := sha256.New(), md5.New(), crc32.NewIEEE()
-	if _, err := io.Copy(io.MultiWriter(s, m, c), fh); err != nil {
-		return "", "", 0, err
-	}
-	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil)), c.Sum32(), nil
 }

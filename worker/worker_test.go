@@ -21,7 +21,6 @@ import (
 	"github.com/subsetd/subsetd/internal/errs"
 	"github.com/subsetd/subsetd/internal/testutil/fakeworker"
 	"github.com/subsetd/subsetd/ncmodel"
-	"github.com/subsetd/subsetd/ncmodel/memfile"
 	"github.com/subsetd/subsetd/regions"
 	"github.com/subsetd/subsetd/worker"
 )
@@ -116,57 +115,6 @@ func TestTaskCutsAndChecks(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "fail1.nc")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("fail1.nc: %v", err)
-	}
-}
-
-// Verify fails a region whose files are not what was reported, and removes
-// them.
-func TestVerify(t *testing.T) {
-	dir := t.TempDir()
-	st := &memfile.Store{}
-	grid := func() *ncmodel.File {
-		root := &ncmodel.Group{}
-		root.Dims = []*ncmodel.Dim{{Name: "lat", Len: 2, Group: root}}
-		ocean := &ncmodel.Group{Name: "ocean", Parent: root}
-		ocean.Dims = []*ncmodel.Dim{{Name: "depth", Len: 4, Group: ocean}}
-		root.Groups = []*ncmodel.Group{ocean}
-		root.Vars = []*ncmodel.Var{{Name: "v", Type: ncmodel.Float, Dims: root.Dims, Group: root}}
-		return &ncmodel.File{Format: ncmodel.FormatNetCDF4, Root: root}
-	}
-	write := func() {
-		os.WriteFile(filepath.Join(dir, "x.nc"), []byte("x"), 0o644)
-		st.Put(filepath.Join(dir, "x.nc"), memfile.New(grid()))
-	}
-	write()
-	xsha := sha(t, filepath.Join(dir, "x.nc"))
-	for _, c := range []struct {
-		f    engine.OutFile
-		want string
-	}{
-		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 3}}, "lat has length 2, expected 3"},
-		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"depth": 3}}, "dimension depth is missing"},
-		{engine.OutFile{Name: "../x.nc"}, "not inside"},
-		{engine.OutFile{Name: "x.nc", Size: 7}, "size is 1"},
-		{engine.OutFile{Name: "x.nc", Sha256: "00"}, "sha256 is " + xsha + ", the engine reported 00"},
-		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 2}}, ""},
-		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"lat": 2, "/ocean/depth": 4}, Sha256: xsha}, ""},
-		{engine.OutFile{Name: "x.nc", Shape: map[string]int{"/ocean/depth": 5}}, "/ocean/depth has length 4, expected 5"},
-	} {
-		r := engine.RegionResult{Name: "x", Status: engine.StatusSuccessful, Files: []engine.OutFile{c.f}}
-		worker.Verify(dir, &r, st.Open)
-		if c.want == "" {
-			if r.Status != engine.StatusSuccessful || r.Files[0].Sha256 != xsha || r.Files[0].Size != 1 {
-				t.Errorf("%+v: %s %+v", c.f, r.Message, r.Files)
-			}
-			continue
-		}
-		if r.Status != engine.StatusFailed || !strings.Contains(r.Message, c.want) || r.Files != nil {
-			t.Errorf("%+v: got %s %q, want %q", c.f, r.Status, r.Message, c.want)
-		}
-		if _, err := os.Stat(filepath.Join(dir, "x.nc")); c.f.Name == "x.nc" && !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%+v: the file of a failed check was kept", c.f)
-		}
-		write()
 	}
 }
 
