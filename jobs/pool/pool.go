@@ -21,6 +21,9 @@ type Pool struct {
 	env       []string
 	slots     chan struct{}
 	callLimit time.Duration
+	// replyGrace is how long a process that has replied may take to
+	// exit before its group is killed.
+	replyGrace time.Duration
 
 	mu       sync.Mutex
 	running  map[int]*proc.Process // pid -> process, for KillAll
@@ -35,7 +38,7 @@ func New(command []string, env []string, size int) *Pool {
 	if size < 1 {
 		size = 1
 	}
-	return &Pool{command: command, env: env, slots: make(chan struct{}, size), running: map[int]*proc.Process{}}
+	return &Pool{command: command, env: env, slots: make(chan struct{}, size), running: map[int]*proc.Process{}, replyGrace: 10 * time.Second}
 }
 
 // LimitCalls bounds each call of a process's C libraries on an input file
@@ -96,9 +99,13 @@ const stdoutMax = 64 << 20
 
 // Run starts a process in a free slot (waiting for one while ctx allows),
 // writes task as JSON to its standard input and decodes its standard output
-// into reply. When ctx ends first, the process group is killed and the
-// error is ctx's cause (context.Cause). A process that dies or exits
-// non-zero gives an *ExitError.
+// into reply. The reply is one line, the last the process writes: once a
+// worker's reply that ends its task well has come whole (takeEarly), Run
+// returns without waiting for the process to exit (it is reaped in the
+// background, its group killed if it has not exited within 10 s). When
+// ctx ends first, the process group is
+// killed and the error is ctx's cause (context.Cause). A process that dies
+// or exits non-zero before a reply gives an *ExitError.
 func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	return p.run(ctx, task, reply, nil)
 }
@@ -139,7 +146,7 @@ func (p *Pool) run(ctx context.Context, task any, reply any, onLine func([]byte)
 			pr.Kill()
 		}
 	} else {
-		stdout = &replyBuffer{onLine: onLine}
+		stdout = newReplyBuffer(onLine)
 		pr, err = proc.Start(p.command, proc.Options{Env: p.env, Stdin: bytes.NewReader(in),
 			Stdout: &limitWriter{w: stdout, n: stdoutMax}, CallLimit: p.callLimit})
 		if err != nil {
@@ -150,6 +157,20 @@ func (p *Pool) run(ctx context.Context, task any, reply any, onLine func([]byte)
 	p.mu.Lock()
 	p.running[pr.PID] = pr
 	p.mu.Unlock()
+	select {
+	case <-stdout.replied:
+		// The process only exits after its reply, which costs a small
+		// task a few milliseconds: a reply that ends the task well is
+		// taken now and the process reaped apart.
+		if takeEarly(reply, stdout.replyBytes()) {
+			st.Duration = time.Since(t1)
+			st.Stderr = pr.Stderr()
+			go p.reap(pr)
+			return st, nil
+		}
+	case <-pr.Done():
+	case <-ctx.Done():
+	}
 	err = pr.Wait(ctx)
 	p.mu.Lock()
 	delete(p.running, pr.PID)
@@ -176,6 +197,39 @@ func (p *Pool) run(ctx context.Context, task any, reply any, onLine func([]byte)
 		return st, &ExitError{Reason: "unreadable reply: " + err.Error(), Stderr: st.Stderr}
 	}
 	return st, nil
+}
+
+// takeEarly decodes line into reply, before the process exits, when it
+// is a worker's reply that ends its task well (no error, a disk that was
+// not full): such a worker has closed every file it opened or wrote. Any
+// other reply waits for the exit, so that what the process held (files
+// removed but still open on a full disk, say) is released when the task
+// is seen to end.
+func takeEarly(reply any, line []byte) bool {
+	r, ok := reply.(*worker.Reply)
+	if !ok {
+		return false
+	}
+	var got worker.Reply
+	if json.Unmarshal(line, &got) != nil || got.Error != nil || got.Progress != nil || (got.Result != nil && got.Result.NoSpace) {
+		return false
+	}
+	*r = got
+	return true
+}
+
+// reap waits for a process that has replied to exit (killing its group
+// after p.replyGrace) and forgets it.
+func (p *Pool) reap(pr *proc.Process) {
+	select {
+	case <-pr.Done():
+	case <-time.After(p.replyGrace):
+		pr.Kill()
+		<-pr.Done()
+	}
+	p.mu.Lock()
+	delete(p.running, pr.PID)
+	p.mu.Unlock()
 }
 
 // KillAll kills every running process group now, and the warm ones.
@@ -208,6 +262,13 @@ type replyBuffer struct {
 	buf    bytes.Buffer
 	line   []byte
 	onLine func([]byte)
+	// replied is closed when the first whole line that is not a progress
+	// line has come: the reply, the last thing a worker writes.
+	replied chan struct{}
+}
+
+func newReplyBuffer(onLine func([]byte)) *replyBuffer {
+	return &replyBuffer{onLine: onLine, replied: make(chan struct{})}
 }
 
 var progressPrefix = []byte(worker.ProgressPrefix)
@@ -236,10 +297,22 @@ func (b *replyBuffer) Write(p []byte) (int, error) {
 			}
 		} else {
 			b.buf.Write(b.line)
+			select {
+			case <-b.replied:
+			default:
+				close(b.replied)
+			}
 		}
 		b.line = b.line[:0]
 	}
 	return n, nil
+}
+
+// replyBytes is a copy of the reply so far.
+func (b *replyBuffer) replyBytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
 
 // reply is everything but the progress lines.

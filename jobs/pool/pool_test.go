@@ -57,6 +57,13 @@ func fakeWorker() {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	case "exit":
 		os.Exit(3)
+	case "reply, then hang":
+		json.NewEncoder(os.Stdout).Encode(worker.Reply{Result: &engine.Result{FilesOpened: os.Getpid()}})
+		time.Sleep(time.Hour)
+	case "error, then linger":
+		json.NewEncoder(os.Stdout).Encode(worker.Reply{Error: &worker.ReplyError{Message: "bad"}})
+		time.Sleep(300 * time.Millisecond)
+		os.Exit(0)
 	case "garbage":
 		fmt.Print("not json")
 		os.Exit(0)
@@ -80,6 +87,43 @@ func TestRunReply(t *testing.T) {
 	}
 	if r.Value != 42 || r.PID != st.PID || st.PID == 0 {
 		t.Fatalf("reply %+v stats %+v", r, st)
+	}
+}
+
+// Run returns once a worker's reply that ends its task well has come,
+// without waiting for the process to exit; one that does not exit is
+// killed after replyGrace. Other replies wait for the exit.
+func TestReplyBeforeExit(t *testing.T) {
+	p := newPool(1)
+	p.replyGrace = 200 * time.Millisecond
+	var r worker.Reply
+	st, err := p.Run(context.Background(), task{Do: "reply, then hang"}, &r)
+	if err != nil || r.Result == nil || r.Result.FilesOpened != st.PID {
+		t.Fatalf("reply %+v %v", r, err)
+	}
+	if !alive(st.PID) {
+		t.Fatal("the process had exited: Run waited for it")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		_, held := p.running[st.PID]
+		p.mu.Unlock()
+		if !held && !alive(st.PID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d not killed after it replied", st.PID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r = worker.Reply{}
+	st, err = p.Run(context.Background(), task{Do: "error, then linger"}, &r)
+	if err != nil || r.Error == nil || r.Error.Message != "bad" {
+		t.Fatalf("error reply %+v %v", r, err)
+	}
+	if alive(st.PID) {
+		t.Fatal("Run returned an error reply before the process exited")
 	}
 }
 

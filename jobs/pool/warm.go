@@ -49,7 +49,7 @@ func (p *Pool) startWarm() {
 	if err != nil {
 		return
 	}
-	out := &replyBuffer{}
+	out := newReplyBuffer(nil)
 	env := p.env
 	if env == nil {
 		env = os.Environ()
