@@ -484,7 +484,7 @@ func (s *Service) Submit(ctx context.Context, spec *jobs.Spec, by jobs.Submitter
 		return nil, false, err
 	}
 	if len(tasks) > 0 {
-		s.wake(ctx)
+		s.wake(ctx, river.QueueDefault)
 	}
 	s.log.Info().Str("job_id", job.ID).Str("owner", job.Owner).Str("dataset", job.Dataset).Str("kind", job.Kind).Int("regions", len(spec.Regions)).
 		Int("tasks", len(tasks)).Int("files", len(sel.Files)).Msg("job accepted")

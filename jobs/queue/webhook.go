@@ -57,6 +57,9 @@ func (s *Service) initWebhooks(workers *river.Workers) error {
 	river.AddWorker(workers, &webhookWorker{s: s, client: s.cfg.Webhooks.Client(webhookTimeout)})
 	s.store.Enqueue = func(ctx context.Context, tx *sql.Tx, jobID, id string) error {
 		_, err := s.inserter.InsertTx(ctx, tx, WebhookArgs{JobID: jobID, ID: id}, &river.InsertOpts{Queue: queueWebhooks, MaxAttempts: s.cfg.WebhookAttempts})
+		if err == nil {
+			s.wakeAfter(queueWebhooks)
+		}
 		return err
 	}
 	return nil

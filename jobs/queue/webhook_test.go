@@ -107,6 +107,13 @@ func TestWebhooksSignedAndRetried(t *testing.T) {
 	if j.Status != jobs.Successful {
 		t.Fatalf("job %s", j.Status)
 	}
+	if !onPostgres {
+		// The deliveries woke their queue (wake.go), not its poll.
+		var wakes int
+		if err := e.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'subsetd_wake' AND queue = ?`, queueWebhooks).Scan(&wakes); err != nil || wakes == 0 {
+			t.Errorf("%d wake jobs in the webhooks' queue: %v", wakes, err)
+		}
+	}
 	recv := got()
 	if len(recv) != 4 {
 		t.Fatalf("%d requests, want 4 (one answered 500, retried): %+v", len(recv), recv)
