@@ -214,6 +214,17 @@ func TestListPagingAndRetention(t *testing.T) {
 	if len(page) != 2 || page[0].ID != "b" {
 		t.Fatalf("page 2: %v", page)
 	}
+	// Each limit is a statement of its own: past the ones kept prepared,
+	// the rest are prepared at each listing, with the same pages.
+	for n := 1; n <= maxStmts+10; n++ {
+		page, err := s.List(ctx, ListParams{Limit: n})
+		if err != nil || len(page) != min(n, 4) || page[0].ID != "d" {
+			t.Fatalf("limit %d: %v %v", n, page, err)
+		}
+	}
+	if got := s.nstmts.Load(); got != maxStmts {
+		t.Errorf("%d statements kept, want %d", got, maxStmts)
+	}
 	for range 2 { // the second time from the cache of final jobs
 		page, _ = s.List(ctx, ListParams{Limit: 10, Statuses: []Status{Successful}})
 		if len(page) != 1 || page[0].ID != "b" || page[0].Status != Successful || page[0].Finished.IsZero() {
