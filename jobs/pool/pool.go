@@ -103,9 +103,9 @@ const stdoutMax = 64 << 20
 // worker's reply that ends its task well has come whole (takeEarly), Run
 // returns without waiting for the process to exit (it is reaped in the
 // background, its group killed if it has not exited within 10 s). When
-// ctx ends first, the process group is
-// killed and the error is ctx's cause (context.Cause). A process that dies
-// or exits non-zero before a reply gives an *ExitError.
+// ctx ends first, the process group is killed and the error is ctx's
+// cause (context.Cause). A process that dies or exits non-zero before a
+// reply gives an *ExitError.
 func (p *Pool) Run(ctx context.Context, task any, reply any) (Stats, error) {
 	return p.run(ctx, task, reply, nil)
 }
@@ -211,7 +211,7 @@ func takeEarly(reply any, line []byte) bool {
 		return false
 	}
 	var got worker.Reply
-	if json.Unmarshal(line, &got) != nil || got.Error != nil || got.Progress != nil || (got.Result != nil && got.Result.NoSpace) {
+	if json.Unmarshal(line, &got) != nil || got.Error != nil || (got.Result != nil && got.Result.NoSpace) {
 		return false
 	}
 	*r = got
